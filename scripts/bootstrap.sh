@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything voxpipe needs on a fresh Debian/Ubuntu machine, then builds it.
+# Safe to run again: each step skips what is already in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages: the offline speech stack (pocketsphinx + its en-us model, real
+# human speech from pocketsphinx-testdata), audio tools (sox, ffmpeg) and the
+# local TTS voices (espeak-ng, flite). A C compiler builds the pocketsphinx helper.
+APT_PACKAGES=(
+  pocketsphinx pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev pocketsphinx-testdata
+  sox espeak-ng flite ffmpeg gcc pkg-config
+)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "voxpipe: installing system packages: ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# pnpm through corepack, at the version pinned in package.json ("packageManager").
+# corepack's signature check cannot reach its keys here, hence COREPACK_INTEGRITY_KEYS=0.
+export COREPACK_INTEGRITY_KEYS=0
+if ! command -v pnpm >/dev/null 2>&1; then
+  corepack enable pnpm
+fi
+export TURBO_TELEMETRY_DISABLED=1
+
+if [ "${CI:-}" = "true" ]; then
+  pnpm install --frozen-lockfile
+else
+  pnpm install
+fi
+pnpm build
