@@ -1,1 +1,66 @@
-export {};
+/**
+ * @voxpipe/flux-protocol — the Deepgram Flux `/v2/listen` wire protocol as data:
+ * message types, tolerant parsing, encoding, query build/parse, settings and Configure
+ * validation, and a checker for the event-order guarantees. No I/O.
+ *
+ * @packageDocumentation
+ */
+export * from "./constants.js";
+export { float32 } from "./float32.js";
+export {
+  END_OF_TURN_TRIGGERS,
+  TURN_EVENTS,
+  encodeClientMessage,
+  encodeServerMessage,
+  parseClientMessage,
+  parseServerMessage,
+  parseServerMessageObject,
+  type ClientMessage,
+  type CloseStreamMessage,
+  type ConfigureFailureMessage,
+  type ConfigureMessage,
+  type ConfigureSuccessMessage,
+  type ConfigureThresholds,
+  type ConnectedMessage,
+  type EndOfTurnTrigger,
+  type ErrorMessage,
+  type FluxWord,
+  type ForceEndTurnMessage,
+  type InvalidClientMessage,
+  type KnownServerMessage,
+  type ServerMessage,
+  type TurnEvent,
+  type TurnInfoMessage,
+  type UnknownServerMessage,
+  type WarningMessage,
+} from "./messages.js";
+export {
+  FLUX_QUERY_PARAMETERS,
+  FluxSettingsError,
+  applyConfigure,
+  assertValidSettings,
+  initialActiveConfiguration,
+  normalizeLanguageHint,
+  validateSettings,
+  type ConfigureFields,
+  type ConfigureResult,
+  type FluxActiveConfiguration,
+  type FluxQueryParameter,
+  type FluxSettings,
+  type FluxSettingsErrorCode,
+  type FluxSettingsIssue,
+} from "./settings.js";
+export {
+  buildListenQuery,
+  buildListenUrl,
+  parseListenQuery,
+  type ParseListenQueryResult,
+} from "./query.js";
+export {
+  TurnSequenceChecker,
+  checkTurnSequence,
+  type TurnSequenceCheckOptions,
+  type TurnSequenceReport,
+  type TurnSequenceRule,
+  type TurnSequenceViolation,
+} from "./checker.js";
