@@ -1,0 +1,377 @@
+/*
+ * voxpipe-sphinx: a pocketsphinx 5prealpha streaming recognizer for @voxpipe/speech-local.
+ *
+ * Why a helper process: decoding runs off Node's event loop, a crash in the C
+ * library kills one stream instead of the server, and the kernel accounts each
+ * stream's CPU. Why fork per stream: the acoustic model, dictionary and 27 MB
+ * trigram LM are loaded ONCE in this parent and shared copy-on-write by every
+ * stream's child (pocketsphinx 5prealpha has no API to share a model between
+ * decoders, but fork gives the same effect; a child only dirties its search state).
+ *
+ * Usage: voxpipe-sphinx <unix-socket-path> <hmm-dir> <lm.bin> <dict>
+ * Prints one JSON line {"type":"ready",...} on stdout once listening; exits when
+ * stdin reaches EOF (its Node parent went away).
+ *
+ * Per connection (one audio stream, 16 kHz mono s16le), client -> helper frames:
+ *   [u8 kind][u32 little-endian length][payload]
+ *   'A' audio samples   'F' finalize the current utterance now
+ *   'K' keyterms, '\n'-separated (applied at the next utterance start)
+ *   'S' request stats
+ * helper -> client: JSON lines (see emit_* below). Times are seconds of stream audio.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pocketsphinx.h>
+#include <sphinxbase/ngram_model.h>
+
+#define SAMPLE_RATE 16000
+#define FRAME_RATE 100 /* pocketsphinx default -frate */
+#define MAX_WORDS 512
+
+static ps_decoder_t *ps;
+static cmd_ln_t *config;
+static ngram_model_t *main_lm; /* the decoder's own trigram LM, used for P(</s>) */
+static const char *lm_path;
+
+/* ---------- output ---------- */
+static FILE *out;
+
+static void json_str(const char *s) {
+  fputc('"', out);
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
+    else if (c < 0x20) fprintf(out, "\\u%04x", c);
+    else fputc(c, out);
+  }
+  fputc('"', out);
+}
+
+/* Strip "(2)"-style pronunciation variant markers in place. */
+static void strip_variant(char *w) {
+  char *p = strchr(w, '(');
+  if (p && p != w) *p = '\0';
+}
+
+static int is_filler(const char *w) {
+  return w[0] == '<' || w[0] == '[' || strncmp(w, "++", 2) == 0;
+}
+
+typedef struct { char w[64]; double s, e, c; } word_t;
+
+/* Collect the current best hypothesis' words (works mid-utterance for partials). */
+/* Frame numbers count from the start of the stream (pocketsphinx keeps counting across
+ * utterances and removed silence), so they convert straight to stream time. */
+static int collect_words(word_t *ws) {
+  int n = 0;
+  logmath_t *lmath = ps_get_logmath(ps);
+  for (ps_seg_t *it = ps_seg_iter(ps); it && n < MAX_WORDS; it = ps_seg_next(it)) {
+    const char *w = ps_seg_word(it);
+    if (is_filler(w)) continue;
+    int sf, ef;
+    ps_seg_frames(it, &sf, &ef);
+    int32 ascr, lscr, lback;
+    int32 post = ps_seg_prob(it, &ascr, &lscr, &lback);
+    snprintf(ws[n].w, sizeof ws[n].w, "%s", w);
+    strip_variant(ws[n].w);
+    ws[n].s = (double)sf / FRAME_RATE;
+    ws[n].e = (double)(ef + 1) / FRAME_RATE;
+    double c = logmath_exp(lmath, post);
+    ws[n].c = c > 1.0 ? 1.0 : (c < 0.0 ? 0.0 : c);
+    n++;
+  }
+  return n;
+}
+
+/* P(</s> | w[-2] w[-1]) from the decoder's trigram LM; P(</s> | <s>) when no words. */
+static double eos_prob(word_t *ws, int n) {
+  const char *words[3];
+  int k = 0;
+  words[k++] = "</s>";
+  if (n >= 1) words[k++] = ws[n - 1].w;
+  else words[k++] = "<s>";
+  if (n >= 2) words[k++] = ws[n - 2].w;
+  else if (n == 1) words[k++] = "<s>";
+  int32 lp = ngram_prob(main_lm, words, k);
+  return logmath_exp(ps_get_logmath(ps), lp);
+}
+
+static void emit_hyp(const char *type, double audio_t, const char *extra) {
+  static word_t ws[MAX_WORDS];
+  int n = collect_words(ws);
+  fprintf(out, "{\"type\":\"%s\",\"audio_t\":%.3f,\"in_speech\":%s,\"words\":[", type, audio_t,
+          ps_get_in_speech(ps) ? "true" : "false");
+  for (int i = 0; i < n; i++) {
+    fprintf(out, "%s{\"w\":", i ? "," : "");
+    json_str(ws[i].w);
+    fprintf(out, ",\"start\":%.3f,\"end\":%.3f,\"conf\":%.4f}", ws[i].s, ws[i].e, ws[i].c);
+  }
+  fprintf(out, "],\"eos\":%.6f%s}\n", eos_prob(ws, n), extra ? extra : "");
+  fflush(out);
+}
+
+static double cpu_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long rss_kb(void) {
+  /* Private (dirtied) memory of this process: what one stream costs on top of the shared model. */
+  FILE *f = fopen("/proc/self/smaps_rollup", "r");
+  long priv = -1, v;
+  char line[256];
+  if (!f) return -1;
+  while (fgets(line, sizeof line, f)) {
+    if (sscanf(line, "Private_Dirty: %ld kB", &v) == 1) priv = (priv < 0 ? 0 : priv) + v;
+    if (sscanf(line, "Private_Clean: %ld kB", &v) == 1) priv = (priv < 0 ? 0 : priv) + v;
+  }
+  fclose(f);
+  return priv;
+}
+
+/* ---------- keyterms: interpolate the main LM with a small LM of the keyterm phrases ---------- */
+static char *pending_keyterms; /* NULL = nothing pending */
+
+static void apply_keyterms(const char *text) {
+  /* Split into words, keep those the dictionary knows. */
+  char *copy = strdup(text), *save = NULL;
+  char known[4096] = "", unknown[4096] = "";
+  char arpa_path[] = "/tmp/voxpipe-keyterms-XXXXXX";
+  int fd = mkstemp(arpa_path);
+  if (fd < 0) { free(copy); return; }
+  FILE *f = fdopen(fd, "w");
+  /* ARPA: unigrams of every known keyterm word, bigrams inside each phrase. */
+  char uni[8192] = "", bi[8192] = "";
+  int n_uni = 0, n_bi = 0;
+  for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char prev[48] = "";
+    char *wsave = NULL;
+    for (char *w = strtok_r(line, " \t", &wsave); w; w = strtok_r(NULL, " \t", &wsave)) {
+      for (char *p = w; *p; p++) if (*p >= 'A' && *p <= 'Z') *p += 32;
+      char *pron = ps_lookup_word(ps, w);
+      if (!pron) {
+        if (strlen(unknown) + strlen(w) + 4 < sizeof unknown) { if (*unknown) strcat(unknown, ","); strcat(unknown, "\""); strcat(unknown, w); strcat(unknown, "\""); }
+        prev[0] = '\0';
+        continue;
+      }
+      ckd_free(pron);
+      char needle[80];
+      snprintf(needle, sizeof needle, " %s\n", w);
+      if (!strstr(uni, needle) && strlen(uni) + strlen(w) + 16 < sizeof uni) {
+        strcat(uni, "-1.0 ");
+        strcat(uni, w);
+        strcat(uni, "\n");
+        n_uni++;
+        if (strlen(known) + strlen(w) + 4 < sizeof known) { if (*known) strcat(known, ","); strcat(known, "\""); strcat(known, w); strcat(known, "\""); }
+      }
+      if (*prev && strlen(w) < 48 && strlen(bi) + strlen(prev) + strlen(w) + 16 < sizeof bi) {
+        snprintf(bi + strlen(bi), sizeof bi - strlen(bi), "-0.1 %s %s\n", prev, w);
+        n_bi++;
+      }
+      snprintf(prev, sizeof prev, "%s", w);
+    }
+  }
+  free(copy);
+  int ok = 0;
+  if (n_uni > 0) {
+    fprintf(f, "\\data\\\nngram 1=%d\n", n_uni + 2);
+    if (n_bi) fprintf(f, "ngram 2=%d\n", n_bi);
+    fprintf(f, "\n\\1-grams:\n-1.0 </s>\n-99 <s>\n%s", uni);
+    if (n_bi) fprintf(f, "\n\\2-grams:\n%s", bi);
+    fprintf(f, "\n\\end\\\n");
+    fclose(f);
+    ngram_model_t *kt = ngram_model_read(config, arpa_path, NGRAM_ARPA, ps_get_logmath(ps));
+    if (kt) {
+      ngram_model_t *models[2] = {ngram_model_retain(main_lm), kt};
+      char *names[2] = {"main", "keyterms"};
+      /* 2 % of the probability mass goes to keyterm phrases: rare words gain orders of
+       * magnitude while common words lose almost nothing. */
+      const float32 weights[2] = {0.98f, 0.02f};
+      ngram_model_t *set = ngram_model_set_init(config, models, names, weights, 2);
+      if (set && ps_set_lm(ps, "keyterms", set) == 0 && ps_set_search(ps, "keyterms") == 0) ok = 1;
+    }
+  } else {
+    fclose(f);
+    /* No usable keyterm: back to the plain LM. */
+    ok = ps_set_search(ps, "_default") == 0;
+  }
+  unlink(arpa_path);
+  fprintf(out, "{\"type\":\"keyterms\",\"applied\":%s,\"known\":[%s],\"unknown\":[%s]}\n",
+          ok ? "true" : "false", known, unknown);
+  fflush(out);
+}
+
+/* ---------- one stream ---------- */
+static int read_full(int fd, void *buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, (char *)buf + got, n - got);
+    if (r == 0) return 0;
+    if (r < 0) { if (errno == EINTR) continue; return -1; }
+    got += (size_t)r;
+  }
+  return 1;
+}
+
+/* Per-stream state. */
+static long long samples;    /* stream audio so far */
+static long long last_partial;
+static int in_utt;           /* pocketsphinx has heard speech in this utterance */
+
+static void end_utterance(const char *reason) {
+  ps_end_utt(ps);
+  char extra[64];
+  snprintf(extra, sizeof extra, ",\"reason\":\"%s\"", reason);
+  emit_hyp("final", samples / (double)SAMPLE_RATE, extra);
+  in_utt = 0;
+  if (pending_keyterms) { apply_keyterms(pending_keyterms); free(pending_keyterms); pending_keyterms = NULL; }
+  ps_start_utt(ps);
+}
+
+static void feed(const int16_t *pcm, size_t n, double partial_every_s) {
+  /* Feed in 10 ms pieces so endpoints and partials land on pocketsphinx's frame grid. */
+  for (size_t off = 0; off < n;) {
+    size_t k = n - off > 160 ? 160 : n - off;
+    ps_process_raw(ps, pcm + off, k, FALSE, FALSE);
+    off += k;
+    samples += (long long)k;
+    uint8 speech = ps_get_in_speech(ps);
+    if (speech && !in_utt) {
+      in_utt = 1;
+      fprintf(out, "{\"type\":\"speech_start\",\"audio_t\":%.3f}\n", samples / (double)SAMPLE_RATE);
+      fflush(out);
+    } else if (!speech && in_utt) {
+      end_utterance("endpoint"); /* pocketsphinx's own endpoint (-vad_postspeech) */
+    } else if (in_utt && samples - last_partial >= (long long)(partial_every_s * SAMPLE_RATE)) {
+      last_partial = samples;
+      emit_hyp("partial", samples / (double)SAMPLE_RATE, NULL);
+    }
+  }
+}
+
+static void serve(int fd, double partial_every_s) {
+  out = fdopen(dup(fd), "w");
+  double cpu0 = cpu_seconds();
+  int16_t *buf = NULL;
+  size_t cap = 0;
+
+  ps_start_utt(ps);
+  for (;;) {
+    unsigned char hdr[5];
+    if (read_full(fd, hdr, 5) <= 0) break;
+    uint32_t len = hdr[1] | hdr[2] << 8 | hdr[3] << 16 | (uint32_t)hdr[4] << 24;
+    if (len > 16 * 1024 * 1024) break;
+    if (len > cap) { cap = len; buf = realloc(buf, cap); }
+    if (len && read_full(fd, buf, len) <= 0) break;
+
+    switch (hdr[0]) {
+    case 'A':
+      feed(buf, len / 2, partial_every_s);
+      /* The ack lets the client align everything it derives on audio time. */
+      fprintf(out, "{\"type\":\"ack\",\"audio_t\":%.3f,\"in_speech\":%s}\n", samples / (double)SAMPLE_RATE,
+              in_utt ? "true" : "false");
+      fflush(out);
+      break;
+    case 'F':
+      if (in_utt) end_utterance("finalize");
+      else {
+        fprintf(out, "{\"type\":\"final\",\"audio_t\":%.3f,\"in_speech\":false,\"words\":[],\"eos\":0,\"reason\":\"finalize\"}\n",
+                samples / (double)SAMPLE_RATE);
+        fflush(out);
+      }
+      break;
+    case 'K':
+      free(pending_keyterms);
+      pending_keyterms = strndup((char *)buf, len);
+      if (!in_utt) { /* no speech yet in this utterance: switch the search now */
+        ps_end_utt(ps);
+        apply_keyterms(pending_keyterms);
+        free(pending_keyterms);
+        pending_keyterms = NULL;
+        ps_start_utt(ps);
+      }
+      break;
+    case 'S':
+      fprintf(out, "{\"type\":\"stats\",\"audio_s\":%.3f,\"cpu_s\":%.3f,\"private_kb\":%ld}\n",
+              samples / (double)SAMPLE_RATE, cpu_seconds() - cpu0, rss_kb());
+      fflush(out);
+      break;
+    default:
+      break;
+    }
+  }
+  if (in_utt) end_utterance("close");
+  fclose(out);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 5) {
+    fprintf(stderr, "usage: %s <socket> <hmm-dir> <lm.bin> <dict> [partial-interval-s]\n", argv[0]);
+    return 2;
+  }
+  const char *sock_path = argv[1];
+  lm_path = argv[3];
+  double partial_every = argc > 5 ? atof(argv[5]) : 0.2;
+  double t0 = cpu_seconds();
+  config = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", argv[2], "-lm", argv[3], "-dict", argv[4],
+                       "-logfn", "/dev/null", NULL);
+  if (!config || !(ps = ps_init(config))) {
+    printf("{\"type\":\"error\",\"message\":\"pocketsphinx failed to load the model\"}\n");
+    return 1;
+  }
+  main_lm = ps_get_lm(ps, "_default");
+  if (!main_lm) {
+    printf("{\"type\":\"error\",\"message\":\"no n-gram search in the model\"}\n");
+    return 1;
+  }
+
+  int ls = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path);
+  unlink(sock_path);
+  if (ls < 0 || bind(ls, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(ls, 64) < 0) {
+    printf("{\"type\":\"error\",\"message\":\"cannot listen on %s: %s\"}\n", sock_path, strerror(errno));
+    return 1;
+  }
+  signal(SIGCHLD, SIG_IGN); /* children are reaped automatically */
+  signal(SIGPIPE, SIG_IGN);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  printf("{\"type\":\"ready\",\"load_cpu_s\":%.3f,\"max_rss_kb\":%ld}\n", cpu_seconds() - t0, ru.ru_maxrss);
+  fflush(stdout);
+
+  struct pollfd fds[2] = {{.fd = ls, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
+  for (;;) {
+    if (poll(fds, 2, -1) < 0) { if (errno == EINTR) continue; break; }
+    if (fds[1].revents) {
+      char b[256];
+      if (read(0, b, sizeof b) <= 0) break; /* parent gone */
+    }
+    if (fds[0].revents & POLLIN) {
+      int c = accept(ls, NULL, NULL);
+      if (c < 0) continue;
+      pid_t pid = fork();
+      if (pid == 0) {
+        close(ls);
+        close(0);
+        serve(c, partial_every);
+        _exit(0);
+      }
+      close(c);
+    }
+  }
+  unlink(sock_path);
+  return 0;
+}

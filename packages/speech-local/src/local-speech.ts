@@ -1,0 +1,163 @@
+import { SphinxRecognizer } from "./recognizer.js";
+import type {
+  KeytermReport,
+  RecognizedWord,
+  RecognizerStream,
+  RecognizerStreamStats,
+  SphinxRecognizerOptions,
+} from "./recognizer.js";
+import { endOfTurnConfidence, SpeechActivity } from "./turn-end.js";
+import type { SpeechActivityOptions, TurnEndOptions } from "./turn-end.js";
+import { FramedVad, SileroVad, WebRtcVad } from "./vad.js";
+import type { SileroModel, VoiceActivityDetector } from "./vad.js";
+
+/** Options of {@link LocalSpeech.start}. */
+export interface LocalSpeechOptions {
+  /** Voice activity detector: Silero (default) or the light WebRTC fallback. */
+  vad?: "silero" | "webrtc";
+  /** Silero model, when `vad` is `"silero"`. Default `"v5"`. */
+  sileroModel?: SileroModel;
+  /** Recognizer options (model paths, partial interval). */
+  recognizer?: SphinxRecognizerOptions;
+  /** Turn-end curve (see {@link endOfTurnConfidence}). */
+  turnEnd?: TurnEndOptions;
+  /** VAD hysteresis. */
+  activity?: SpeechActivityOptions;
+}
+
+/** What the local speech stack knows at the end of a chunk of audio. */
+export interface TurnObservation {
+  /** End of the audio processed so far, seconds of stream audio. */
+  audioTime: number;
+  /** The VAD hears speech at the end of the chunk. */
+  speaking: boolean;
+  /** The current turn has speech (VAD) since it began. */
+  turnHasSpeech: boolean;
+  /** Silence since the current turn's last speech, ms (0 while speaking or before speech). */
+  silenceMs: number;
+  /** Words of the current turn so far (times in seconds of stream audio). */
+  words: RecognizedWord[];
+  /** P(</s> | last two words) from the trigram LM. */
+  endOfSentenceProbability: number;
+  /** The turn-end estimate in [0, 1] (0 while the turn has no words). */
+  endOfTurnConfidence: number;
+}
+
+/**
+ * The local speech stack: a pocketsphinx recognizer host (model loaded once, shared by all
+ * streams) plus a VAD and the turn-end estimator per stream.
+ */
+export class LocalSpeech {
+  private constructor(
+    readonly recognizer: SphinxRecognizer,
+    private readonly options: LocalSpeechOptions,
+  ) {}
+
+  /**
+   * Load the recognizer model and check the VAD loads.
+   * @throws SpeechLocalSetupError when a system package is missing (the message says what to install).
+   */
+  static async start(options: LocalSpeechOptions = {}): Promise<LocalSpeech> {
+    const recognizer = await SphinxRecognizer.start(options.recognizer);
+    return new LocalSpeech(recognizer, options);
+  }
+
+  /** Open one audio stream (16 kHz mono PCM s16le). */
+  async openStream(options: { keyterms?: readonly string[] } = {}): Promise<LocalSpeechStream> {
+    const detector: VoiceActivityDetector =
+      this.options.vad === "webrtc"
+        ? new WebRtcVad()
+        : await SileroVad.create(this.options.sileroModel ?? "v5");
+    const recognizer = await this.recognizer.openStream();
+    if (options.keyterms?.length) recognizer.setKeyterms(options.keyterms);
+    return new LocalSpeechStream(recognizer, detector, this.options);
+  }
+
+  /** Stop the recognizer host. */
+  close(): Promise<void> {
+    return this.recognizer.close();
+  }
+}
+
+/**
+ * One stream: feed audio with {@link push}, read a {@link TurnObservation} per chunk,
+ * and tell it when a turn ended ({@link finishTurn}) so the next turn starts empty.
+ */
+export class LocalSpeechStream {
+  private readonly vad: FramedVad;
+  private readonly activity: SpeechActivity;
+  private turnStart = 0;
+  private last: TurnObservation | undefined;
+  private cpuMs = 0;
+
+  /** @internal use {@link LocalSpeech.openStream}. */
+  constructor(
+    readonly recognizer: RecognizerStream,
+    private readonly detector: VoiceActivityDetector,
+    private readonly options: LocalSpeechOptions,
+  ) {
+    this.vad = new FramedVad(detector);
+    this.activity = new SpeechActivity(options.activity);
+  }
+
+  /**
+   * Process a chunk of 16 kHz mono PCM s16le; resolves once both the recognizer and the VAD
+   * have consumed it, so the observation is exact on audio time whatever the input pace.
+   */
+  async push(pcm: Int16Array): Promise<TurnObservation> {
+    const t0 = process.cpuUsage();
+    const [state, frames] = await Promise.all([this.recognizer.write(pcm), this.vad.push(pcm)]);
+    for (const f of frames) this.activity.update(f.start, f.end, f.probability);
+    const u = process.cpuUsage(t0);
+    this.cpuMs += (u.user + u.system) / 1000;
+    const words = state.words.filter((w) => w.start >= this.turnStart);
+    const turnHasSpeech = (this.activity.lastSpeechEnd ?? -1) > this.turnStart;
+    const silenceMs = turnHasSpeech ? this.activity.silenceMs(state.audioTime) : 0;
+    const confidence =
+      words.length > 0
+        ? endOfTurnConfidence(silenceMs, state.endOfSentenceProbability, this.options.turnEnd)
+        : 0;
+    this.last = {
+      audioTime: state.audioTime,
+      speaking: this.activity.speaking,
+      turnHasSpeech,
+      silenceMs,
+      words,
+      endOfSentenceProbability: state.endOfSentenceProbability,
+      endOfTurnConfidence: confidence,
+    };
+    return this.last;
+  }
+
+  /**
+   * The current turn is over: run the recognizer's final pass on it (unless `finalPass` is
+   * false) and start a new turn at the current audio time. Resolves with the ended turn's words.
+   */
+  async finishTurn(finalPass = true): Promise<RecognizedWord[]> {
+    const state = finalPass ? await this.recognizer.finalize() : this.recognizer.state();
+    const words = state.words.filter((w) => w.start >= this.turnStart);
+    this.turnStart = state.audioTime;
+    this.recognizer.releaseWordsBefore(this.turnStart);
+    return words;
+  }
+
+  /** Replace the keyterm boost (takes effect at the next utterance; `[]` removes it). */
+  setKeyterms(terms: readonly string[]): void {
+    this.recognizer.setKeyterms(terms);
+  }
+
+  /** Called when a keyterm list takes effect: which words were boosted, which the dictionary lacks. */
+  set onKeyterms(cb: ((r: KeytermReport) => void) | undefined) {
+    this.recognizer.onKeyterms = cb;
+  }
+
+  /** CPU of the decoder process and of this process's VAD work, and the decoder's private memory. */
+  async stats(): Promise<RecognizerStreamStats & { vadCpuSeconds: number }> {
+    return { ...(await this.recognizer.stats()), vadCpuSeconds: this.cpuMs / 1000 };
+  }
+
+  /** Close the decoder and the VAD. */
+  async close(): Promise<void> {
+    await Promise.all([this.recognizer.close(), this.detector.close()]);
+  }
+}

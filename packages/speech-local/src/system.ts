@@ -1,0 +1,88 @@
+import { execFile } from "node:child_process";
+import { access, constants } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+/** Where Debian's `pocketsphinx-en-us` package installs the US English model. */
+export const DEBIAN_MODEL_DIR = "/usr/share/pocketsphinx/model/en-us";
+
+/** The system packages the local recognizer needs at build time and at run time. */
+export const APT_INSTALL_HINT =
+  "apt-get install -y pocketsphinx pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev gcc pkg-config";
+
+/** Paths of a pocketsphinx model: acoustic model directory, trigram LM, pronunciation dictionary. */
+export interface SphinxModelPaths {
+  /** Acoustic model directory (`-hmm`). */
+  hmm: string;
+  /** Binary trigram language model (`-lm`), also used for P(</s> | last words). */
+  lm: string;
+  /** Pronunciation dictionary (`-dict`). */
+  dict: string;
+}
+
+/**
+ * The model paths of `dir` laid out as Debian's `pocketsphinx-en-us` lays them out.
+ * Default: env `VOXPIPE_SPHINX_MODEL_DIR`, else {@link DEBIAN_MODEL_DIR}.
+ */
+export function defaultModelPaths(
+  dir = process.env.VOXPIPE_SPHINX_MODEL_DIR ?? DEBIAN_MODEL_DIR,
+): SphinxModelPaths {
+  return { hmm: `${dir}/en-us`, lm: `${dir}/en-us.lm.bin`, dict: `${dir}/cmudict-en-us.dict` };
+}
+
+/** The machine lacks a system package or file the local speech engine needs; the message says what to install. */
+export class SpeechLocalSetupError extends Error {
+  override readonly name = "SpeechLocalSetupError";
+}
+
+/**
+ * Check that every model file exists.
+ * @throws SpeechLocalSetupError naming the missing path and the `apt-get install` command.
+ */
+export async function checkModel(paths: SphinxModelPaths): Promise<void> {
+  for (const field of ["hmm", "lm", "dict"] as const) {
+    const path = paths[field];
+    try {
+      await access(path, constants.R_OK);
+    } catch {
+      throw new SpeechLocalSetupError(
+        `pocketsphinx model ${field} not found at ${path}; install it with: ${APT_INSTALL_HINT}`,
+      );
+    }
+  }
+}
+
+const nativeDir = fileURLToPath(new URL("../native/", import.meta.url));
+
+/** Path of the compiled pocketsphinx helper (built by the package's `build` script). */
+export const HELPER_PATH = `${nativeDir}build/voxpipe-sphinx`;
+
+let building: Promise<string> | undefined;
+
+/**
+ * Path of the pocketsphinx helper, compiling it with gcc on first use when the package
+ * build has not (e.g. when running from sources under `--conditions=@voxpipe/source`).
+ * @throws SpeechLocalSetupError when it can't be built (the message has the apt-get command).
+ */
+export function ensureHelper(): Promise<string> {
+  building ??= (async () => {
+    try {
+      await access(HELPER_PATH, constants.X_OK);
+      return HELPER_PATH;
+    } catch {
+      // not built yet: fall through to build it
+    }
+    try {
+      await promisify(execFile)("sh", [`${nativeDir}build.sh`]);
+      return HELPER_PATH;
+    } catch (err) {
+      building = undefined;
+      const detail =
+        err instanceof Error && "stderr" in err ? String(err.stderr).trim() : String(err);
+      throw new SpeechLocalSetupError(
+        `cannot build the pocketsphinx helper (${detail}); install: ${APT_INSTALL_HINT}`,
+      );
+    }
+  })();
+  return building;
+}

