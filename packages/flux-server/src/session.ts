@@ -1,0 +1,598 @@
+/**
+ * One `/v2/listen` connection after the 101: audio clock, engine calls, the turn state
+ * machine, control messages in stream order, sequence ids, faults, idle timeout, logs and
+ * counters (reference §2–§4).
+ */
+import type { Logger } from "pino";
+import type WebSocket from "ws";
+import {
+  FLUX_ERROR_CODES,
+  FLUX_MULTILINGUAL_MODEL,
+  FORCE_END_TURN_NO_ACTIVE_TURN,
+  applyConfigure,
+  encodeServerMessage,
+  initialActiveConfiguration,
+  parseClientMessage,
+  type ConfigureMessage,
+  type FluxActiveConfiguration,
+  type FluxModel,
+  type FluxSettings,
+  type FluxWord,
+  type KnownServerMessage,
+} from "@voxpipe/flux-protocol";
+import { AudioFramer, type SupportedEncoding } from "./audio.js";
+import type {
+  AudioFrame,
+  EngineConfiguration,
+  MaybePromise,
+  RecognitionState,
+  TurnEngine,
+} from "./engine.js";
+import type { FaultPlan, FaultTrigger } from "./faults.js";
+import { TurnStateMachine, type TurnUpdate } from "./turn-state.js";
+
+/** Counters of one session. */
+export interface SessionCounters {
+  /** Seconds of audio received (audio time). */
+  audioSeconds: number;
+  /** Server messages sent (all types). */
+  messagesSent: number;
+  /** Client messages received (binary and text). */
+  messagesReceived: number;
+  /** Turns ended (EndOfTurn sent, any trigger). */
+  turns: number;
+}
+
+/** How a session ended. */
+export interface SessionEnd {
+  /** Why: `close-stream`, `client-closed`, `idle-timeout`, `unparsable-message`, `engine-error`, `fault-drop`, `fault-error`, `server-closed`. */
+  reason: string;
+  /** Close code as seen on the wire (1005 = no status code). */
+  code: number;
+  counters: SessionCounters;
+}
+
+/** Construction parameters of a {@link FluxSession} (internal to the server). */
+export interface FluxSessionInit {
+  requestId: string;
+  settings: FluxSettings & { encoding: SupportedEncoding; sampleRate: number };
+  engine: TurnEngine;
+  engineName: string;
+  faults: FaultPlan;
+  idleTimeoutMs: number;
+  logger: Logger;
+}
+
+/** Wire message before the session stamps its `sequence_id`. */
+type Unsequenced = KnownServerMessage extends infer M
+  ? M extends KnownServerMessage
+    ? Omit<M, "sequence_id">
+    : never
+  : never;
+
+type Operation =
+  | { kind: "audio"; frame: AudioFrame }
+  | { kind: "configure"; message: ConfigureMessage }
+  | { kind: "force-end-turn" }
+  | { kind: "close-stream" }
+  | { kind: "unparsable"; description: string };
+
+const IDLE_CLOSE_CODE = 1011;
+
+function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === "function";
+}
+
+/**
+ * A live session. Tests get these from `server.sessions` or the server's `"session"` event
+ * and may inject faults at any time ({@link drop}, {@link stall}, {@link sendFatalError}, …).
+ *
+ * Ordering: binary audio and text messages become one queue of operations, run one at a
+ * time in arrival order; an asynchronous engine pauses the queue, never reorders it. So
+ * `Configure`, `ForceEndTurn` and `CloseStream` take effect exactly between the audio
+ * before and after them (reference §2.1, §4.4).
+ */
+export class FluxSession {
+  readonly requestId: string;
+  readonly model: FluxModel;
+  readonly counters: SessionCounters = {
+    audioSeconds: 0,
+    messagesSent: 0,
+    messagesReceived: 0,
+    turns: 0,
+  };
+  /** Resolves once the socket is closed and the engine released. Never rejects. */
+  readonly ended: Promise<SessionEnd>;
+  /** Faults in effect; may be replaced live with {@link setFaults}. */
+  private faults: FaultPlan;
+
+  private readonly framer: AudioFramer;
+  private readonly machine: TurnStateMachine;
+  private configuration: FluxActiveConfiguration;
+  private sequenceId = 0;
+  private readonly queue: Operation[] = [];
+  private running = false;
+  /** The in-flight asynchronous step, if any. */
+  private pending: Promise<void> | undefined;
+  /** No more client input is processed (after CloseStream, an invalid message, or a fatal fault). */
+  private inputClosed = false;
+  private closed = false;
+  private stalled = false;
+  private endReason = "client-closed";
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly idleTimer: NodeJS.Timeout;
+  private resolveEnded!: (end: SessionEnd) => void;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly init: FluxSessionInit,
+  ) {
+    this.requestId = init.requestId;
+    this.model = init.settings.model;
+    this.faults = init.faults;
+    this.framer = new AudioFramer(init.settings.encoding, init.settings.sampleRate);
+    this.configuration = initialActiveConfiguration(init.settings);
+    this.machine = new TurnStateMachine(this.thresholds());
+    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
+    this.idleTimer = setTimeout(() => this.onIdle(), init.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
+  /** Sends `Connected` and starts reading. Called once, right after the 101. */
+  start(): void {
+    const { logger, settings } = this.init;
+    logger.info(
+      {
+        model: settings.model,
+        encoding: settings.encoding,
+        sampleRate: settings.sampleRate,
+        keyterms: this.configuration.keyterms.length,
+        languageHints: this.configuration.languageHints,
+        eotThreshold: this.configuration.eotThreshold,
+        eagerEotThreshold: this.configuration.eagerEotThreshold,
+        eotTimeoutMs: this.configuration.eotTimeoutMs,
+      },
+      "session open",
+    );
+    this.ws.on("message", (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
+    this.ws.on("ping", () => this.idleTimer.refresh());
+    this.ws.on("close", (code: number) => this.onClose(code));
+    this.ws.on("error", (error) => logger.warn({ err: error.message }, "socket error"));
+    this.armWallClockFaults(this.faults);
+    this.send({ type: "Connected", request_id: this.requestId });
+  }
+
+  // -------------------------------------------------------------------------
+  // Live fault injection
+
+  /** Replaces the fault plan (wall-clock triggers are armed from now). */
+  setFaults(faults: FaultPlan): void {
+    this.faults = faults;
+    this.armWallClockFaults(faults);
+  }
+
+  /** Drops the TCP connection without a close frame (client sees 1006). */
+  drop(): void {
+    if (this.closed) return;
+    this.endReason = "fault-drop";
+    this.inputClosed = true;
+    this.init.logger.info("fault: drop");
+    this.ws.terminate();
+  }
+
+  /** Stops sending (audio is still read and pings answered). */
+  stall(): void {
+    if (!this.stalled) this.init.logger.info("fault: stall");
+    this.stalled = true;
+  }
+
+  /** Ends a {@link stall}: messages flow again (those produced meanwhile are lost). */
+  resume(): void {
+    this.stalled = false;
+  }
+
+  /** Sends a fatal `Error` and closes without a status code (reference §3.6). */
+  sendFatalError(
+    code: string = FLUX_ERROR_CODES.internalServerError,
+    description = "Injected fault: internal server error.",
+  ): void {
+    if (this.closed) return;
+    this.init.logger.info({ code }, "fault: fatal error");
+    this.fatal("fault-error", code, description);
+  }
+
+  /** Sends one text frame that is not valid JSON. */
+  sendMalformed(): void {
+    if (this.closed || this.stalled) return;
+    this.init.logger.info("fault: malformed message");
+    this.ws.send(`{"type":"TurnInfo","request_id":"${this.requestId}","event":"Upd`);
+  }
+
+  /** Closes the session from the server side (server shutdown): a close frame with code 1001. */
+  shutdown(): void {
+    if (this.closed) return;
+    this.endReason = "server-closed";
+    this.inputClosed = true;
+    this.ws.close(1001, "server shutting down");
+  }
+
+  // -------------------------------------------------------------------------
+  // Input
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    this.idleTimer.refresh();
+    this.counters.messagesReceived += 1;
+    if (this.inputClosed) return;
+    if (isBinary) {
+      // A zero-length frame is UNKNOWN on v2 (reference §1.4); it carries no audio, so it is ignored.
+      if (data.length === 0) return;
+      const frames = this.framer.push(data);
+      this.counters.audioSeconds = this.framer.receivedSeconds;
+      this.checkAudioFaults();
+      for (const frame of frames) this.enqueue({ kind: "audio", frame });
+      return;
+    }
+    const message = parseClientMessage(data.toString("utf8"));
+    switch (message.type) {
+      case "Configure":
+        this.enqueue({ kind: "configure", message });
+        break;
+      case "ForceEndTurn":
+        this.enqueue({ kind: "force-end-turn" });
+        break;
+      case "CloseStream":
+        this.inputClosed = true; // a later ForceEndTurn has no effect (reference §4.5)
+        this.enqueue({ kind: "close-stream" });
+        break;
+      case "Invalid":
+        this.inputClosed = true;
+        this.enqueue({ kind: "unparsable", description: message.description });
+        break;
+    }
+  }
+
+  private enqueue(operation: Operation): void {
+    this.queue.push(operation);
+    if (!this.running) this.pump();
+  }
+
+  /** Runs queued operations synchronously while they complete synchronously. */
+  private pump(): void {
+    this.running = true;
+    while (!this.closed) {
+      const operation = this.queue.shift();
+      if (operation === undefined) break;
+      let step: MaybePromise<void>;
+      try {
+        step = this.run(operation);
+      } catch (error) {
+        this.engineFailed(error);
+        break;
+      }
+      if (isPromise(step)) {
+        this.pending = step.then(
+          () => this.pump(),
+          (error: unknown) => this.engineFailed(error),
+        );
+        return;
+      }
+    }
+    this.running = false;
+  }
+
+  private run(operation: Operation): MaybePromise<void> {
+    switch (operation.kind) {
+      case "audio":
+        return this.hear(operation.frame);
+      case "configure":
+        return this.configure(operation.message);
+      case "force-end-turn":
+        return this.forceEndTurn();
+      case "close-stream":
+        return this.closeStream();
+      case "unparsable":
+        this.init.logger.info("unparsable client message");
+        this.fatal(
+          "unparsable-message",
+          FLUX_ERROR_CODES.unparsableClientMessage,
+          operation.description,
+        );
+        return;
+    }
+  }
+
+  private hear(frame: AudioFrame): MaybePromise<void> {
+    const state = this.init.engine.hear(frame);
+    return isPromise(state)
+      ? state.then((s) => this.afterFrame(frame, s))
+      : this.afterFrame(frame, state);
+  }
+
+  private afterFrame(frame: AudioFrame, state: RecognitionState): MaybePromise<void> {
+    if (this.closed) return;
+    const update = this.machine.frame(state, frame.end);
+    return update === undefined ? undefined : this.emit(update);
+  }
+
+  /** Sends a TurnInfo; after an EndOfTurn, tells the engine the turn is over. */
+  private emit(update: TurnUpdate): MaybePromise<void> {
+    this.sendTurn(update);
+    if (update.event !== "EndOfTurn") return;
+    this.counters.turns += 1;
+    const { logger } = this.init;
+    if (logger.isLevelEnabled("debug")) {
+      logger.debug(
+        { turnIndex: update.turnIndex, trigger: update.trigger, transcript: update.transcript },
+        "end of turn",
+      );
+    }
+    return this.init.engine.resetTurn(update.audioWindowEnd);
+  }
+
+  private sendTurn(update: TurnUpdate): void {
+    const multi = this.model === FLUX_MULTILINGUAL_MODEL;
+    this.send({
+      type: "TurnInfo",
+      request_id: this.requestId,
+      event: update.event,
+      turn_index: update.turnIndex,
+      audio_window_start: update.audioWindowStart,
+      audio_window_end: update.audioWindowEnd,
+      transcript: update.transcript,
+      words: update.words as FluxWord[],
+      end_of_turn_confidence: update.endOfTurnConfidence,
+      ...(update.trigger !== undefined && { trigger: update.trigger }),
+      ...(multi && {
+        languages: [...update.languages],
+        languages_hinted: [...this.configuration.languageHints],
+      }),
+    });
+  }
+
+  private configure(message: ConfigureMessage): MaybePromise<void> {
+    const { logger } = this.init;
+    const refusal = this.faults.configureRefusal;
+    if (refusal !== undefined) {
+      logger.info({ code: refusal.code }, "fault: configure refused");
+      this.acknowledge({
+        type: "ConfigureFailure",
+        request_id: this.requestId,
+        code: refusal.code,
+        description: refusal.description,
+      });
+      return;
+    }
+    const result = applyConfigure(this.configuration, message, this.model);
+    if (!result.ok) {
+      logger.info(
+        { code: result.code, fields: result.issues.map((i) => i.field) },
+        "configure refused",
+      );
+      this.acknowledge({
+        type: "ConfigureFailure",
+        request_id: this.requestId,
+        code: result.code,
+        description: result.description,
+      });
+      return;
+    }
+    this.configuration = result.configuration;
+    this.machine.thresholds = this.thresholds();
+    logger.info(
+      {
+        keyterms: this.configuration.keyterms.length,
+        languageHints: this.configuration.languageHints,
+      },
+      "configure applied",
+    );
+    const applied = this.init.engine.configure?.(this.engineConfiguration());
+    const ack = (): void => this.acknowledge(this.configureSuccess());
+    return isPromise(applied) ? applied.then(ack) : ack();
+  }
+
+  private forceEndTurn(): MaybePromise<void> {
+    const update = this.machine.forceEnd();
+    if (update !== undefined) return this.emit(update);
+    // Ignored with a Warning; each repeat warns again (reference §4.5).
+    this.send({
+      type: "Warning",
+      request_id: this.requestId,
+      code: FORCE_END_TURN_NO_ACTIVE_TURN,
+      description: "Received ForceEndTurn while no turn was active; the request was ignored.",
+    });
+  }
+
+  /** Decodes what is left, sends the matching Update, closes without a status code (reference §4.6). */
+  private closeStream(): MaybePromise<void> {
+    this.endReason = "close-stream";
+    const finish = (frame?: AudioFrame, state?: RecognitionState): void => {
+      const update = this.machine.finalUpdate(state, frame?.end);
+      if (update !== undefined) this.sendTurn(update);
+      this.init.logger.info("close stream");
+      this.ws.close();
+    };
+    const frame = this.framer.flush();
+    if (frame === undefined) return finish();
+    const state = this.init.engine.hear(frame);
+    return isPromise(state) ? state.then((s) => finish(frame, s)) : finish(frame, state);
+  }
+
+  // -------------------------------------------------------------------------
+  // Output
+
+  private send(message: Unsequenced): void {
+    if (this.closed) return;
+    if (this.fireMessageFaults(this.sequenceId)) return;
+    if (this.stalled) return;
+    const text = encodeServerMessage({
+      ...message,
+      sequence_id: this.sequenceId,
+    });
+    this.sequenceId += 1;
+    this.counters.messagesSent += 1;
+    this.ws.send(text);
+  }
+
+  /** Sends a Configure acknowledgement, after the injected delay if there is one. */
+  private acknowledge(message: Unsequenced): void {
+    const delay = this.faults.configureDelayMs;
+    if (delay === undefined || delay <= 0) return this.send(message);
+    this.later(delay, () => this.send(message));
+  }
+
+  /** Sends a fatal Error, then a close frame without a status code (observed 1005, reference §3.6). */
+  private fatal(reason: string, code: string, description: string): void {
+    this.endReason = reason;
+    this.inputClosed = true;
+    this.queue.length = 0;
+    const wasStalled = this.stalled;
+    this.stalled = false;
+    this.send({ type: "Error", code, description });
+    this.stalled = wasStalled;
+    this.ws.close();
+  }
+
+  private engineFailed(error: unknown): void {
+    this.running = false;
+    if (this.closed) return;
+    this.init.logger.error(
+      { err: error instanceof Error ? error.message : String(error) },
+      "engine failed",
+    );
+    this.fatal(
+      "engine-error",
+      FLUX_ERROR_CODES.internalServerError,
+      "The speech engine failed while processing audio.",
+    );
+  }
+
+  // -------------------------------------------------------------------------
+  // Faults and timers
+
+  private armWallClockFaults(faults: FaultPlan): void {
+    const at = (trigger: FaultTrigger | undefined, fire: () => void): void => {
+      if (trigger?.afterMs !== undefined) this.later(trigger.afterMs, fire);
+    };
+    at(faults.drop, () => this.drop());
+    at(faults.stall, () => this.stall());
+    at(faults.fatalError, () =>
+      this.sendFatalError(faults.fatalError?.code, faults.fatalError?.description),
+    );
+    at(faults.malformedMessage, () => this.sendMalformed());
+  }
+
+  private checkAudioFaults(): void {
+    const seconds = this.counters.audioSeconds;
+    const reached = (trigger: FaultTrigger | undefined): boolean =>
+      trigger?.afterAudioSeconds !== undefined && seconds >= trigger.afterAudioSeconds;
+    const { faults } = this;
+    if (reached(faults.drop)) return this.drop();
+    if (reached(faults.fatalError))
+      return this.sendFatalError(faults.fatalError?.code, faults.fatalError?.description);
+    if (reached(faults.stall)) this.stall();
+    if (reached(faults.malformedMessage)) {
+      this.faults = { ...faults, malformedMessage: undefined };
+      this.sendMalformed();
+    }
+  }
+
+  /** Applies message-count faults before message `sequenceId`; true when the message must not be sent. */
+  private fireMessageFaults(sequenceId: number): boolean {
+    const { faults } = this;
+    const at = (trigger: FaultTrigger | undefined): boolean => trigger?.atMessage === sequenceId;
+    if (at(faults.malformedMessage)) {
+      this.faults = { ...faults, malformedMessage: undefined };
+      this.sendMalformed();
+    }
+    if (at(faults.drop)) {
+      this.drop();
+      return true;
+    }
+    if (at(faults.stall)) this.stall();
+    if (at(faults.fatalError)) {
+      this.faults = { ...this.faults, fatalError: undefined };
+      this.sendFatalError(faults.fatalError?.code, faults.fatalError?.description);
+      return true;
+    }
+    return false;
+  }
+
+  private later(ms: number, fire: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fire();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  /**
+   * No audio, text or ping for `idleTimeoutMs`: close. Flux documents a "60-second
+   * timeout" (SK) but not its close code (reference §4.7 UNKNOWN); we use 1011 with a
+   * reason, the code v1 uses for its idle timeout.
+   */
+  private onIdle(): void {
+    if (this.closed) return;
+    this.endReason = "idle-timeout";
+    this.inputClosed = true;
+    this.init.logger.info({ idleTimeoutMs: this.init.idleTimeoutMs }, "idle timeout");
+    this.ws.close(IDLE_CLOSE_CODE, "idle timeout: no audio or ping received");
+  }
+
+  private onClose(code: number): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    clearTimeout(this.idleTimer);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    const end: SessionEnd = { reason: this.endReason, code, counters: { ...this.counters } };
+    const release = async (): Promise<void> => {
+      // Let an in-flight engine call settle before closing the engine.
+      await this.pending?.catch(() => undefined);
+      try {
+        await this.init.engine.close();
+      } catch (error) {
+        this.init.logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          "engine close failed",
+        );
+      }
+    };
+    void release().finally(() => {
+      this.init.logger.info({ reason: end.reason, code, ...end.counters }, "session closed");
+      this.resolveEnded(end);
+    });
+  }
+
+  private thresholds(): TurnStateMachine["thresholds"] {
+    const c = this.configuration;
+    return {
+      eotThreshold: c.eotThreshold,
+      eagerEotThreshold: c.eagerEotThreshold,
+      eotTimeoutMs: c.eotTimeoutMs,
+    };
+  }
+
+  private engineConfiguration(): EngineConfiguration {
+    const c = this.configuration;
+    return { keyterms: c.keyterms, languageHints: c.languageHints, numerals: c.numerals };
+  }
+
+  private configureSuccess(): Unsequenced {
+    const c = this.configuration;
+    return {
+      type: "ConfigureSuccess",
+      request_id: this.requestId,
+      // UNKNOWN how eager is rendered when off (reference §3.3): omitted.
+      thresholds: {
+        ...(c.eagerEotThreshold !== undefined && { eager_eot_threshold: c.eagerEotThreshold }),
+        eot_threshold: c.eotThreshold,
+        eot_timeout_ms: c.eotTimeoutMs,
+      },
+      keyterms: [...c.keyterms],
+      // language_hints on multi only (UNKNOWN on -en, reference §3.3).
+      ...(this.model === FLUX_MULTILINGUAL_MODEL && { language_hints: [...c.languageHints] }),
+      numerals: c.numerals,
+    };
+  }
+}
