@@ -49,3 +49,10 @@ export {
   type AudioFormat,
   type RawEncoding,
 } from "./audio/format.js";
+export {
+  DeepgramFluxSTTService,
+  STTForceEndTurnFrame,
+  type DeepgramFluxSTTServiceEvents,
+  type DeepgramFluxSTTServiceOptions,
+  type DeepgramFluxSettings,
+} from "./service.js";

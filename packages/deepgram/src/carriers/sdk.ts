@@ -54,21 +54,32 @@ async function openSdkSocket(
   });
   failed.catch(() => {}); // observed through the race below; never unhandled
 
+  let refusal: FluxError | undefined;
   const finish = (code: number, reason: string): void => {
     if (closed) return;
     closed = true;
-    if (opened) handlers.onClose({ code, reason });
-    else failOpen(networkError("CONNECTION_CLOSED", `closed during the handshake (code ${code})`));
+    if (opened) {
+      handlers.onClose({ code, reason });
+      return;
+    }
+    // The SDK fires `close` just before `error` for a refused upgrade; let the error
+    // (which carries the HTTP status) be read first.
+    queueMicrotask(() =>
+      failOpen(refusal ?? networkError("CONNECTION_CLOSED", `closed during the handshake (code ${code})`)),
+    );
   };
 
   socket.on("message", (message) => handlers.onMessage(message));
   socket.on("error", (error: Error) => {
-    if (opened || closed) return;
+    if (opened) return;
     const status = statusFromHandshakeMessage(error.message);
-    closed = true;
-    if (status !== undefined) failOpen(handshakeError(status));
-    else if (error.message === "TIMEOUT") failOpen(networkError("CONNECT_TIMEOUT", "handshake timed out"));
-    else failOpen(networkError("CONNECT_FAILED", "could not open the WebSocket"));
+    refusal =
+      status !== undefined
+        ? handshakeError(status)
+        : error.message === "TIMEOUT"
+          ? networkError("CONNECT_TIMEOUT", "handshake timed out")
+          : networkError("CONNECT_FAILED", "could not open the WebSocket");
+    failOpen(refusal);
   });
   socket.on("close", (event: { code: number; reason?: string }) => finish(event.code, event.reason ?? ""));
   const onAbort = (): void => {

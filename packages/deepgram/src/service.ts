@@ -1,0 +1,382 @@
+import alawmulaw from "alawmulaw";
+import type { Subscription } from "rxjs";
+import {
+  BotStartedSpeakingFrame,
+  BotStoppedSpeakingFrame,
+  EagerEndOfTurnFrame,
+  EndOfTurnFrame,
+  InterimTranscriptionFrame,
+  StartOfTurnFrame,
+  STTService,
+  SystemFrame,
+  TranscriptionFrame,
+  TurnResumedFrame,
+  UserStartedSpeakingFrame,
+  UserStoppedSpeakingFrame,
+  type CancelFrame,
+  type EndFrame,
+  type Frame,
+  type FrameDirection,
+  type InputAudioRawFrame,
+  type ProcessorSetup,
+  type StartFrame,
+  type STTServiceEvents,
+  type TurnFrameInit,
+} from "@voxpipe/core";
+import type { FluxEncoding, FluxModel, FluxRedact, FluxSettings } from "@voxpipe/flux-protocol";
+import type { Carrier } from "./carriers/carrier.js";
+import type {
+  FluxConnectedEvent,
+  FluxEndOfTurnEvent,
+  FluxEvent,
+  FluxReconnectingEvent,
+  FluxTurnEvent,
+  FluxTurnFields,
+} from "./events.js";
+import { FluxError } from "./errors.js";
+import { FluxClient, type FluxClientOptions } from "./flux-client.js";
+
+/**
+ * Settings of {@link DeepgramFluxSTTService} (names per voxpipe issue #5; wire names in
+ * brackets). Thresholds, keyterms, language hints and numerals change live through a
+ * Flux `Configure`; `model`, `encoding`, `sampleRate`, `tag`, `mipOptOut`,
+ * `profanityFilter` and `redact` need a new connection (opened at the next turn
+ * boundary, audio replayed); `minConfidence` is applied client-side.
+ * Ranges are those of `@voxpipe/flux-protocol` (flux-protocol.md §1.3).
+ */
+export interface DeepgramFluxSettings {
+  /** [`model`] Default `flux-general-en`. */
+  model: FluxModel;
+  /** [`encoding`] What Flux receives. Default `linear16`. `mulaw`/`alaw` are encoded from the pipeline's PCM. */
+  encoding: Extract<FluxEncoding, "linear16" | "mulaw" | "alaw">;
+  /** [`sample_rate`] Hz: 8000, 16000, 24000, 44100 or 48000. Default: the StartFrame's input rate. */
+  sampleRate?: number;
+  /** [`eot_threshold`] 0.5–1.0 (1.0: model-triggered EndOfTurn off). Flux default 0.7. */
+  eotThreshold?: number;
+  /** [`eager_eot_threshold`] 0.3–0.9, ≤ eotThreshold; enables EagerEndOfTurn/TurnResumed. */
+  eagerEotThreshold?: number;
+  /** [`eot_timeout_ms`] 500–60000 ms of streamed silence that end a turn. Flux default 5000. */
+  eotTimeoutMs?: number;
+  /** [`keyterm`] ≤100 plain terms, 1–100 characters each, ≤500 tokens. Private: never logged. */
+  keyterm?: readonly string[];
+  /** [`language_hint`] `flux-general-multi` only; base codes (en, es, fr, de, hi, ru, pt, ja, it, nl). */
+  languageHints?: readonly string[];
+  /**
+   * Client-side: a final whose mean word confidence is not above this (0–1) is dropped
+   * (no `TranscriptionFrame`), but the turn is still closed (`EndOfTurnFrame`,
+   * `UserStoppedSpeakingFrame`). Default: keep everything.
+   */
+  minConfidence?: number;
+  /** [`tag`] Usage-reporting labels. */
+  tag?: readonly string[];
+  /** [`mip_opt_out`] Opt out of the Model Improvement Program. */
+  mipOptOut?: boolean;
+  /** [`numerals`] Spoken numbers as digits. */
+  numerals?: boolean;
+  /** [`profanity_filter`] */
+  profanityFilter?: boolean;
+  /** [`redact`] `numbers` or `aggressive_numbers`. */
+  redact?: FluxRedact;
+}
+
+/** Constructor options of {@link DeepgramFluxSTTService}. */
+export interface DeepgramFluxSTTServiceOptions
+  extends Omit<FluxClientOptions, "settings" | "logger" | "carrier"> {
+  /** Initial settings (see {@link DeepgramFluxSettings}); validated in the constructor. */
+  settings?: Partial<DeepgramFluxSettings>;
+  /** Transport (default: `@deepgram/sdk` `listen.v2`). */
+  carrier?: Carrier;
+  /** Forward input audio downstream. Default true. */
+  audioPassthrough?: boolean;
+  /** Processor name for logs and observers. */
+  name?: string;
+}
+
+/** Typed events of {@link DeepgramFluxSTTService} (mitt): `stt.on("endOfTurn", (e) => …)`. */
+export type DeepgramFluxSTTServiceEvents = STTServiceEvents<DeepgramFluxSettings> & {
+  startOfTurn: FluxTurnEvent;
+  update: FluxTurnEvent;
+  eagerEndOfTurn: FluxTurnEvent;
+  turnResumed: FluxTurnEvent;
+  endOfTurn: FluxEndOfTurnEvent;
+  connected: FluxConnectedEvent;
+  reconnecting: FluxReconnectingEvent;
+};
+
+/**
+ * Asks the STT service to end the open turn now (Flux `ForceEndTurn`; the `EndOfTurn`
+ * follows with `trigger: "manual"`). A system frame so it stays in order with the
+ * (system-lane) input audio it refers to. Consumed by the service.
+ */
+export class STTForceEndTurnFrame extends SystemFrame {}
+
+const DEFAULTS = { model: "flux-general-en", encoding: "linear16" } as const;
+
+/**
+ * Deepgram Flux speech-to-text as a voxpipe processor: `InputAudioRawFrame`s in,
+ * Flux's turn frames out. A thin layer over {@link FluxClient}, which owns the
+ * connection (reconnects, replay, watchdog, Configure).
+ *
+ * Frames per Flux event, in this order:
+ * - `StartOfTurn` → `StartOfTurnFrame`, `UserStartedSpeakingFrame`, and an
+ *   `InterruptionFrame` when the bot is speaking and the run allows interruptions;
+ * - `Update` → `InterimTranscriptionFrame` (non-empty transcripts inside a turn);
+ * - `EagerEndOfTurn` → `EagerEndOfTurnFrame`; `TurnResumed` → `TurnResumedFrame`;
+ * - `EndOfTurn` → `TranscriptionFrame` (unless dropped by `minConfidence` or empty),
+ *   `EndOfTurnFrame`, `UserStoppedSpeakingFrame`.
+ *
+ * `STTUpdateSettingsFrame` → `Configure` or a reconnect at the next turn boundary;
+ * `STTForceEndTurnFrame` → `ForceEndTurn`; `EndFrame` → `ForceEndTurn` (if a turn is
+ * open), `CloseStream`, and the last result is pushed before the `EndFrame` moves on.
+ * Errors: permanent → one fatal `ErrorFrame`; `ConfigureFailure` → non-fatal
+ * `ErrorFrame` with Flux's code and description (previous settings stay).
+ */
+export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, DeepgramFluxSTTServiceEvents> {
+  private readonly clientOptions: Omit<FluxClientOptions, "settings">;
+  private client: FluxClient | undefined;
+  private subscription: Subscription | undefined;
+  private botSpeaking = false;
+  private reverting = false;
+  private mismatchReported = false;
+
+  /**
+   * @throws FluxSettingsError naming the field, its value and the allowed range, before anything connects.
+   * @throws FluxError (`input`) for a bad URL or a missing API key (non-local URL without `DEEPGRAM_API_KEY`).
+   */
+  constructor(options: DeepgramFluxSTTServiceOptions = {}) {
+    const settings: DeepgramFluxSettings = { ...DEFAULTS, ...options.settings };
+    super({
+      settings,
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.audioPassthrough !== undefined ? { audioPassthrough: options.audioPassthrough } : {}),
+      ...(settings.sampleRate !== undefined ? { sampleRate: settings.sampleRate } : {}),
+    });
+    const { settings: _s, audioPassthrough: _a, name: _n, ...clientOptions } = options;
+    this.clientOptions = clientOptions;
+    checkMinConfidence(settings.minConfidence);
+    // Validate now (throws), with the rate the StartFrame will most likely bring.
+    new FluxClient({ ...this.clientOptions, settings: toFluxSettings(settings, settings.sampleRate ?? 16000) });
+  }
+
+  /** The connection layer (after setup/start), e.g. for its metrics. */
+  get flux(): FluxClient | undefined {
+    return this.client;
+  }
+
+  protected override onSetup(_setup: ProcessorSetup): void {
+    // Connect early when the rate is known; otherwise the StartFrame brings it.
+    if (this.settings.sampleRate !== undefined) this.connect(this.settings.sampleRate);
+  }
+
+  protected override onStart(_frame: StartFrame): void {
+    if (this.client === undefined) this.connect(this.sampleRate);
+  }
+
+  protected override async onEnd(_frame: EndFrame): Promise<void> {
+    await this.client?.close();
+    this.subscription?.unsubscribe();
+  }
+
+  protected override onCancel(_frame: CancelFrame): void {
+    this.subscription?.unsubscribe();
+    this.client?.destroy();
+  }
+
+  protected override onCleanup(): void {
+    this.subscription?.unsubscribe();
+    this.client?.destroy();
+  }
+
+  override process(frame: Frame, direction: FrameDirection): void | Promise<void> {
+    if (frame instanceof BotStartedSpeakingFrame) this.botSpeaking = true;
+    else if (frame instanceof BotStoppedSpeakingFrame) this.botSpeaking = false;
+    else if (frame instanceof STTForceEndTurnFrame) {
+      this.client?.forceEndTurn();
+      return;
+    }
+    return super.process(frame, direction);
+  }
+
+  protected override runStt(audio: Uint8Array, frame: InputAudioRawFrame): void {
+    const client = this.client;
+    if (client === undefined) return;
+    const rate = client.settings.sampleRate;
+    if (frame.sampleRate !== rate || frame.numChannels !== 1) {
+      if (!this.mismatchReported) {
+        this.mismatchReported = true;
+        this.pushError(
+          `${this.name}: input audio is ${frame.sampleRate} Hz × ${frame.numChannels} channel(s) but Flux expects ${String(rate)} Hz mono; resample before the STT or set sampleRate (audio not sent)`,
+        );
+      }
+      return;
+    }
+    client.sendAudio(encodeFor(client.settings.encoding, audio));
+  }
+
+  /** Validates with flux-protocol; live fields become a `Configure`, others a reconnect at the next turn boundary. */
+  protected override applySettings(changed: Partial<DeepgramFluxSettings>, previous: Partial<DeepgramFluxSettings>): void {
+    if (this.reverting) return;
+    checkMinConfidence(changed.minConfidence);
+    const { minConfidence: _m, ...fluxChanged } = changed;
+    if (Object.keys(fluxChanged).length === 0) return;
+    const client = this.client;
+    const next = { ...this.settings, ...changed };
+    // Same validation as the connection (throws FluxSettingsError → non-fatal ErrorFrame, settings unchanged).
+    new FluxClient({ ...this.clientOptions, settings: toFluxSettings(next, next.sampleRate ?? this.sampleRate) });
+    if (client === undefined) return; // not connected yet: the connection will use the new settings
+    const delta = toFluxSettingsDelta(fluxChanged);
+    void this.createTask("configure", async () => {
+      try {
+        await client.configure(delta);
+      } catch (error) {
+        // Flux refused (or never acknowledged): the previous settings stay in force.
+        this.reverting = true;
+        try {
+          await this.updateSettings(previous);
+        } finally {
+          this.reverting = false;
+        }
+        this.reportError(error, false);
+      }
+    });
+  }
+
+  private connect(sampleRate: number): void {
+    const client = new FluxClient({
+      ...this.clientOptions,
+      settings: toFluxSettings(this.settings, sampleRate),
+      logger: this.logger,
+    });
+    this.client = client;
+    this.subscription = client.events$.subscribe({
+      next: (event) => this.onFluxEvent(event),
+      error: (error: unknown) => this.reportError(error, true),
+    });
+    client.start().catch(() => {
+      // Reported once through events$ (fatal error); nothing else to do here.
+    });
+  }
+
+  private onFluxEvent(event: FluxEvent): void {
+    switch (event.type) {
+      case "StartOfTurn":
+        this.push(new StartOfTurnFrame(this.turnInit(event)));
+        this.push(new UserStartedSpeakingFrame());
+        if (this.botSpeaking) this.pushInterruption();
+        this.emit("startOfTurn", event);
+        return;
+      case "Update":
+        if (event.transcript !== "" && this.client?.turnOpen === true) {
+          this.push(new InterimTranscriptionFrame({ ...this.turnInit(event), text: event.transcript }));
+        }
+        this.emit("update", event);
+        return;
+      case "EagerEndOfTurn":
+        this.push(new EagerEndOfTurnFrame(this.turnInit(event)));
+        this.emit("eagerEndOfTurn", event);
+        return;
+      case "TurnResumed":
+        this.push(new TurnResumedFrame(this.turnInit(event)));
+        this.emit("turnResumed", event);
+        return;
+      case "EndOfTurn":
+        this.onEndOfTurn(event);
+        return;
+      case "Connected":
+        this.emit("connected", event);
+        return;
+      case "Reconnecting":
+        this.emit("reconnecting", event);
+        return;
+      case "Error":
+        this.reportError(event.error, false);
+        return;
+      case "Warning":
+        this.logger.warn({ code: event.code }, "flux warning");
+        return;
+      case "Configured":
+        return;
+    }
+  }
+
+  private onEndOfTurn(event: FluxEndOfTurnEvent): void {
+    const init = this.turnInit(event);
+    const min = this.settings.minConfidence;
+    const keep =
+      event.transcript !== "" &&
+      (min === undefined || min <= 0 || (event.confidence !== undefined && event.confidence > min));
+    if (keep) {
+      this.push(new TranscriptionFrame({ ...init, text: event.transcript }));
+    } else if (event.transcript !== "") {
+      this.logger.debug({ turnIndex: event.turnIndex, confidence: event.confidence }, "final below minConfidence dropped");
+    }
+    this.push(new EndOfTurnFrame({ ...init, trigger: event.trigger }));
+    this.push(new UserStoppedSpeakingFrame());
+    const wall = event.metrics.endOfSpeechToEndOfTurnWallMs;
+    if (wall !== undefined) this.pushMetrics([{ processor: this.name, type: "ttfb", value: wall, model: this.settings.model }]);
+    this.emit("endOfTurn", event);
+  }
+
+  private turnInit(event: FluxTurnFields & { type: FluxEvent["type"] }): TurnFrameInit & { transcript: string } {
+    return {
+      turnIndex: event.turnIndex,
+      transcript: event.transcript,
+      words: event.words,
+      languages: event.languages,
+      language: event.languages?.[0] ?? (this.settings.model === "flux-general-en" ? "en" : undefined),
+      endOfTurnConfidence: event.endOfTurnConfidence,
+      audioWindowStart: event.audioWindowStart,
+      audioWindowEnd: event.audioWindowEnd,
+      result: event,
+    };
+  }
+
+  private reportError(error: unknown, fatal: boolean): void {
+    const message =
+      error instanceof FluxError || error instanceof Error ? error.message : `flux error: ${String(error)}`;
+    this.pushError(`${this.name}: ${message}`, { fatal, cause: error });
+  }
+}
+
+function checkMinConfidence(value: number | undefined): void {
+  if (value !== undefined && !(typeof value === "number" && value >= 0 && value <= 1)) {
+    throw new RangeError(`minConfidence=${String(value)} is out of range: allowed a number 0–1`);
+  }
+}
+
+/** Maps the service's settings (issue #5 names) to flux-protocol's {@link FluxSettings}. */
+function toFluxSettings(s: DeepgramFluxSettings, sampleRate: number): FluxSettings {
+  return {
+    model: s.model,
+    encoding: s.encoding,
+    sampleRate: s.sampleRate ?? sampleRate,
+    ...toFluxSettingsDelta(s),
+  };
+}
+
+function toFluxSettingsDelta(s: Partial<DeepgramFluxSettings>): Partial<FluxSettings> {
+  const out: Partial<FluxSettings> = {};
+  if (s.model !== undefined) out.model = s.model;
+  if (s.encoding !== undefined) out.encoding = s.encoding;
+  if (s.sampleRate !== undefined) out.sampleRate = s.sampleRate;
+  if (s.eotThreshold !== undefined) out.eotThreshold = s.eotThreshold;
+  if (s.eagerEotThreshold !== undefined) out.eagerEotThreshold = s.eagerEotThreshold;
+  if (s.eotTimeoutMs !== undefined) out.eotTimeoutMs = s.eotTimeoutMs;
+  if (s.keyterm !== undefined) out.keyterms = s.keyterm;
+  if (s.languageHints !== undefined) out.languageHints = s.languageHints;
+  if (s.tag !== undefined) out.tags = s.tag;
+  if (s.mipOptOut !== undefined) out.mipOptOut = s.mipOptOut;
+  if (s.numerals !== undefined) out.numerals = s.numerals;
+  if (s.profanityFilter !== undefined) out.profanityFilter = s.profanityFilter;
+  if (s.redact !== undefined) out.redact = s.redact;
+  return out;
+}
+
+/** The pipeline carries PCM s16le; μ-law/A-law are encoded here (ITU-T G.711, `alawmulaw`). */
+function encodeFor(encoding: string | undefined, pcm: Uint8Array): Uint8Array {
+  if (encoding === undefined || encoding === "linear16") return pcm;
+  // Int16Array needs 2-byte alignment: copy the (rare) unaligned view.
+  const aligned = pcm.byteOffset % 2 === 0 ? pcm : pcm.slice();
+  const samples = new Int16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 1);
+  return encoding === "mulaw" ? alawmulaw.mulaw.encode(samples) : alawmulaw.alaw.encode(samples);
+}
