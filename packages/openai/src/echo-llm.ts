@@ -1,0 +1,52 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { LLMMessage } from "@voxpipe/core";
+import { SpeculativeLLMService } from "./speculative.js";
+import type { SpeculativeLLMServiceEvents, SpeculativeLLMServiceOptions } from "./speculative.js";
+
+/** Settings of {@link EchoLLMService}. */
+export interface EchoLLMSettings {
+  /** Text put before the echoed words. Default `"You said: "`. */
+  prefix: string;
+  /** Delay between streamed words, ms (imitates token streaming). Default 0. */
+  tokenDelayMs: number;
+}
+
+/** Options of {@link EchoLLMService}. */
+export interface EchoLLMServiceOptions extends Omit<
+  SpeculativeLLMServiceOptions<EchoLLMSettings>,
+  "settings"
+> {
+  readonly settings?: Partial<EchoLLMSettings>;
+}
+
+/**
+ * Not a language model: replies with what it heard (`"You said: <last user message>."`),
+ * streamed word by word. For offline demos and tests of the agent pipeline, where no LLM
+ * server is available; it takes part in speculation and interruption like a real LLM service.
+ */
+export class EchoLLMService extends SpeculativeLLMService<
+  EchoLLMSettings,
+  SpeculativeLLMServiceEvents<EchoLLMSettings>
+> {
+  constructor(options: EchoLLMServiceOptions = {}) {
+    super({ ...options, settings: { prefix: "You said: ", tokenDelayMs: 0, ...options.settings } });
+  }
+
+  protected override async *stream(
+    messages: readonly LLMMessage[],
+    signal: AbortSignal,
+  ): AsyncGenerator<string> {
+    const heard =
+      messages
+        .filter((m) => m.role === "user")
+        .at(-1)
+        ?.content.trim() ?? "";
+    const reply = `${this.settings.prefix}${heard === "" ? "nothing" : heard}.`;
+    for (const [i, word] of (reply.match(/\S+\s*/g) ?? []).entries()) {
+      if (i > 0 && this.settings.tokenDelayMs > 0)
+        await sleep(this.settings.tokenDelayMs, undefined, { signal });
+      if (signal.aborted) return;
+      yield word;
+    }
+  }
+}
