@@ -1,1 +1,15 @@
-export {};
+export * from "./frames.js";
+export * from "./processor.js";
+export * from "./clock.js";
+export * from "./errors.js";
+export * from "./logger.js";
+export * from "./aggregators/context.js";
+export * from "./pipeline/pipeline.js";
+export * from "./pipeline/task.js";
+export * from "./pipeline/runner.js";
+export * from "./aggregators/llm-response.js";
+export * from "./services/ai-service.js";
+export * from "./services/stt.js";
+export * from "./services/llm.js";
+export * from "./services/tts.js";
+export * from "./audio/index.js";

@@ -1,0 +1,172 @@
+/**
+ * Context aggregators: the user's final transcriptions become `user` messages and an
+ * `LLMContextFrame`; the bot's streamed reply becomes an `assistant` message.
+ *
+ * Place the user aggregator after the STT service and the assistant aggregator after
+ * the output transport (so it records what actually went out):
+ * `[input, stt, user, llm, tts, output, assistant]`.
+ */
+import {
+  EndOfTurnFrame,
+  LLMContextFrame,
+  LLMFullResponseEndFrame,
+  LLMFullResponseStartFrame,
+  LLMTextFrame,
+  StartOfTurnFrame,
+  TranscriptionFrame,
+  UserStartedSpeakingFrame,
+  UserStoppedSpeakingFrame,
+} from "../frames.js";
+import type { Frame, InterruptionFrame } from "../frames.js";
+import { FrameProcessor } from "../processor.js";
+import type { FrameDirection, FrameProcessorEvents, FrameProcessorOptions } from "../processor.js";
+import { LLMContext } from "./context.js";
+
+/** Events of {@link LLMUserContextAggregator}. */
+export type LLMUserAggregatorEvents = FrameProcessorEvents & {
+  /** A user message was added to the context (transcript at debug level only in logs). */
+  userMessage: { readonly text: string; readonly turnIndex: number | undefined };
+};
+
+/** Options of {@link LLMUserContextAggregator}. */
+export interface LLMUserAggregatorOptions extends FrameProcessorOptions {
+  /**
+   * Interrupt the bot (push an `InterruptionFrame`) when the user starts a turn
+   * (`StartOfTurnFrame` / `UserStartedSpeakingFrame`) — if the run allows interruptions.
+   * Default true.
+   */
+  readonly interruptOnUserTurnStart?: boolean;
+}
+
+/**
+ * Collects the final `TranscriptionFrame`s of a user turn; at the turn's end
+ * (`EndOfTurnFrame`, or `UserStoppedSpeakingFrame` for STTs without turn frames) adds
+ * them as one `user` message and pushes an `LLMContextFrame`. Interim and eager
+ * transcriptions are ignored (forwarded). All frames are forwarded.
+ *
+ * The ordering guarantee of the ordered lane is what makes this correct: the turn's
+ * `TranscriptionFrame` always arrives before its `EndOfTurnFrame`.
+ */
+export class LLMUserContextAggregator extends FrameProcessor<LLMUserAggregatorEvents> {
+  readonly context: LLMContext;
+  readonly #interrupt: boolean;
+  #parts: string[] = [];
+  #turnIndex: number | undefined;
+
+  constructor(context: LLMContext, options: LLMUserAggregatorOptions = {}) {
+    super(options);
+    this.context = context;
+    this.#interrupt = options.interruptOnUserTurnStart ?? true;
+  }
+
+  override process(frame: Frame, direction: FrameDirection): void {
+    if (direction === "upstream") {
+      this.push(frame, direction);
+      return;
+    }
+    if (frame instanceof StartOfTurnFrame || frame instanceof UserStartedSpeakingFrame) {
+      if (this.#interrupt) this.pushInterruption();
+      this.push(frame, direction);
+      return;
+    }
+    if (frame instanceof TranscriptionFrame) {
+      if (frame.text.trim() !== "") this.#parts.push(frame.text.trim());
+      this.#turnIndex = frame.turnIndex;
+      this.push(frame, direction);
+      return;
+    }
+    this.push(frame, direction);
+    if (frame instanceof EndOfTurnFrame || frame instanceof UserStoppedSpeakingFrame)
+      this.#commit();
+  }
+
+  protected override onInterruption(): void {
+    // The user's words are never dropped by an interruption (they are not bot output).
+  }
+
+  #commit(): void {
+    const text = this.#parts.join(" ");
+    this.#parts = [];
+    if (text === "") return;
+    this.context.addMessage({ role: "user", content: text });
+    this.logger.debug({ text }, "user message");
+    this.emit("userMessage", { text, turnIndex: this.#turnIndex });
+    this.push(new LLMContextFrame({ context: this.context }));
+  }
+}
+
+/** Events of {@link LLMAssistantContextAggregator}. */
+export type LLMAssistantAggregatorEvents = FrameProcessorEvents & {
+  /** An assistant message was added; `interrupted` when the reply was cut short. */
+  assistantMessage: { readonly text: string; readonly interrupted: boolean };
+};
+
+/**
+ * Collects the bot's `LLMTextFrame`s between `LLMFullResponseStartFrame` and
+ * `LLMFullResponseEndFrame` and adds them as one `assistant` message. When an
+ * `InterruptionFrame` cuts the reply, the text that reached this processor so far is
+ * stored (what was actually produced), marked `interrupted` in the event.
+ * All frames are forwarded.
+ */
+export class LLMAssistantContextAggregator extends FrameProcessor<LLMAssistantAggregatorEvents> {
+  readonly context: LLMContext;
+  #text = "";
+  #open = false;
+
+  constructor(context: LLMContext, options: FrameProcessorOptions = {}) {
+    super(options);
+    this.context = context;
+  }
+
+  override process(frame: Frame, direction: FrameDirection): void {
+    if (direction === "downstream") {
+      if (frame instanceof LLMFullResponseStartFrame) {
+        this.#commit(false);
+        this.#open = true;
+      } else if (frame instanceof LLMTextFrame) {
+        this.#text += frame.text;
+      } else if (frame instanceof LLMFullResponseEndFrame) {
+        this.#commit(false);
+      }
+    }
+    this.push(frame, direction);
+  }
+
+  protected override onInterruption(_frame: InterruptionFrame): void {
+    if (this.#open || this.#text !== "") this.#commit(true);
+  }
+
+  #commit(interrupted: boolean): void {
+    const text = this.#text.trim();
+    this.#text = "";
+    this.#open = false;
+    if (text === "") return;
+    this.context.addMessage({ role: "assistant", content: text });
+    this.logger.debug({ text, interrupted }, "assistant message");
+    this.emit("assistantMessage", { text, interrupted });
+  }
+}
+
+/**
+ * Create the user and assistant aggregators sharing one context.
+ *
+ * @example
+ * ```ts
+ * const { context, user, assistant } = createContextAggregators(new LLMContext([{ role: "system", content: "Be brief." }]));
+ * new Pipeline([input, stt, user, llm, tts, output, assistant]);
+ * ```
+ */
+export function createContextAggregators(
+  context: LLMContext = new LLMContext(),
+  options: { user?: LLMUserAggregatorOptions; assistant?: FrameProcessorOptions } = {},
+): {
+  context: LLMContext;
+  user: LLMUserContextAggregator;
+  assistant: LLMAssistantContextAggregator;
+} {
+  return {
+    context,
+    user: new LLMUserContextAggregator(context, options.user),
+    assistant: new LLMAssistantContextAggregator(context, options.assistant),
+  };
+}

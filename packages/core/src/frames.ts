@@ -1,0 +1,693 @@
+/**
+ * Frames: the only thing that travels between processors.
+ *
+ * Every frame is an instance of a class (so `instanceof` works and subclasses
+ * match), with readonly fields, a unique `id` and a scheduling **kind**:
+ *
+ * - `system`  — may overtake queued frames and is never dropped by an interruption
+ *   (`StartFrame`, `CancelFrame`, `InterruptionFrame`, `ErrorFrame`, user-input audio).
+ * - `data`    — ordered lane; dropped from queues by an interruption unless it is
+ *   uninterruptible (audio out, text, LLM/TTS output, transcriptions).
+ * - `control` — same ordered lane as data (`EndFrame`, settings, turn boundaries).
+ *
+ * `uninterruptible` frames stay in order and survive interruptions (`EndFrame`,
+ * settings updates, and — our choice — every frame of the user's turn, see
+ * {@link TurnFrame}). Source of the model: design.md "The frame model";
+ * Pipecat `frames.py` (see pipecat-design-notes §1).
+ *
+ * Why turn frames are *not* system frames: Pipecat made speech-state frames system
+ * frames, and they overtook `TranscriptionFrame`s in queues (pipecat#1323, #1446).
+ * Here every turn frame (start, interim, eager, resumed, transcription, end) and the
+ * user speech-state frames share the ordered lane, so "a `TranscriptionFrame` is never
+ * overtaken by its own `EndOfTurnFrame`" holds by construction (FIFO lane), and they are
+ * uninterruptible because an interruption cuts *bot* output, never the user's words.
+ */
+import type { LLMContext } from "./aggregators/context.js";
+
+/** Scheduling class of a frame. */
+export type FrameKind = "system" | "data" | "control";
+
+/** Fields every frame constructor accepts. */
+export interface FrameInit {
+  /** Presentation timestamp in ms of the pipeline's monotonic clock (see `Clock`). */
+  readonly pts?: number | undefined;
+  /** Free-form metadata (provider ids, tracing…). Not interpreted by the core. */
+  readonly metadata?: Readonly<Record<string, unknown>> | undefined;
+}
+
+let nextFrameId = 1;
+
+/**
+ * Base class of all frames. Do not extend `Frame` directly: extend
+ * {@link SystemFrame}, {@link DataFrame} or {@link ControlFrame}.
+ */
+export abstract class Frame {
+  /** Process-wide unique, increasing id. */
+  readonly id: number;
+  /** Presentation timestamp (ms, monotonic clock), if the producer set one. */
+  readonly pts: number | undefined;
+  /** Free-form metadata. */
+  readonly metadata: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(init?: FrameInit) {
+    this.id = nextFrameId++;
+    this.pts = init?.pts;
+    this.metadata = init?.metadata;
+  }
+
+  /** Scheduling class (a prototype getter: no per-frame cost). */
+  abstract get kind(): FrameKind;
+
+  /** Whether the frame survives interruptions (kept in queues). Default `false`. */
+  get uninterruptible(): boolean {
+    return false;
+  }
+
+  /** `"<ClassName>#<id>"`, for logs. */
+  get name(): string {
+    return `${this.constructor.name}#${this.id}`;
+  }
+
+  toString(): string {
+    return this.name;
+  }
+}
+
+/** High-priority frame: may overtake queued frames; never dropped by an interruption. */
+export abstract class SystemFrame extends Frame {
+  get kind(): FrameKind {
+    return "system";
+  }
+}
+
+/** Ordered-lane payload frame; dropped from queues by an interruption unless uninterruptible. */
+export abstract class DataFrame extends Frame {
+  get kind(): FrameKind {
+    return "data";
+  }
+}
+
+/** Ordered-lane control frame (end, settings, turn boundaries). */
+export abstract class ControlFrame extends Frame {
+  get kind(): FrameKind {
+    return "control";
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Lifecycle
+// ---------------------------------------------------------------------------------------
+
+/** Fields of {@link StartFrame}. */
+export interface StartFrameInit extends FrameInit {
+  /** Sample rate of input (user) audio in Hz. Default 16000. */
+  readonly audioInSampleRate?: number;
+  /** Sample rate of output (bot) audio in Hz. Default 24000. */
+  readonly audioOutSampleRate?: number;
+  /** Whether interruptions are allowed in this run. Default `true`. */
+  readonly allowInterruptions?: boolean;
+  /** Whether processors emit {@link MetricsFrame}s (TTFB, processing time). Default `false`. */
+  readonly enableMetrics?: boolean;
+  /** Whether services report usage metrics (characters, audio seconds). Default `false`. */
+  readonly enableUsageMetrics?: boolean;
+  /** Report only the first TTFB of each processor. Default `false`. */
+  readonly reportOnlyInitialTtfb?: boolean;
+}
+
+/** First frame of every run; must reach every processor (forward it!). System. */
+export class StartFrame extends SystemFrame {
+  readonly audioInSampleRate: number;
+  readonly audioOutSampleRate: number;
+  readonly allowInterruptions: boolean;
+  readonly enableMetrics: boolean;
+  readonly enableUsageMetrics: boolean;
+  readonly reportOnlyInitialTtfb: boolean;
+  constructor(init: StartFrameInit = {}) {
+    super(init);
+    this.audioInSampleRate = init.audioInSampleRate ?? 16000;
+    this.audioOutSampleRate = init.audioOutSampleRate ?? 24000;
+    this.allowInterruptions = init.allowInterruptions ?? true;
+    this.enableMetrics = init.enableMetrics ?? false;
+    this.enableUsageMetrics = init.enableUsageMetrics ?? false;
+    this.reportOnlyInitialTtfb = init.reportOnlyInitialTtfb ?? false;
+  }
+}
+
+/** Fields of frames that carry an optional reason. */
+export interface ReasonInit extends FrameInit {
+  /** Human-readable reason, for logs. */
+  readonly reason?: string | undefined;
+}
+
+/**
+ * Graceful end: travels in order behind everything queued; each processor flushes
+ * (`onEnd`) before forwarding it. Control, uninterruptible.
+ */
+export class EndFrame extends ControlFrame {
+  readonly reason: string | undefined;
+  constructor(init: ReasonInit = {}) {
+    super(init);
+    this.reason = init.reason;
+  }
+  override get uninterruptible(): boolean {
+    return true;
+  }
+}
+
+/** Stop the run but keep processors (connections) alive. Control, uninterruptible. */
+export class StopFrame extends ControlFrame {
+  override get uninterruptible(): boolean {
+    return true;
+  }
+}
+
+/** Immediate stop: overtakes everything; queued frames are abandoned. System. */
+export class CancelFrame extends SystemFrame {
+  readonly reason: string | undefined;
+  constructor(init: ReasonInit = {}) {
+    super(init);
+    this.reason = init.reason;
+  }
+}
+
+/**
+ * Cancel in-flight bot output: processors abort their current work (AbortSignal),
+ * drop queued interruptible frames and forward it. System.
+ */
+export class InterruptionFrame extends SystemFrame {}
+
+/** Pushed **upstream** by a processor to ask the task for a graceful end (`EndFrame`). */
+export class EndTaskFrame extends ControlFrame {
+  readonly reason: string | undefined;
+  constructor(init: ReasonInit = {}) {
+    super(init);
+    this.reason = init.reason;
+  }
+  override get uninterruptible(): boolean {
+    return true;
+  }
+}
+
+/** Pushed **upstream** by a processor to ask the task to cancel (`CancelFrame`). System. */
+export class CancelTaskFrame extends SystemFrame {
+  readonly reason: string | undefined;
+  constructor(init: ReasonInit = {}) {
+    super(init);
+    this.reason = init.reason;
+  }
+}
+
+/**
+ * Pushed **upstream** by a processor to ask the task to inject an {@link InterruptionFrame}
+ * at the pipeline source (ignored when the task disallows interruptions). System.
+ */
+export class InterruptionTaskFrame extends SystemFrame {}
+
+/** Something with a name (a processor), referenced from frames without an import cycle. */
+export interface NamedSource {
+  readonly name: string;
+}
+
+/** Fields of {@link ErrorFrame}. */
+export interface ErrorFrameInit extends FrameInit {
+  /** What went wrong (no secrets, no URLs with query strings). */
+  readonly error: string;
+  /** A fatal error ends the run (the task cancels). Default `false`. */
+  readonly fatal?: boolean;
+  /** The processor that reported it. */
+  readonly processor?: NamedSource | undefined;
+  /** The underlying exception, if any. */
+  readonly cause?: unknown;
+}
+
+/** An error, pushed **upstream** to the task (which emits its `error` event). System. */
+export class ErrorFrame extends SystemFrame {
+  readonly error: string;
+  readonly fatal: boolean;
+  readonly processor: NamedSource | undefined;
+  readonly cause: unknown;
+  constructor(init: ErrorFrameInit) {
+    super(init);
+    this.error = init.error;
+    this.fatal = init.fatal ?? false;
+    this.processor = init.processor;
+    this.cause = init.cause;
+  }
+}
+
+/** One measurement carried by a {@link MetricsFrame}. */
+export interface MetricsData {
+  /** Name of the processor measured. */
+  readonly processor: string;
+  /** `ttfb`: time to first byte/token/audio; `processing`: time to process one unit of work. */
+  readonly type: "ttfb" | "processing" | "usage";
+  /** Value in ms for `ttfb`/`processing`; a count (characters, tokens) for `usage`. */
+  readonly value: number;
+  /** Model or voice, when the processor knows it. */
+  readonly model?: string | undefined;
+  /** For `usage`: what is counted (e.g. `"characters"`, `"audio_seconds"`). */
+  readonly unit?: string | undefined;
+}
+
+/** Metrics (TTFB, processing time, usage) when the task enables metrics. System. */
+export class MetricsFrame extends SystemFrame {
+  readonly data: readonly MetricsData[];
+  constructor(init: FrameInit & { readonly data: readonly MetricsData[] }) {
+    super(init);
+    this.data = init.data;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Audio
+// ---------------------------------------------------------------------------------------
+
+/** Fields of audio frames. */
+export interface AudioFrameInit extends FrameInit {
+  /**
+   * PCM **signed 16-bit little-endian**, interleaved when `numChannels > 1`.
+   * A `Uint8Array` (a Node `Buffer` is one and is accepted as is; it is not copied).
+   */
+  readonly audio: Uint8Array;
+  /** Sample rate in Hz. */
+  readonly sampleRate: number;
+  /** Number of interleaved channels. Default 1. */
+  readonly numChannels?: number;
+}
+
+/** What every raw audio frame has (input and output). */
+export interface AudioFrame {
+  readonly audio: Uint8Array;
+  readonly sampleRate: number;
+  readonly numChannels: number;
+  /** Samples per channel (`audio.byteLength / (2 × numChannels)`). */
+  readonly numFrames: number;
+  /** Duration in ms. */
+  readonly durationMs: number;
+}
+
+/** Samples per channel in `byteLength` bytes of PCM s16le with `numChannels` channels. */
+export function pcmNumFrames(byteLength: number, numChannels = 1): number {
+  return Math.floor(byteLength / (2 * numChannels));
+}
+
+/** Duration in ms of `byteLength` bytes of PCM s16le at `sampleRate` Hz. */
+export function pcmDurationMs(byteLength: number, sampleRate: number, numChannels = 1): number {
+  return (pcmNumFrames(byteLength, numChannels) * 1000) / sampleRate;
+}
+
+function checkAudio(init: AudioFrameInit): void {
+  if (!(init.sampleRate > 0)) {
+    throw new RangeError(
+      `audio frame: sampleRate must be a positive number of Hz, got ${String(init.sampleRate)}`,
+    );
+  }
+  const ch = init.numChannels ?? 1;
+  if (!Number.isInteger(ch) || ch < 1) {
+    throw new RangeError(`audio frame: numChannels must be an integer ≥ 1, got ${String(ch)}`);
+  }
+}
+
+/**
+ * Microphone / caller audio entering the pipeline. **System** (design.md): user audio
+ * is never dropped by an interruption and is not stuck behind slow data work.
+ * Turn frames do not depend on its lane: STT services emit them in the ordered lane.
+ */
+export class InputAudioRawFrame extends SystemFrame implements AudioFrame {
+  readonly audio: Uint8Array;
+  readonly sampleRate: number;
+  readonly numChannels: number;
+  /** Identifies the speaker/track in multi-party transports. */
+  readonly userId: string | undefined;
+  constructor(init: AudioFrameInit & { readonly userId?: string }) {
+    super(init);
+    checkAudio(init);
+    this.audio = init.audio;
+    this.sampleRate = init.sampleRate;
+    this.numChannels = init.numChannels ?? 1;
+    this.userId = init.userId;
+  }
+  get numFrames(): number {
+    return pcmNumFrames(this.audio.byteLength, this.numChannels);
+  }
+  get durationMs(): number {
+    return pcmDurationMs(this.audio.byteLength, this.sampleRate, this.numChannels);
+  }
+}
+
+/** Audio to play to the user. Data (interruptible). */
+export class OutputAudioRawFrame extends DataFrame implements AudioFrame {
+  readonly audio: Uint8Array;
+  readonly sampleRate: number;
+  readonly numChannels: number;
+  constructor(init: AudioFrameInit) {
+    super(init);
+    checkAudio(init);
+    this.audio = init.audio;
+    this.sampleRate = init.sampleRate;
+    this.numChannels = init.numChannels ?? 1;
+  }
+  get numFrames(): number {
+    return pcmNumFrames(this.audio.byteLength, this.numChannels);
+  }
+  get durationMs(): number {
+    return pcmDurationMs(this.audio.byteLength, this.sampleRate, this.numChannels);
+  }
+}
+
+/** Audio synthesized by a TTS service. Data (interruptible). */
+export class TTSAudioRawFrame extends OutputAudioRawFrame {
+  /** The TTS context (one per bot response) this audio belongs to. */
+  readonly contextId: string | undefined;
+  constructor(init: AudioFrameInit & { readonly contextId?: string | undefined }) {
+    super(init);
+    this.contextId = init.contextId;
+  }
+}
+
+/** True for any raw audio frame (input or output). */
+export function isAudioFrame(frame: Frame): frame is Frame & AudioFrame {
+  return frame instanceof InputAudioRawFrame || frame instanceof OutputAudioRawFrame;
+}
+
+// ---------------------------------------------------------------------------------------
+// Speech state
+// ---------------------------------------------------------------------------------------
+
+/**
+ * The user started speaking. Control + uninterruptible (not system, unlike Pipecat):
+ * it stays ordered with the transcription frames of the same turn.
+ */
+export class UserStartedSpeakingFrame extends ControlFrame {
+  override get uninterruptible(): boolean {
+    return true;
+  }
+}
+
+/** The user stopped speaking. Control + uninterruptible; ordered with transcriptions. */
+export class UserStoppedSpeakingFrame extends ControlFrame {
+  override get uninterruptible(): boolean {
+    return true;
+  }
+}
+
+/** The bot started playing audio (output transport; usually pushed up and down). System. */
+export class BotStartedSpeakingFrame extends SystemFrame {}
+
+/** The bot stopped playing audio. System. */
+export class BotStoppedSpeakingFrame extends SystemFrame {}
+
+/** Mute (`true`) or unmute the STT service: muted audio is not sent to the provider. System. */
+export class STTMuteFrame extends SystemFrame {
+  readonly mute: boolean;
+  constructor(init: FrameInit & { readonly mute: boolean }) {
+    super(init);
+    this.mute = init.mute;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Text and turns
+// ---------------------------------------------------------------------------------------
+
+/** Text. Data. */
+export class TextFrame extends DataFrame {
+  readonly text: string;
+  constructor(init: FrameInit & { readonly text: string }) {
+    super(init);
+    this.text = init.text;
+  }
+}
+
+/** A recognised word. Times are **seconds of stream audio** (Flux `words[]`). */
+export interface Word {
+  readonly word: string;
+  /** 0–1. */
+  readonly confidence: number;
+  /** Start in seconds of audio since the stream started (may be absent on some providers). */
+  readonly start?: number | undefined;
+  /** End in seconds of audio since the stream started. */
+  readonly end?: number | undefined;
+}
+
+/** Fields shared by all turn frames (Flux `TurnInfo`, flux-protocol.md §TurnInfo). */
+export interface TurnFields {
+  /** Flux `turn_index` (restarts at 0 on a new connection unless the service offsets it). */
+  readonly turnIndex: number;
+  /** Cumulative transcript of the turn so far. */
+  readonly transcript: string;
+  /** Words of the transcript. */
+  readonly words: readonly Word[];
+  /** Primary detected language (BCP-47), when known. */
+  readonly language: string | undefined;
+  /** Detected languages sorted by word count (Flux multi `languages`). */
+  readonly languages: readonly string[] | undefined;
+  /** Flux `end_of_turn_confidence`, 0–1. */
+  readonly endOfTurnConfidence: number | undefined;
+  /** Flux `audio_window_start`, seconds of audio. */
+  readonly audioWindowStart: number | undefined;
+  /** Flux `audio_window_end`, seconds of audio. */
+  readonly audioWindowEnd: number | undefined;
+  /** The provider's raw message, untouched. */
+  readonly result: unknown;
+  /** Speaker/track id in multi-party transports. */
+  readonly userId: string | undefined;
+}
+
+/** Constructor fields of turn frames (only `turnIndex` is required). */
+export interface TurnFrameInit extends FrameInit {
+  readonly turnIndex: number;
+  readonly transcript?: string;
+  readonly words?: readonly Word[];
+  readonly language?: string | undefined;
+  readonly languages?: readonly string[] | undefined;
+  readonly endOfTurnConfidence?: number | undefined;
+  readonly audioWindowStart?: number | undefined;
+  readonly audioWindowEnd?: number | undefined;
+  readonly result?: unknown;
+  readonly userId?: string | undefined;
+}
+
+/** Constructor fields of transcription frames (`text` is the transcript). */
+export type TranscriptionFrameInit = Omit<TurnFrameInit, "transcript"> & { readonly text: string };
+
+const EMPTY_WORDS: readonly Word[] = Object.freeze([]);
+
+/** Copies turn fields onto a frame (one place, so all turn frames agree). */
+function assignTurn(target: Frame, init: TurnFrameInit, transcript: string): void {
+  const t = target as unknown as Record<string, unknown>;
+  t.turnIndex = init.turnIndex;
+  t.transcript = transcript;
+  t.words = init.words ?? EMPTY_WORDS;
+  t.language = init.language ?? init.languages?.[0];
+  t.languages = init.languages;
+  t.endOfTurnConfidence = init.endOfTurnConfidence;
+  t.audioWindowStart = init.audioWindowStart;
+  t.audioWindowEnd = init.audioWindowEnd;
+  t.result = init.result;
+  t.userId = init.userId;
+}
+
+/** Base of turn-boundary frames. Control + uninterruptible (see the module comment). */
+export abstract class TurnControlFrame extends ControlFrame implements TurnFields {
+  declare readonly turnIndex: number;
+  declare readonly transcript: string;
+  declare readonly words: readonly Word[];
+  declare readonly language: string | undefined;
+  declare readonly languages: readonly string[] | undefined;
+  declare readonly endOfTurnConfidence: number | undefined;
+  declare readonly audioWindowStart: number | undefined;
+  declare readonly audioWindowEnd: number | undefined;
+  declare readonly result: unknown;
+  declare readonly userId: string | undefined;
+  constructor(init: TurnFrameInit) {
+    super(init);
+    assignTurn(this, init, init.transcript ?? "");
+  }
+  override get uninterruptible(): boolean {
+    return true;
+  }
+}
+
+/** Flux `StartOfTurn`: the user began a turn. */
+export class StartOfTurnFrame extends TurnControlFrame {}
+
+/** Flux `EagerEndOfTurn`: the turn is probably over (speculative; may be followed by `TurnResumed`). */
+export class EagerEndOfTurnFrame extends TurnControlFrame {}
+
+/** Flux `TurnResumed`: the user kept talking after an `EagerEndOfTurn`; drop speculative work. */
+export class TurnResumedFrame extends TurnControlFrame {}
+
+/** Why a turn ended (Flux `trigger`, an open enum: `model`, `manual`, `timeout`). */
+export type EndOfTurnTrigger = "model" | "manual" | "timeout" | (string & {});
+
+/**
+ * Flux `EndOfTurn`: the turn is over. Always pushed **after** the turn's final
+ * {@link TranscriptionFrame}; both share the ordered lane, so it never overtakes it.
+ */
+export class EndOfTurnFrame extends TurnControlFrame {
+  /** Cause of the end (Flux `trigger`), when the provider says. */
+  readonly trigger: EndOfTurnTrigger | undefined;
+  constructor(init: TurnFrameInit & { readonly trigger?: EndOfTurnTrigger | undefined }) {
+    super(init);
+    this.trigger = init.trigger;
+  }
+}
+
+/** Interim transcript of the current turn (Flux `Update`). Data, uninterruptible. */
+export class InterimTranscriptionFrame extends TextFrame implements TurnFields {
+  declare readonly turnIndex: number;
+  declare readonly transcript: string;
+  declare readonly words: readonly Word[];
+  declare readonly language: string | undefined;
+  declare readonly languages: readonly string[] | undefined;
+  declare readonly endOfTurnConfidence: number | undefined;
+  declare readonly audioWindowStart: number | undefined;
+  declare readonly audioWindowEnd: number | undefined;
+  declare readonly result: unknown;
+  declare readonly userId: string | undefined;
+  constructor(init: TranscriptionFrameInit) {
+    super(init);
+    assignTurn(this, init, init.text);
+  }
+  override get uninterruptible(): boolean {
+    return true;
+  }
+}
+
+/** Final transcript of a turn (Flux `EndOfTurn` transcript). Data, uninterruptible. */
+export class TranscriptionFrame extends TextFrame implements TurnFields {
+  declare readonly turnIndex: number;
+  declare readonly transcript: string;
+  declare readonly words: readonly Word[];
+  declare readonly language: string | undefined;
+  declare readonly languages: readonly string[] | undefined;
+  declare readonly endOfTurnConfidence: number | undefined;
+  declare readonly audioWindowStart: number | undefined;
+  declare readonly audioWindowEnd: number | undefined;
+  declare readonly result: unknown;
+  declare readonly userId: string | undefined;
+  constructor(init: TranscriptionFrameInit) {
+    super(init);
+    assignTurn(this, init, init.text);
+  }
+  override get uninterruptible(): boolean {
+    return true;
+  }
+}
+
+/** Any frame of a user turn. */
+export type TurnFrame = TurnControlFrame | InterimTranscriptionFrame | TranscriptionFrame;
+
+/** True for the six turn frames (start, interim, eager, resumed, transcription, end). */
+export function isTurnFrame(frame: Frame): frame is TurnFrame {
+  return (
+    frame instanceof TurnControlFrame ||
+    frame instanceof InterimTranscriptionFrame ||
+    frame instanceof TranscriptionFrame
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// LLM
+// ---------------------------------------------------------------------------------------
+
+/** "Run inference on this context" — produced by the user context aggregator. Data. */
+export class LLMContextFrame extends DataFrame {
+  readonly context: LLMContext;
+  constructor(init: FrameInit & { readonly context: LLMContext }) {
+    super(init);
+    this.context = init.context;
+  }
+}
+
+/** Opens one LLM response (followed by `LLMTextFrame`s). Control. */
+export class LLMFullResponseStartFrame extends ControlFrame {}
+
+/** Closes one LLM response. Control. */
+export class LLMFullResponseEndFrame extends ControlFrame {}
+
+/** A streamed chunk of LLM output; carries its own spacing (`"Hello"`, `" world"`). Data. */
+export class LLMTextFrame extends TextFrame {}
+
+// ---------------------------------------------------------------------------------------
+// TTS
+// ---------------------------------------------------------------------------------------
+
+/** Speak this text verbatim (bypasses the LLM). Data. */
+export class TTSSpeakFrame extends TextFrame {}
+
+/** Text actually sent to synthesis (one sentence); pushed before its audio. Data. */
+export class TTSTextFrame extends TextFrame {
+  readonly contextId: string | undefined;
+  constructor(
+    init: FrameInit & { readonly text: string; readonly contextId?: string | undefined },
+  ) {
+    super(init);
+    this.contextId = init.contextId;
+  }
+}
+
+/** A TTS context (one bot response) starts producing audio. Control. */
+export class TTSStartedFrame extends ControlFrame {
+  readonly contextId: string | undefined;
+  constructor(init: FrameInit & { readonly contextId?: string | undefined } = {}) {
+    super(init);
+    this.contextId = init.contextId;
+  }
+}
+
+/** A TTS context finished producing audio. Control. */
+export class TTSStoppedFrame extends ControlFrame {
+  readonly contextId: string | undefined;
+  constructor(init: FrameInit & { readonly contextId?: string | undefined } = {}) {
+    super(init);
+    this.contextId = init.contextId;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Settings
+// ---------------------------------------------------------------------------------------
+
+/** Fields of settings frames. */
+export interface UpdateSettingsInit<TSettings> extends FrameInit {
+  /** Only the fields to change (a typed delta). */
+  readonly settings: Partial<TSettings>;
+  /** Target one service instance; others forward the frame. Default: the first service of the type. */
+  readonly service?: NamedSource | undefined;
+}
+
+/**
+ * Base of settings updates: applied in order with data and never lost to an
+ * interruption. Control, uninterruptible.
+ */
+export abstract class ServiceUpdateSettingsFrame<
+  TSettings = Record<string, unknown>,
+> extends ControlFrame {
+  readonly settings: Partial<TSettings>;
+  readonly service: NamedSource | undefined;
+  constructor(init: UpdateSettingsInit<TSettings>) {
+    super(init);
+    this.settings = init.settings;
+    this.service = init.service;
+  }
+  override get uninterruptible(): boolean {
+    return true;
+  }
+}
+
+/** Update an STT service's settings mid-stream (e.g. Flux `eotThreshold` → `Configure`). */
+export class STTUpdateSettingsFrame<
+  TSettings = Record<string, unknown>,
+> extends ServiceUpdateSettingsFrame<TSettings> {}
+
+/** Update an LLM service's settings (model, temperature…). */
+export class LLMUpdateSettingsFrame<
+  TSettings = Record<string, unknown>,
+> extends ServiceUpdateSettingsFrame<TSettings> {}
+
+/** Update a TTS service's settings (voice, speed…). */
+export class TTSUpdateSettingsFrame<
+  TSettings = Record<string, unknown>,
+> extends ServiceUpdateSettingsFrame<TSettings> {}

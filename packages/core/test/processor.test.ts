@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import {
+  EndFrame,
+  ErrorFrame,
+  FrameProcessor,
+  InterruptionFrame,
+  OutputAudioRawFrame,
+  Pipeline,
+  PipelineTask,
+  StartFrame,
+  StartFrameNotForwardedError,
+  TextFrame,
+} from "@voxpipe/core";
+import type { Frame, FrameDirection } from "@voxpipe/core";
+import { SleepFrame, abortableSleep, runProcessorTest, frameWith } from "@voxpipe/core/testing";
+
+/** Swallows every StartFrame: the classic custom-processor mistake. */
+class SwallowStart extends FrameProcessor {
+  override process(frame: Frame, direction: FrameDirection): void {
+    if (frame instanceof StartFrame) return;
+    this.push(frame, direction);
+  }
+}
+
+/** Throws on text "boom". */
+class Thrower extends FrameProcessor {
+  override process(frame: Frame, direction: FrameDirection): void {
+    if (frame instanceof TextFrame && frame.text === "boom") throw new Error("kaboom");
+    this.push(frame, direction);
+  }
+}
+
+/** Takes `ms` per text frame, honouring the interruption signal. */
+class Slow extends FrameProcessor {
+  constructor(private readonly ms: number) {
+    super();
+  }
+  override async process(frame: Frame, direction: FrameDirection): Promise<void> {
+    if (frame instanceof TextFrame) await abortableSleep(this.ms, this.signal);
+    this.push(frame, direction);
+  }
+}
+
+describe("FrameProcessor", () => {
+  it("forwards frames it does not handle, in order", async () => {
+    const frames = [new TextFrame({ text: "a" }), new TextFrame({ text: "b" })];
+    await runProcessorTest({
+      processor: new FrameProcessor(),
+      framesToSend: frames,
+      expectedDown: [frameWith(TextFrame, { text: "a" }), frameWith(TextFrame, { text: "b" })],
+      expectedUp: [],
+    });
+  });
+
+  it("reports a processor that swallows the StartFrame, by name, at once", async () => {
+    const bad = new SwallowStart({ name: "MyBadProcessor" });
+    const task = new PipelineTask(new Pipeline([new FrameProcessor(), bad, new FrameProcessor()]), {
+      startTimeoutMs: 10_000,
+    });
+    const t0 = performance.now();
+    const err = await task.run().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StartFrameNotForwardedError);
+    expect((err as Error).message).toContain("MyBadProcessor");
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it("turns a processing exception into an ErrorFrame travelling upstream, and keeps going", async () => {
+    const { down, up, errors } = await runProcessorTest({
+      processor: new Thrower({ name: "Thrower" }),
+      framesToSend: [new TextFrame({ text: "boom" }), new TextFrame({ text: "after" })],
+      expectedDown: [frameWith(TextFrame, { text: "after" })],
+    });
+    expect(up).toHaveLength(1);
+    expect(up[0]).toBeInstanceOf(ErrorFrame);
+    expect((up[0] as ErrorFrame).processor?.name).toBe("Thrower");
+    expect((up[0] as ErrorFrame).error).toContain("kaboom");
+    expect(errors).toHaveLength(1);
+    void down;
+  });
+
+  it("interruption drops queued interruptible frames but keeps EndFrame", async () => {
+    const { down } = await runProcessorTest({
+      processor: new Slow(50),
+      framesToSend: [
+        new TextFrame({ text: "1" }),
+        new TextFrame({ text: "2" }),
+        new TextFrame({ text: "3" }),
+        new SleepFrame(10),
+        new InterruptionFrame(),
+      ],
+    });
+    expect(down.map((f) => f.constructor.name)).toEqual(["InterruptionFrame"]);
+  });
+
+  it("processes audio frames inline without losing order", async () => {
+    const frames = Array.from(
+      { length: 100 },
+      () => new OutputAudioRawFrame({ audio: new Uint8Array(640), sampleRate: 16000 }),
+    );
+    const { down } = await runProcessorTest({
+      processor: new Pipeline([new FrameProcessor(), new FrameProcessor()]),
+      framesToSend: frames,
+    });
+    expect(down.map((f) => f.id)).toEqual(frames.map((f) => f.id));
+    void EndFrame;
+  });
+});
