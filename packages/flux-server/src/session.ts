@@ -79,6 +79,9 @@ type Operation =
 
 const IDLE_CLOSE_CODE = 1011;
 
+/** Faults that fire on a trigger, in the order they fire when several match at once. */
+const TRIGGERED_FAULTS = ["malformedMessage", "drop", "stall", "fatalError"] as const;
+
 function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | undefined)?.then === "function";
 }
@@ -422,7 +425,7 @@ export class FluxSession {
 
   private send(message: Unsequenced): void {
     if (this.closed) return;
-    if (this.fireMessageFaults(this.sequenceId)) return;
+    if (this.fireFaults((t) => t.atMessage === this.sequenceId)) return;
     if (this.stalled) return;
     const text = encodeServerMessage({
       ...message,
@@ -470,49 +473,45 @@ export class FluxSession {
   // Faults and timers
 
   private armWallClockFaults(faults: FaultPlan): void {
-    const at = (trigger: FaultTrigger | undefined, fire: () => void): void => {
-      if (trigger?.afterMs !== undefined) this.later(trigger.afterMs, fire);
-    };
-    at(faults.drop, () => this.drop());
-    at(faults.stall, () => this.stall());
-    at(faults.fatalError, () =>
-      this.sendFatalError(faults.fatalError?.code, faults.fatalError?.description),
-    );
-    at(faults.malformedMessage, () => this.sendMalformed());
+    for (const kind of TRIGGERED_FAULTS) {
+      const trigger = faults[kind];
+      if (trigger?.afterMs === undefined) continue;
+      this.later(trigger.afterMs, () => {
+        if (this.faults[kind] === trigger) this.fireFaults((t) => t === trigger);
+      });
+    }
   }
 
   private checkAudioFaults(): void {
     const seconds = this.counters.audioSeconds;
-    const reached = (trigger: FaultTrigger | undefined): boolean =>
-      trigger?.afterAudioSeconds !== undefined && seconds >= trigger.afterAudioSeconds;
-    const { faults } = this;
-    if (reached(faults.drop)) return this.drop();
-    if (reached(faults.fatalError))
-      return this.sendFatalError(faults.fatalError?.code, faults.fatalError?.description);
-    if (reached(faults.stall)) this.stall();
-    if (reached(faults.malformedMessage)) {
-      this.faults = { ...faults, malformedMessage: undefined };
-      this.sendMalformed();
-    }
+    this.fireFaults((t) => t.afterAudioSeconds !== undefined && seconds >= t.afterAudioSeconds);
   }
 
-  /** Applies message-count faults before message `sequenceId`; true when the message must not be sent. */
-  private fireMessageFaults(sequenceId: number): boolean {
-    const { faults } = this;
-    const at = (trigger: FaultTrigger | undefined): boolean => trigger?.atMessage === sequenceId;
-    if (at(faults.malformedMessage)) {
-      this.faults = { ...faults, malformedMessage: undefined };
-      this.sendMalformed();
-    }
-    if (at(faults.drop)) {
-      this.drop();
-      return true;
-    }
-    if (at(faults.stall)) this.stall();
-    if (at(faults.fatalError)) {
-      this.faults = { ...this.faults, fatalError: undefined };
-      this.sendFatalError(faults.fatalError?.code, faults.fatalError?.description);
-      return true;
+  /**
+   * Fires, once each, the faults whose trigger matches (the first trigger reached wins).
+   * Returns true when the message about to be sent must not go out.
+   */
+  private fireFaults(matches: (trigger: FaultTrigger) => boolean): boolean {
+    for (const kind of TRIGGERED_FAULTS) {
+      const trigger = this.faults[kind];
+      if (trigger === undefined || !matches(trigger)) continue;
+      this.faults = { ...this.faults, [kind]: undefined };
+      switch (kind) {
+        case "malformedMessage":
+          this.sendMalformed();
+          break;
+        case "stall":
+          this.stall();
+          return true;
+        case "drop":
+          this.drop();
+          return true;
+        case "fatalError": {
+          const { code, description } = trigger as NonNullable<FaultPlan["fatalError"]>;
+          this.sendFatalError(code, description);
+          return true;
+        }
+      }
     }
     return false;
   }

@@ -1,0 +1,222 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { checkTurnSequence, type ServerMessage } from "@voxpipe/flux-protocol";
+import {
+  startFluxServer,
+  type FluxServer,
+  type FluxServerOptions,
+  type FluxSession,
+  type RecognitionState,
+  type TurnEngineFactory,
+} from "../src/index.js";
+import { FluxTestClient, HandshakeRefusedError, silence, tone } from "../src/testing.js";
+
+const RATE = 16000;
+const EN = { model: "flux-general-en", encoding: "linear16", sampleRate: RATE } as const;
+let server: FluxServer | undefined;
+
+async function start(options: FluxServerOptions = {}): Promise<FluxServer> {
+  server = await startFluxServer(options);
+  return server;
+}
+
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const kinds = (messages: ServerMessage[]) =>
+  messages.map((m) => (m.type === "TurnInfo" ? m.event : m.type));
+
+describe("fault injection per session", () => {
+  it("refuses handshakes with 401/429/500 chosen per connection attempt, then accepts", async () => {
+    const statuses = [401, 429, 500];
+    const s = await start({
+      sessionPlan: ({ index }) =>
+        index < 3 ? { faults: { refuseHandshake: { status: statuses[index] ?? 500 } } } : undefined,
+    });
+    for (const status of statuses) {
+      const error = await FluxTestClient.connect(s.url, EN).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HandshakeRefusedError);
+      const refusal = error as HandshakeRefusedError;
+      expect(refusal.status).toBe(status);
+      expect(refusal.headers["dg-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(refusal.headers["dg-error"]).toBeTruthy();
+      expect(Object.values(refusal.json())).toContain(refusal.headers["dg-request-id"]);
+    }
+    const client = await FluxTestClient.connect(s.url, EN);
+    await client.waitFor((m) => m.type === "Connected");
+    await client.close();
+    expect(s.counters()).toMatchObject({ sessions: 1, refused: 3 });
+  });
+
+  it("drops the connection at the Nth message without a close frame", async () => {
+    const s = await start({ sessionPlan: () => ({ faults: { drop: { atMessage: 3 } } }) });
+    const client = await FluxTestClient.connect(s.url, EN);
+    client.sendChunks(silence(2000, RATE), RATE);
+    expect((await client.closed).code).toBe(1006);
+    expect(client.messages.map((m) => m.sequence_id)).toEqual([0, 1, 2]);
+  });
+
+  it("stalls after some audio: keeps reading, sends nothing more, still answers pings", async () => {
+    let session: FluxSession | undefined;
+    const s = await start({
+      sessionPlan: () => ({ faults: { stall: { afterAudioSeconds: 0.5 } } }),
+    });
+    s.events.on("session", (x) => (session = x));
+    const client = await FluxTestClient.connect(s.url, EN);
+    client.sendChunks(silence(480, RATE), RATE);
+    await client.waitFor((m) => m.type === "TurnInfo" && m.audio_window_end === 0.48);
+    client.sendChunks(silence(1600, RATE), RATE);
+    const pong = new Promise((resolve) => client.socket.once("pong", resolve));
+    client.socket.ping();
+    await pong;
+    await expect.poll(() => session?.counters.audioSeconds).toBeCloseTo(2.08, 5);
+    expect(kinds(client.messages)).toEqual(["Connected", "Update", "Update"]);
+    session?.resume();
+    client.sendChunks(silence(240, RATE), RATE);
+    await client.waitFor((m) => m.type === "TurnInfo" && m.audio_window_end === 2.16);
+    await client.close();
+  });
+
+  it("sends a fatal Error then closes without a status code; a malformed frame parses as Unknown", async () => {
+    const s = await start({
+      sessionPlan: () => ({
+        faults: {
+          malformedMessage: { atMessage: 1 },
+          fatalError: { afterAudioSeconds: 0.3, code: "INTERNAL_SERVER_ERROR" },
+        },
+      }),
+    });
+    const client = await FluxTestClient.connect(s.url, EN);
+    client.sendChunks(silence(480, RATE), RATE);
+    expect((await client.closed).code).toBe(1005);
+    expect(client.messages[1]).toMatchObject({ type: "Unknown", reason: "not-json" });
+    expect(client.messages.at(-1)).toMatchObject({ type: "Error", code: "INTERNAL_SERVER_ERROR" });
+    expect(client.messages.filter((m) => m.type !== "Unknown").map((m) => m.sequence_id)).toEqual([
+      0, 1, 2,
+    ]);
+  });
+
+  it("delays Configure acknowledgements on the wall clock while the settings apply in stream order", async () => {
+    const s = await start({ sessionPlan: () => ({ faults: { configureDelayMs: 150 } }) });
+    const client = await FluxTestClient.connect(s.url, EN);
+    const sent = Date.now();
+    client.sendText({ type: "Configure", thresholds: { eot_threshold: 0.9 } });
+    client.sendChunks(silence(240, RATE), RATE);
+    const ack = await client.waitFor((m) => m.type === "ConfigureSuccess");
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(140);
+    expect(kinds(client.messages)).toEqual(["Connected", "Update", "ConfigureSuccess"]);
+    expect(ack.sequence_id).toBe(2);
+    await client.close();
+  });
+
+  it("refuses every Configure when told to, applying nothing", async () => {
+    const s = await start({
+      sessionPlan: () => ({
+        faults: { configureRefusal: { code: "INVALID_THRESHOLD", description: "injected" } },
+      }),
+    });
+    const client = await FluxTestClient.connect(s.url, EN);
+    client.sendText({ type: "Configure", thresholds: { eot_threshold: 0.9 } });
+    expect(await client.waitFor((m) => m.type === "ConfigureFailure")).toMatchObject({
+      code: "INVALID_THRESHOLD",
+      description: "injected",
+    });
+    await client.close();
+  });
+
+  it("lets a test inject faults live through the session handle", async () => {
+    const s = await start();
+    const opened = new Promise<FluxSession>((resolve) => s.events.once("session", resolve));
+    const client = await FluxTestClient.connect(s.url, EN);
+    const session = await opened;
+    expect(s.sessions.get(session.requestId)).toBe(session);
+    session.sendFatalError("INTERNAL_SERVER_ERROR", "live");
+    expect((await client.closed).code).toBe(1005);
+    expect(client.messages.at(-1)).toMatchObject({ type: "Error", description: "live" });
+    await expect.poll(() => s.sessions.size).toBe(0);
+  });
+
+  it("refuses sessions beyond maxSessions with 429", async () => {
+    const s = await start({ maxSessions: 1 });
+    const first = await FluxTestClient.connect(s.url, EN);
+    const error = (await FluxTestClient.connect(s.url, EN).catch(
+      (e: unknown) => e,
+    )) as HandshakeRefusedError;
+    expect(error.status).toBe(429);
+    expect(error.json()).toMatchObject({ err_code: "TOO_MANY_REQUESTS" });
+    await first.close();
+  });
+});
+
+describe("session lifecycle", () => {
+  it("closes an idle session (no audio, no ping) after idleTimeoutMs; pings keep it open", async () => {
+    const s = await start({ idleTimeoutMs: 400 });
+    const pinged = await FluxTestClient.connect(s.url, EN);
+    const idle = await FluxTestClient.connect(s.url, EN);
+    const timer = setInterval(() => pinged.socket.ping(), 40);
+    const closed = await idle.closed;
+    clearInterval(timer);
+    expect(closed).toEqual({ code: 1011, reason: "idle timeout: no audio or ping received" });
+    expect(pinged.socket.readyState).toBe(pinged.socket.OPEN);
+    await pinged.close();
+  });
+
+  it("runs an asynchronous engine in stream order and reports engine failures as INTERNAL_SERVER_ERROR", async () => {
+    const calls: string[] = [];
+    let turnEnded = false;
+    const slow: TurnEngineFactory = {
+      name: "slow-test-engine",
+      createSession: () => ({
+        async hear(frame) {
+          await new Promise((r) => setTimeout(r, 2));
+          calls.push(`hear ${frame.end.toFixed(2)}`);
+          if (frame.end > 1.0) throw new Error("decoder crashed");
+          const speaking = frame.end > 0.2 && frame.end <= 0.4;
+          const state: RecognitionState = {
+            transcript: frame.end > 0.2 && !turnEnded ? "hello" : "",
+            words: [],
+            speechActive: speaking,
+            endOfTurnConfidence: frame.end > 0.6 ? 0.9 : 0.1,
+          };
+          return state;
+        },
+        async configure() {
+          await new Promise((r) => setTimeout(r, 5));
+          calls.push("configure");
+        },
+        resetTurn: (at) => {
+          turnEnded = true;
+          calls.push(`reset ${at.toFixed(2)}`);
+        },
+        close: () => void calls.push("close"),
+      }),
+    };
+    const s = await start({ engine: slow });
+    const client = await FluxTestClient.connect(s.url, EN);
+    client.sendChunks(tone(160, RATE), RATE);
+    client.sendText({ type: "Configure", keyterms: ["x"] });
+    client.sendChunks(silence(1040, RATE), RATE);
+    expect((await client.closed).code).toBe(1005);
+    expect(calls.slice(0, 4)).toEqual(["hear 0.08", "hear 0.16", "configure", "hear 0.24"]);
+    expect(calls).toContain("reset 0.64");
+    await expect.poll(() => calls.at(-1)).toBe("close");
+    expect(checkTurnSequence(client.messages).violations).toEqual([]);
+    expect(kinds(client.messages).filter((k) => k !== "Update")).toEqual([
+      "Connected",
+      "ConfigureSuccess",
+      "StartOfTurn",
+      "EndOfTurn",
+      "Error",
+    ]);
+    expect(client.messages.at(-1)).toMatchObject({ code: "INTERNAL_SERVER_ERROR" });
+  });
+
+  it("closes live sessions with 1001 when the server closes", async () => {
+    const s = await start();
+    const client = await FluxTestClient.connect(s.url, EN);
+    await client.waitFor((m) => m.type === "Connected");
+    await s.close();
+    expect((await client.closed).code).toBe(1001);
+  });
+});
