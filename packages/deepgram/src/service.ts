@@ -289,7 +289,10 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
         this.emit("reconnecting", event);
         return;
       case "Error":
-        this.reportError(event.error, false);
+        // Configure outcomes are reported by the settings task, together with the rollback.
+        if (event.error.source !== "configure" && event.error.source !== "configure-timeout") {
+          this.reportError(event.error, false);
+        }
         return;
       case "Warning":
         this.logger.warn({ code: event.code }, "flux warning");
