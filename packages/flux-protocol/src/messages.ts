@@ -487,5 +487,5 @@ function optionalFloat32(value: number | undefined): number | undefined {
 }
 
 function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+  return text.length > max ? `${text.slice(0, max)}...` : text;
 }

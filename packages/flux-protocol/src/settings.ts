@@ -96,7 +96,7 @@ export interface FluxSettingsIssue {
    * for keyterm issues this is a description such as `"term #3 (120 characters)"`.
    */
   value: unknown;
-  /** What is allowed, e.g. `"0.5–1.0"`. */
+  /** What is allowed, e.g. `"a number from 0.5 to 1"`. ASCII only: it may travel in an HTTP header (`dg-error`). */
   allowed: string;
   /** One readable sentence naming field, value and allowed values. */
   message: string;
@@ -131,7 +131,7 @@ function issue(
 }
 
 function rangeText(range: FluxRange): string {
-  return `${range.min}–${range.max}`;
+  return `from ${range.min} to ${range.max}`;
 }
 
 function checkRange(
@@ -182,7 +182,7 @@ function checkThresholds(
         code,
         `${prefix}eager_eot_threshold`,
         t.eagerEotThreshold,
-        `a value ≤ eot_threshold (${eot})`,
+        `a value <= eot_threshold (${eot})`,
         "is greater than eot_threshold",
       ),
     );
@@ -218,7 +218,7 @@ function checkKeyterms(
   }
   let tokens = 0;
   keyterms.forEach((term: unknown, index) => {
-    const allowed = `1–${MAX_KEYTERM_LENGTH} characters, not blank`;
+    const allowed = `1 to ${MAX_KEYTERM_LENGTH} characters, not blank`;
     if (typeof term !== "string") {
       issues.push({
         code,

@@ -67,8 +67,14 @@ describe("validateSettings", () => {
 
   it("names field, value and allowed range", () => {
     const [issue] = validateSettings({ ...base, eotThreshold: 0.45 });
-    expect(issue).toMatchObject({ field: "eot_threshold", value: 0.45, allowed: "a number 0.5–1" });
-    expect(issue?.message).toBe("eot_threshold=0.45 is out of range: allowed a number 0.5–1");
+    expect(issue).toMatchObject({
+      field: "eot_threshold",
+      value: 0.45,
+      allowed: "a number from 0.5 to 1",
+    });
+    expect(issue?.message).toBe(
+      "eot_threshold=0.45 is out of range: allowed a number from 0.5 to 1",
+    );
     expect(validateSettings({ ...base, eotTimeoutMs: 499 })[0]?.field).toBe("eot_timeout_ms");
     expect(validateSettings({ ...base, eotTimeoutMs: 1000.5 })[0]?.field).toBe("eot_timeout_ms");
     expect(validateSettings({ ...base, eagerEotThreshold: 0.2 })[0]?.field).toBe(
