@@ -207,7 +207,10 @@ export class FrameProcessor<
   #started = false;
   #ended = false;
   #cancelled = false;
-  #controller = new AbortController();
+  // Created lazily on first use of `signal`: a processor whose work never reads the
+  // signal pays nothing for interruptions (no controller, no abort event).
+  #controller: AbortController | undefined;
+  #interruptReason: DOMException | undefined;
   readonly #lifetime = new AbortController();
   readonly #tasks = new Set<Promise<unknown>>();
 
@@ -280,6 +283,7 @@ export class FrameProcessor<
    * streams; check `signal.aborted` before pushing results.
    */
   get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
     return this.#controller.signal;
   }
 
@@ -360,7 +364,7 @@ export class FrameProcessor<
   async cleanup(): Promise<void> {
     const reason = new DOMException(`${this.name}: cleanup`, "AbortError");
     this.#lifetime.abort(reason);
-    this.#controller.abort(reason);
+    this.#controller?.abort(reason);
     this.#releaseDrainWaiters();
     await this.#settleTasks(this.#cleanupTimeoutMs);
     await this.onCleanup();
@@ -503,7 +507,7 @@ export class FrameProcessor<
   ): Promise<void> {
     const signal =
       options.interruptible === true
-        ? AbortSignal.any([this.#lifetime.signal, this.#controller.signal])
+        ? AbortSignal.any([this.#lifetime.signal, this.signal])
         : this.#lifetime.signal;
     const task = (async () => {
       try {
@@ -706,8 +710,13 @@ export class FrameProcessor<
   }
 
   #interrupt(): void {
-    this.#controller.abort(interruptedReason(this.name));
-    this.#controller = new AbortController();
+    if (this.#controller !== undefined) {
+      // One reason object per processor: building a DOMException (stack capture) on every
+      // interruption would dominate interruption latency.
+      this.#interruptReason ??= interruptedReason(this.name);
+      this.#controller.abort(this.#interruptReason);
+      this.#controller = undefined; // a fresh one on next use of `signal`
+    }
     this.#ttfbStart = undefined;
     this.#processingStart = undefined;
     if (this.#queue.length !== 0) {
@@ -830,7 +839,7 @@ export class FrameProcessor<
   #cancel(frame: CancelFrame, direction: FrameDirection): void {
     this.#cancelled = true;
     const reason = new DOMException(`${this.name}: cancelled`, "AbortError");
-    this.#controller.abort(reason);
+    this.#controller?.abort(reason);
     this.#lifetime.abort(reason);
     this.#queue.clear();
     this.#sysQueue.clear();
