@@ -1,0 +1,129 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  BotStartedSpeakingFrame,
+  BotStoppedSpeakingFrame,
+  InterruptionFrame,
+  OutputAudioRawFrame,
+  TTSAudioRawFrame,
+  TTSStartedFrame,
+  TTSStoppedFrame,
+  pcmToInt16,
+  readWav,
+} from "@voxpipe/core";
+import type { Frame } from "@voxpipe/core";
+import { SleepFrame, audioFrames, runProcessorTest, tonePcm } from "@voxpipe/core/testing";
+import { SpeakerOutputTransport, WavFileOutputTransport } from "../src/index.js";
+
+let dir = "";
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "voxpipe-out-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A TTS-like reply: started, `ms` of tone at `rate` in 40 ms frames, stopped. */
+function reply(ms: number, rate = 24000): Frame[] {
+  const audio = audioFrames(tonePcm(500, ms, rate), {
+    sampleRate: rate,
+    frameMs: 40,
+    kind: "output",
+  });
+  return [new TTSStartedFrame(), ...audio, new TTSStoppedFrame()];
+}
+
+const loud = (samples: Int16Array): number => samples.filter((s) => Math.abs(s) > 1000).length;
+
+describe("WavFileOutputTransport", () => {
+  it("writes what it plays as a valid WAV, resampled to the output rate", async () => {
+    const path = join(dir, "fast.wav");
+    const output = new WavFileOutputTransport({ path, realtime: false, sampleRate: 16000 });
+    const { down, up } = await runProcessorTest({
+      processor: output,
+      framesToSend: reply(500, 24000),
+    });
+    const wav = await readWav(path);
+    expect(wav.sampleRate).toBe(16000);
+    expect(wav.numChannels).toBe(1);
+    expect(wav.audio.byteLength / 2 / 16000).toBeCloseTo(0.5, 1);
+    expect(loud(pcmToInt16(wav.audio))).toBeGreaterThan(7000);
+    // Played frames continue downstream; speaking state goes both ways.
+    expect(down.filter((f) => f instanceof OutputAudioRawFrame)).toHaveLength(13);
+    expect(up.filter((f) => f instanceof BotStartedSpeakingFrame)).toHaveLength(1);
+    expect(up.filter((f) => f instanceof BotStoppedSpeakingFrame)).toHaveLength(1);
+    expect(down.findIndex((f) => f instanceof BotStoppedSpeakingFrame)).toBeGreaterThan(
+      down.findLastIndex((f) => f instanceof TTSAudioRawFrame),
+    );
+  });
+
+  it("plays in real time and keeps the call's timeline (silence between replies)", async () => {
+    const path = join(dir, "timeline.wav");
+    const output = new WavFileOutputTransport({ path, sampleRate: 16000 });
+    const t0 = performance.now();
+    await runProcessorTest({
+      processor: output,
+      framesToSend: [...reply(200, 16000), new SleepFrame(400), ...reply(200, 16000)],
+    });
+    const elapsed = performance.now() - t0;
+    const samples = pcmToInt16((await readWav(path)).audio);
+    // The second reply is queued 0.4 s after the first (which plays 0.2 s): 0.2 s of silence.
+    expect(elapsed).toBeGreaterThanOrEqual(570);
+    expect(samples.length / 16000).toBeGreaterThan(0.55);
+    const gap = samples.subarray(Math.round(0.24 * 16000), Math.round(0.36 * 16000));
+    expect(loud(gap)).toBe(0);
+    expect(loud(samples)).toBeGreaterThan(0.35 * 16000);
+  });
+
+  it("cuts the reply's audio at once on an interruption", async () => {
+    const path = join(dir, "interrupted.wav");
+    const output = new WavFileOutputTransport({ path, sampleRate: 16000 });
+    const stopped: boolean[] = [];
+    output.on("botStoppedSpeaking", (e) => stopped.push(e.interrupted));
+    const { down } = await runProcessorTest({
+      processor: output,
+      framesToSend: [...reply(2000, 16000), new SleepFrame(300), new InterruptionFrame()],
+    });
+    const seconds = (await readWav(path)).audio.byteLength / 2 / 16000;
+    expect(seconds).toBeGreaterThan(0.2);
+    expect(seconds).toBeLessThan(0.5);
+    expect(stopped).toEqual([true]);
+    expect(down.filter((f) => f instanceof TTSAudioRawFrame).length).toBeLessThan(15);
+  });
+});
+
+describe("SpeakerOutputTransport", () => {
+  it("streams audio to aplay in real time (ALSA null device)", async () => {
+    const output = new SpeakerOutputTransport({
+      player: "aplay",
+      device: "null",
+      sampleRate: 16000,
+    });
+    expect(output.playerArgs(16000)).toEqual(expect.arrayContaining(["-r", "16000", "-D", "null"]));
+    const t0 = performance.now();
+    const { errors } = await runProcessorTest({
+      processor: output,
+      framesToSend: reply(300, 16000),
+    });
+    expect(errors).toEqual([]);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(230);
+  });
+
+  it("fails the run with the player's own error when the device cannot be opened", async () => {
+    const output = new SpeakerOutputTransport({
+      player: "aplay",
+      device: "voxpipe-no-such-device",
+      sampleRate: 16000,
+    });
+    const { errors } = await runProcessorTest({
+      processor: output,
+      framesToSend: [...reply(200, 16000), new SleepFrame(300)],
+      sendEndFrame: false,
+    });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.fatal).toBe(true);
+    expect(errors[0]?.error).toMatch(/aplay exited with code 1: .*audio open error/);
+  });
+});
