@@ -825,15 +825,11 @@ export class FrameProcessor<
         report(err);
       }
     };
-    return seq(hook, () =>
-      seq(
-        () => this.process(frame, "downstream"),
-        () => {
-          this.#ended = true;
-          this.#emitBase("ended", frame);
-        },
-      ),
-    );
+    return seq(hook, () => {
+      this.#ended = true;
+      this.#emitBase("ended", frame);
+      return this.process(frame, "downstream");
+    });
   }
 
   #cancel(frame: CancelFrame, direction: FrameDirection): void {

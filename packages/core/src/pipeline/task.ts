@@ -91,6 +91,8 @@ export interface PipelineTaskParams {
   readonly cancelTimeoutMs?: number;
   /** Bound for each processor's cleanup waiting on its tasks. Default 2000. */
   readonly cleanupTimeoutMs?: number;
+  /** Soft bound of the task's input queue, in frames (`queueFrames` waits above it). Default 256. */
+  readonly highWaterMark?: number;
   /** Clock for timestamps and metrics. Default `performance.now()`. */
   readonly clock?: Clock;
   /** Parent logger. Default the voxpipe root logger. */
@@ -122,8 +124,11 @@ const DEFAULT_IDLE_FRAMES: readonly FrameClass[] = [
 
 /** Head of the task's pipeline: turns upstream requests and errors into task actions. */
 class TaskSource extends FrameProcessor {
-  constructor(private readonly task: PipelineTask) {
-    super({ name: "PipelineTask.source" });
+  constructor(
+    private readonly task: PipelineTask,
+    highWaterMark: number | undefined,
+  ) {
+    super({ name: "PipelineTask.source", highWaterMark });
   }
   override process(frame: Frame, direction: FrameDirection): void {
     if (direction === "downstream") {
@@ -224,7 +229,7 @@ export class PipelineTask {
     this.#clock = params.clock ?? monotonicClock;
     this.#logger = (params.logger ?? rootLogger()).child({ component: "PipelineTask" });
     this.#idleFrames = params.idleTimeoutFrames ?? DEFAULT_IDLE_FRAMES;
-    this.#source = new TaskSource(this);
+    this.#source = new TaskSource(this, params.highWaterMark);
     this.#sink = new TaskSink(this);
     // Linked by hand (not wrapped in a Pipeline) so the sink really is the end: nothing
     // follows it, and it is not expected to forward the StartFrame.
@@ -453,7 +458,9 @@ export class PipelineTask {
     this.#fatal ??= frame;
     if (!this.#started && this.#startError === undefined) {
       this.#startError =
-        frame.cause instanceof Error ? frame.cause : new Error(frame.error, { cause: frame.cause });
+        frame.cause instanceof StartFrameNotForwardedError
+          ? frame.cause
+          : new Error(frame.error, { cause: frame.cause });
     }
     void this.cancel(`fatal error: ${frame.error}`);
   }

@@ -124,8 +124,8 @@ export abstract class TTSService<
     if (frame instanceof LLMTextFrame || frame.constructor === TextFrame) {
       this.push(frame, direction);
       const text = frame.text;
-      if (!this.#aggregate) return this.#speak(text);
-      return this.#speakAll(this.#sentences.push(text));
+      if (!this.#aggregate) return this.#speak(text, this.signal);
+      return this.#speakAll(this.#sentences.push(text), this.signal);
     }
     if (frame instanceof LLMFullResponseStartFrame) {
       this.#newContext();
@@ -133,7 +133,7 @@ export abstract class TTSService<
       return;
     }
     if (frame instanceof LLMFullResponseEndFrame) {
-      return this.#finishContext().then(() => this.push(frame, direction));
+      return this.#finishContext(this.signal).then(() => this.push(frame, direction));
     }
     if (frame instanceof TTSUpdateSettingsFrame && this.isForThisService(frame)) {
       return this.handleSettingsFrame(frame as TTSUpdateSettingsFrame<TSettings>);
@@ -142,7 +142,7 @@ export abstract class TTSService<
   }
 
   protected override onEnd(_frame: EndFrame): Promise<void> {
-    return this.#finishContext();
+    return this.#finishContext(this.signal);
   }
 
   protected override onInterruption(): void {
@@ -157,9 +157,12 @@ export abstract class TTSService<
     this.#contextStarted = false;
   }
 
-  async #finishContext(): Promise<void> {
+  // Every method below takes the signal captured when its work started: after an
+  // interruption, `this.signal` is a fresh signal, and abandoned work must not pick it up.
+  async #finishContext(signal: AbortSignal): Promise<void> {
     const rest = this.#sentences.flush();
-    if (rest !== "") await this.#speak(rest);
+    if (rest !== "") await this.#speak(rest, signal);
+    if (signal.aborted) return;
     if (this.#contextStarted) this.push(new TTSStoppedFrame({ contextId: this.#contextId }));
     this.#contextStarted = false;
     this.#contextId = undefined;
@@ -167,18 +170,19 @@ export abstract class TTSService<
 
   async #speakVerbatim(text: string): Promise<void> {
     // Whatever an LLM response left unsaid goes first, then the verbatim text alone.
-    await this.#finishContext();
-    this.#newContext();
-    await this.#speak(text);
-    await this.#finishContext();
-  }
-
-  async #speakAll(sentences: string[]): Promise<void> {
-    for (const sentence of sentences) await this.#speak(sentence);
-  }
-
-  async #speak(text: string): Promise<void> {
     const signal = this.signal;
+    await this.#finishContext(signal);
+    if (signal.aborted) return;
+    this.#newContext();
+    await this.#speak(text, signal);
+    await this.#finishContext(signal);
+  }
+
+  async #speakAll(sentences: string[], signal: AbortSignal): Promise<void> {
+    for (const sentence of sentences) await this.#speak(sentence, signal);
+  }
+
+  async #speak(text: string, signal: AbortSignal): Promise<void> {
     if (text.trim() === "" || signal.aborted) return;
     this.#contextId ??= randomUUID();
     const contextId = this.#contextId;

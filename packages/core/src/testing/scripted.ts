@@ -77,11 +77,18 @@ export class ScriptedLLMService extends LLMService<ScriptedLLMSettings> {
         : (replies[Math.min(this.calls.length, replies.length - 1)] ?? []);
     const call: ScriptedLLMCall = { messages: context.messages, tokens: 0, aborted: false };
     this.calls.push(call);
-    signal.addEventListener("abort", () => (call.aborted = true), { once: true });
-    for (const token of tokens) {
-      if (this.#tokenDelayMs > 0) await abortableSleep(this.#tokenDelayMs, signal);
-      call.tokens++;
-      yield token;
+    const onAbort = (): void => {
+      call.aborted = true;
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (const token of tokens) {
+        if (this.#tokenDelayMs > 0) await abortableSleep(this.#tokenDelayMs, signal);
+        call.tokens++;
+        yield token;
+      }
+    } finally {
+      signal.removeEventListener("abort", onAbort);
     }
   }
 }
@@ -125,10 +132,17 @@ export class ScriptedTTSService extends TTSService<ScriptedTTSSettings> {
     signal: AbortSignal,
   ): AsyncIterable<Uint8Array> {
     this.spoken.push(text);
-    signal.addEventListener("abort", () => this.aborted.push(text), { once: true });
-    for (let i = 0; i < this.#chunks; i++) {
-      if (this.#delayMs > 0) await abortableSleep(this.#delayMs, signal);
-      yield tonePcm(440, this.#chunkMs, this.sampleRate);
+    const onAbort = (): void => {
+      this.aborted.push(text);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (let i = 0; i < this.#chunks; i++) {
+        if (this.#delayMs > 0) await abortableSleep(this.#delayMs, signal);
+        yield tonePcm(440, this.#chunkMs, this.sampleRate);
+      }
+    } finally {
+      signal.removeEventListener("abort", onAbort);
     }
   }
 }
