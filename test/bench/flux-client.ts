@@ -169,7 +169,7 @@ function timedCarrier(inner: Carrier, clock: { arrival: number; inMessage: boole
 /** The processor after the service: measures message arrival → frame arrival here. */
 class DelaySink extends FrameProcessor {
   constructor(
-    private readonly clock: { arrival: number; inMessage: boolean },
+    private readonly arrivals: { arrival: number; inMessage: boolean },
     private readonly delays: number[],
     private readonly late: { count: number },
   ) {
@@ -177,7 +177,7 @@ class DelaySink extends FrameProcessor {
   }
   override process(frame: Frame, direction: FrameDirection): void {
     if (direction === "downstream" && isTurnFrame(frame)) {
-      if (this.clock.inMessage) this.delays.push(performance.now() - this.clock.arrival);
+      if (this.arrivals.inMessage) this.delays.push(performance.now() - this.arrivals.arrival);
       else this.late.count++;
     }
     if (!(frame instanceof InputAudioRawFrame)) this.push(frame, direction);
