@@ -142,12 +142,7 @@ class FluxServerInstance implements FluxServer {
       noServer: true,
       // Echo the first offered subprotocol (`token`/`bearer`, never the key that follows it):
       // browsers and `ws` clients fail a handshake that selects none (reference §1.2).
-      handleProtocols: (protocols) => {
-        const first = [...protocols][0];
-        return first !== undefined && ["token", "bearer"].includes(first.toLowerCase())
-          ? first
-          : (first ?? false);
-      },
+      handleProtocols: (protocols) => [...protocols][0] ?? false,
     });
     this.wss.on("headers", (headers, req) => {
       const id = this.requestIds.get(req);

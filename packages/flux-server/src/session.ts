@@ -79,6 +79,12 @@ type Operation =
 
 const IDLE_CLOSE_CODE = 1011;
 
+/**
+ * Queued operations beyond which the session stops reading the socket (TCP backpressure
+ * on the client) until a slow engine catches up: 250 frames = 20 s of audio.
+ */
+const MAX_QUEUED_OPERATIONS = 250;
+
 /** Faults that fire on a trigger, in the order they fire when several match at once. */
 const TRIGGERED_FAULTS = ["malformedMessage", "drop", "stall", "fatalError"] as const;
 
@@ -121,6 +127,8 @@ export class FluxSession {
   private inputClosed = false;
   private closed = false;
   private stalled = false;
+  /** Socket reading paused because the engine is behind. */
+  private paused = false;
   private endReason = "client-closed";
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly idleTimer: NodeJS.Timeout;
@@ -256,6 +264,10 @@ export class FluxSession {
 
   private enqueue(operation: Operation): void {
     this.queue.push(operation);
+    if (this.queue.length > MAX_QUEUED_OPERATIONS && !this.paused) {
+      this.paused = true;
+      this.ws.pause();
+    }
     if (!this.running) this.pump();
   }
 
@@ -265,6 +277,10 @@ export class FluxSession {
     while (!this.closed) {
       const operation = this.queue.shift();
       if (operation === undefined) break;
+      if (this.paused && this.queue.length < MAX_QUEUED_OPERATIONS / 2) {
+        this.paused = false;
+        this.ws.resume();
+      }
       let step: MaybePromise<void>;
       try {
         step = this.run(operation);

@@ -212,6 +212,31 @@ describe("session lifecycle", () => {
     expect(client.messages.at(-1)).toMatchObject({ code: "INTERNAL_SERVER_ERROR" });
   });
 
+  it("loses no audio when an engine is slower than the client (reading pauses, then resumes)", async () => {
+    let heard = 0;
+    const slow: TurnEngineFactory = {
+      name: "slow-test-engine",
+      createSession: () => ({
+        hear: async () => {
+          await new Promise((r) => setImmediate(r));
+          heard += 1;
+          return { transcript: "", words: [], speechActive: false, endOfTurnConfidence: 0 };
+        },
+        resetTurn: () => undefined,
+        close: () => undefined,
+      }),
+    };
+    const s = await start({ engine: slow });
+    const client = await FluxTestClient.connect(s.url, EN);
+    client.sendChunks(silence(40_000, RATE), RATE); // 500 frames at once
+    client.sendText({ type: "CloseStream" });
+    expect((await client.closed).code).toBe(1005);
+    expect(heard).toBe(500);
+    const last = client.messages.at(-1);
+    expect(last?.type === "TurnInfo" && last.audio_window_end).toBe(40);
+    expect(checkTurnSequence(client.messages).violations).toEqual([]);
+  });
+
   it("closes live sessions with 1001 when the server closes", async () => {
     const s = await start();
     const client = await FluxTestClient.connect(s.url, EN);
