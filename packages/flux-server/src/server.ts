@@ -89,6 +89,8 @@ export interface FluxServer {
 }
 
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** How long `close()` waits for clients to finish their close handshakes (ms). */
+const SHUTDOWN_GRACE_MS = 2000;
 
 /**
  * Starts a Flux-compatible server.
@@ -200,11 +202,18 @@ class FluxServerInstance implements FluxServer {
   private async shutdown(): Promise<void> {
     const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     await Promise.allSettled([...this.handshakes]);
-    const ended = [...this.sessions.values()].map((session) => {
-      session.shutdown();
-      return session.ended;
-    });
-    await Promise.all(ended);
+    const sessions = [...this.sessions.values()];
+    for (const session of sessions) session.shutdown();
+    const allEnded = Promise.all(sessions.map((session) => session.ended));
+    // A client that never answers the close frame must not hold the shutdown.
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<"timeout">(
+      (resolve) => (timer = setTimeout(() => resolve("timeout"), SHUTDOWN_GRACE_MS)),
+    );
+    if ((await Promise.race([allEnded, grace])) === "timeout")
+      for (const session of sessions) session.terminate();
+    clearTimeout(timer);
+    await allEnded;
     this.wss.close();
     this.http.closeAllConnections();
     await httpClosed;

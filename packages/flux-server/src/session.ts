@@ -127,6 +127,8 @@ export class FluxSession {
   private inputClosed = false;
   private closed = false;
   private stalled = false;
+  /** A close handshake or drop has started. */
+  private closing = false;
   /** Socket reading paused because the engine is behind. */
   private paused = false;
   private endReason = "client-closed";
@@ -186,6 +188,7 @@ export class FluxSession {
   drop(): void {
     if (this.closed) return;
     this.endReason = "fault-drop";
+    this.closing = true;
     this.inputClosed = true;
     this.init.logger.info("fault: drop");
     this.ws.terminate();
@@ -207,7 +210,7 @@ export class FluxSession {
     code: string = FLUX_ERROR_CODES.internalServerError,
     description = "Injected fault: internal server error.",
   ): void {
-    if (this.closed) return;
+    if (this.closing || this.closed) return;
     this.init.logger.info({ code }, "fault: fatal error");
     this.fatal("fault-error", code, description);
   }
@@ -219,12 +222,17 @@ export class FluxSession {
     this.ws.send(`{"type":"TurnInfo","request_id":"${this.requestId}","event":"Upd`);
   }
 
-  /** Closes the session from the server side (server shutdown): a close frame with code 1001. */
+  /**
+   * Closes the session from the server side (server shutdown): a close frame with code
+   * 1001, unless the session is already closing for its own reason.
+   */
   shutdown(): void {
-    if (this.closed) return;
-    this.endReason = "server-closed";
-    this.inputClosed = true;
-    this.ws.close(1001, "server shutting down");
+    this.closeSocket("server-closed", 1001, "server shutting down");
+  }
+
+  /** Destroys the socket at once (a shutdown whose close handshake the client never finished). */
+  terminate(): void {
+    if (!this.closed) this.ws.terminate();
   }
 
   // -------------------------------------------------------------------------
@@ -328,7 +336,7 @@ export class FluxSession {
   }
 
   private afterFrame(frame: AudioFrame, state: RecognitionState): MaybePromise<void> {
-    if (this.closed) return;
+    if (this.closing || this.closed) return;
     const update = this.machine.frame(state, frame.end);
     return update === undefined ? undefined : this.emit(update);
   }
@@ -423,12 +431,12 @@ export class FluxSession {
 
   /** Decodes what is left, sends the matching Update, closes without a status code (reference §4.6). */
   private closeStream(): MaybePromise<void> {
-    this.endReason = "close-stream";
     const finish = (frame?: AudioFrame, state?: RecognitionState): void => {
+      if (this.closing) return;
       const update = this.machine.finalUpdate(state, frame?.end);
       if (update !== undefined) this.sendTurn(update);
       this.init.logger.info("close stream");
-      this.ws.close();
+      this.closeSocket("close-stream");
     };
     const frame = this.framer.flush();
     if (frame === undefined) return finish();
@@ -440,7 +448,7 @@ export class FluxSession {
   // Output
 
   private send(message: Unsequenced): void {
-    if (this.closed) return;
+    if (this.closing || this.closed) return;
     if (this.fireFaults((t) => t.atMessage === this.sequenceId)) return;
     if (this.stalled) return;
     const text = encodeServerMessage({
@@ -461,19 +469,19 @@ export class FluxSession {
 
   /** Sends a fatal Error, then a close frame without a status code (observed 1005, reference §3.6). */
   private fatal(reason: string, code: string, description: string): void {
-    this.endReason = reason;
+    if (this.closing) return;
     this.inputClosed = true;
     this.queue.length = 0;
     const wasStalled = this.stalled;
     this.stalled = false;
     this.send({ type: "Error", code, description });
     this.stalled = wasStalled;
-    this.ws.close();
+    this.closeSocket(reason);
   }
 
   private engineFailed(error: unknown): void {
     this.running = false;
-    if (this.closed) return;
+    if (this.closing || this.closed) return;
     this.init.logger.error(
       { err: error instanceof Error ? error.message : String(error) },
       "engine failed",
@@ -546,11 +554,22 @@ export class FluxSession {
    * reason, the code v1 uses for its idle timeout.
    */
   private onIdle(): void {
-    if (this.closed) return;
-    this.endReason = "idle-timeout";
-    this.inputClosed = true;
+    if (this.closing) return;
     this.init.logger.info({ idleTimeoutMs: this.init.idleTimeoutMs }, "idle timeout");
-    this.ws.close(IDLE_CLOSE_CODE, "idle timeout: no audio or ping received");
+    this.closeSocket("idle-timeout", IDLE_CLOSE_CODE, "idle timeout: no audio or ping received");
+  }
+
+  /**
+   * Starts the close handshake once; the first reason wins. Without `code` the close frame
+   * carries no status code, which clients see as 1005 (reference §3.6, §3.7).
+   */
+  private closeSocket(reason: string, code?: number, text?: string): void {
+    if (this.closing || this.closed) return;
+    this.closing = true;
+    this.endReason = reason;
+    this.inputClosed = true;
+    if (code === undefined) this.ws.close();
+    else this.ws.close(code, text);
   }
 
   private onClose(code: number): void {
