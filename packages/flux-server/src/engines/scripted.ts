@@ -92,7 +92,7 @@ export const scriptedEngineOptionsSchema = z
     /** Confidence reported while speech is active. */
     speakingConfidence: z.number().min(0).max(1).default(0.05),
   })
-  .passthrough();
+  .strict();
 
 /** Parsed scripted-engine options. */
 export type ScriptedEngineOptions = z.output<typeof scriptedEngineOptionsSchema>;
@@ -308,7 +308,8 @@ class EnergyScriptEngine implements TurnEngine {
       this.lastSpeechEnd = frame.end;
       this.revealed = Math.min(
         this.segment.tokens.length,
-        Math.floor(((frame.end - this.segment.start) * 1000) / this.options.wordMs),
+        // + 1e-6: audio times are sums of float seconds; 0.48 - 0.16 must count as 320 ms.
+        Math.floor(((frame.end - this.segment.start) * 1000) / this.options.wordMs + 1e-6),
       );
       return this.publish(
         this.segmentWords(this.revealed, frame.end, false),
