@@ -131,6 +131,8 @@ export interface FluxClientMetrics {
   silenceSecondsInjected: number;
   /** Seconds of audio dropped because the replay buffer overflowed during an outage. */
   audioSecondsDropped: number;
+  /** Seconds of audio held for replay right now (bounded; trimmed as Flux confirms audio). */
+  bufferedSeconds: number;
   /** Connections opened after the first. */
   reconnects: number;
   /** Turns ended. */

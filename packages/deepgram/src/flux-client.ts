@@ -235,6 +235,7 @@ export class FluxClient {
     audioSecondsReplayed: 0,
     silenceSecondsInjected: 0,
     audioSecondsDropped: 0,
+    bufferedSeconds: 0,
     reconnects: 0,
     turns: 0,
     lastTurn: undefined,
@@ -311,7 +312,7 @@ export class FluxClient {
 
   /** A snapshot of the counters. */
   get metrics(): FluxClientMetrics {
-    return { ...this.counters };
+    return { ...this.counters, bufferedSeconds: this.buffer.seconds };
   }
 
   /** Seconds of audio on the continuous timeline (accepted so far). */

@@ -73,6 +73,19 @@ describe("FluxClient: turns", () => {
     expect(c.metrics.audioSecondsSent).toBeCloseTo(conversation(3).length / 32000, 1);
   });
 
+  it("does not hold on to audio: the replay buffer is trimmed as Flux confirms it", async () => {
+    const s = await serve();
+    const c = track(client(s.url));
+    const done = endOfTurns(c.events$, 6);
+    await c.start();
+    await stream(c, conversation(6)); // 16.5 s of audio
+    await done;
+    await sleep(100);
+    // what is left: the replay margin (1 s) plus audio Flux has not answered yet
+    expect(c.metrics.bufferedSeconds).toBeLessThan(1.6);
+    await c.close();
+  });
+
   it("works the same over the raw ws carrier, and as an async iterator", async () => {
     const s = await serve();
     const c = track(client(s.url, { carrier: wsCarrier }));
@@ -98,7 +111,7 @@ describe("FluxClient: settings are validated before connecting", () => {
     expect(() => client(s.url, { settings: { ...SETTINGS, eagerEotThreshold: 0.9, eotThreshold: 0.6 } })).toThrow(
       /eager_eot_threshold=0.9 is greater than eot_threshold/,
     );
-    expect(() => client(s.url, { settings: { ...SETTINGS, eotThreshold: 0.2 } })).toThrow(/eot_threshold=0.2 is out of range: allowed a number 0.5–1/);
+    expect(() => client(s.url, { settings: { ...SETTINGS, eotThreshold: 0.2 } })).toThrow(/eot_threshold=0.2 is out of range: allowed a number (from )?0.5\D+1/);
     expect(() => client(s.url, { settings: { ...SETTINGS, languageHints: ["es"] } })).toThrow(/language_hint/);
     expect(() => new FluxClient({ settings: SETTINGS, url: "wss://api.deepgram.com", apiKey: "" })).toThrow(/apiKey/);
     await sleep(50);
@@ -304,6 +317,18 @@ describe("FluxClient: Configure", () => {
     expect((await end)[0]?.transcript).toBe(TRANSCRIPTS[0]);
     await c.close();
     expect((await all).filter((e) => e.type === "Error")).toHaveLength(1);
+  });
+
+  it("gives up on an unacknowledged Configure after configureTimeoutMs (non-fatal)", async () => {
+    const s = await serve([{ faults: { configureDelayMs: 800 } }]);
+    const c = track(client(s.url, { configureTimeoutMs: 150 }));
+    await c.start();
+    const started = performance.now();
+    const error = await c.configure({ eotThreshold: 0.8 }).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ source: "configure-timeout", fatal: false });
+    expect(performance.now() - started).toBeLessThan(700);
+    expect(c.state).toBe("open");
+    await c.close();
   });
 
   it("rejects invalid live settings before sending anything", async () => {
