@@ -75,7 +75,7 @@ describe("scripted engine", () => {
     ]);
     const later = feed(engine, 560, 400);
     expect(later.endOfTurnConfidence).toBeCloseTo(0.2 + 0.75 * (0.48 / 0.8), 5);
-    engine.resetTurn(0.96);
+    await engine.resetTurn(0.96);
     expect(feed(engine, 960, 80)).toMatchObject({ transcript: "", words: [] });
   });
 
