@@ -137,6 +137,18 @@ describe("fault injection per session", () => {
     await expect.poll(() => s.sessions.size).toBe(0);
   });
 
+  it("answers 500 when the engine cannot start a session", async () => {
+    const broken: TurnEngineFactory = {
+      name: "broken-test-engine",
+      createSession: () => Promise.reject(new Error("model file missing")),
+    };
+    const s = await start({ engine: broken });
+    const error = (await FluxTestClient.connect(s.url, EN).catch((e: unknown) => e)) as HandshakeRefusedError;
+    expect(error.status).toBe(500);
+    expect(error.json()).toMatchObject({ code: "INTERNAL_SERVER_ERROR", request_id: error.headers["dg-request-id"] });
+    expect(error.body).not.toContain("model file missing");
+  });
+
   it("refuses sessions beyond maxSessions with 429", async () => {
     const s = await start({ maxSessions: 1 });
     const first = await FluxTestClient.connect(s.url, EN);
