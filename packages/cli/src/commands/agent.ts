@@ -1,0 +1,203 @@
+import { Option } from "commander";
+import type { Command } from "commander";
+import {
+  LLMContext,
+  Pipeline,
+  PipelineRunner,
+  PipelineTask,
+  createContextAggregators,
+} from "@voxpipe/core";
+import type { FrameProcessor } from "@voxpipe/core";
+import { DeepgramAuraTTSService } from "@voxpipe/deepgram/tts";
+import { EchoLLMService, OpenAILLMService } from "@voxpipe/openai";
+import { EspeakTTSService } from "@voxpipe/speech-local/tts";
+import { SpeakerOutputTransport, WavFileOutputTransport } from "@voxpipe/transports";
+import type { BaseOutputTransport } from "@voxpipe/transports";
+import { resolveFluxEndpoint } from "../flux-endpoint.js";
+import { watchTurnEvents } from "../flux-events.js";
+import { createInput } from "../inputs.js";
+import type { CliIO } from "../io.js";
+import { note } from "../io.js";
+import { setupLogging } from "../logging.js";
+import type { LogLevel } from "../logging.js";
+import { CliUsageError, addFluxOptions, resolveFluxFlags } from "../options/flux.js";
+import type { FluxFlagValues } from "../options/flux.js";
+import { toJsonLine } from "../view/json-view.js";
+import { TerminalTurnView } from "../view/terminal-view.js";
+import type { TranscriptViewEvent } from "../view/turn-event.js";
+import { addInputOptions, sttFor } from "./transcribe.js";
+
+interface AgentFlags extends FluxFlagValues {
+  output: string;
+  llm?: "echo" | "openai";
+  llmUrl?: string;
+  llmModel: string;
+  systemPrompt: string;
+  tts: "espeak" | "aura";
+  voice?: string;
+  json: boolean;
+  fast: boolean;
+  rawSampleRate: number;
+  rawChannels: number;
+  micDevice?: string;
+  logLevel: LogLevel;
+  localEngine: string;
+}
+
+const DEFAULT_SYSTEM_PROMPT =
+  "You are a helpful voice assistant. Answer in one or two short spoken sentences, without lists or markup.";
+
+/**
+ * `voxpipe agent [input]`: input transport → Flux → context aggregator → LLM → TTS → output
+ * transport → assistant aggregator, each chosen by a flag.
+ */
+export function registerAgentCommand(
+  program: Command,
+  io: CliIO,
+  done: (code: number) => void,
+): void {
+  const command = program
+    .command("agent")
+    .description("Run a voice agent: input → Flux STT → LLM → TTS → output")
+    .argument("[input]", 'file, URL, "-" for raw PCM on stdin, or "mic"', "mic")
+    .option(
+      "--output <speaker|file.wav>",
+      "where the bot speaks: the speaker, or a WAV file (recorded on the call's timeline)",
+      "speaker",
+    )
+    .addOption(
+      new Option(
+        "--llm <name>",
+        "LLM: openai (any OpenAI-compatible server) or echo (repeats what it heard; offline). Default: openai with OPENAI_API_KEY or --llm-url, else echo",
+      ).choices(["echo", "openai"]),
+    )
+    .option(
+      "--llm-url <url>",
+      "OpenAI-compatible base URL, e.g. http://localhost:11434/v1 (Ollama)",
+    )
+    .option("--llm-model <name>", "model name", "gpt-4o-mini")
+    .option("--system-prompt <text>", "system prompt", DEFAULT_SYSTEM_PROMPT)
+    .addOption(
+      new Option("--tts <name>", "TTS: espeak (offline) or aura (Deepgram, needs DEEPGRAM_API_KEY)")
+        .choices(["espeak", "aura"])
+        .default("espeak"),
+    )
+    .option(
+      "--voice <name>",
+      "espeak-ng voice (e.g. en-us, en-gb+f3) or Aura model (e.g. aura-2-thalia-en)",
+    )
+    .option("--json", "print one JSON object per line per turn event and bot reply", false)
+    .addHelpText(
+      "after",
+      `
+Speculative replies: with --eager-eot-threshold the LLM starts on Flux's EagerEndOfTurn,
+is cancelled on TurnResumed and used on EndOfTurn. Barge-in: speaking while the bot talks
+stops its reply at once. Fully offline: the embedded local Flux server, --llm echo and
+--tts espeak.
+
+Examples:
+  voxpipe agent                                    # microphone → speaker
+  voxpipe agent call.wav --output reply.wav --llm echo
+  voxpipe agent --llm-url http://localhost:11434/v1 --llm-model llama3.2 --eager-eot-threshold 0.5`,
+    );
+  addFluxOptions(command);
+  addInputOptions(command);
+  command.action(async (input: string, flags: AgentFlags) => {
+    done(await agent(input, flags, io));
+  });
+}
+
+function createOutput(spec: string): BaseOutputTransport {
+  if (spec === "speaker") return new SpeakerOutputTransport();
+  if (/\.wave?$/i.test(spec)) return new WavFileOutputTransport({ path: spec });
+  throw new CliUsageError(
+    `--output must be "speaker" or a path ending in .wav, got ${JSON.stringify(spec)}`,
+  );
+}
+
+async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<number> {
+  const logger = setupLogging(flags.logLevel);
+  const flux = resolveFluxFlags(flags);
+  const input = createInput(inputSpec, {
+    fast: flags.fast,
+    rawSampleRate: flags.rawSampleRate,
+    rawChannels: flags.rawChannels,
+    micDevice: flags.micDevice,
+  });
+  const output = createOutput(flags.output);
+  const { context, user, assistant } = createContextAggregators(
+    new LLMContext([{ role: "system", content: flags.systemPrompt }]),
+  );
+  // Speculation only pays off (and only happens) when Flux sends eager ends of turn.
+  const speculative = flux.eagerEotThreshold !== undefined;
+  const llmName =
+    flags.llm ?? (flags.llmUrl !== undefined || io.env.OPENAI_API_KEY ? "openai" : "echo");
+  const llm: FrameProcessor =
+    llmName === "openai"
+      ? new OpenAILLMService({
+          model: flags.llmModel,
+          context,
+          speculative,
+          ...(flags.llmUrl !== undefined && { baseURL: flags.llmUrl }),
+          ...(io.env.OPENAI_API_KEY !== undefined && { apiKey: io.env.OPENAI_API_KEY }),
+        })
+      : new EchoLLMService({ context, speculative });
+  if (llmName === "echo")
+    note(
+      io,
+      "LLM: echo (repeats what it heard); use --llm openai with OPENAI_API_KEY or --llm-url for a real model",
+    );
+  const tts =
+    flags.tts === "aura"
+      ? new DeepgramAuraTTSService({
+          ...(io.env.DEEPGRAM_API_KEY !== undefined && { apiKey: io.env.DEEPGRAM_API_KEY }),
+          ...(flags.voice !== undefined && { settings: { model: flags.voice } }),
+        })
+      : new EspeakTTSService({
+          ...(flags.voice !== undefined && { settings: { voice: flags.voice } }),
+        });
+
+  const endpoint = await resolveFluxEndpoint(io, {
+    url: flux.url,
+    engine: flags.localEngine,
+    logger,
+  });
+  const terminal = new TerminalTurnView({
+    write: (t) => io.stdout.write(t),
+    interactive: io.stdout.isTTY === true,
+  });
+  const show = flags.json
+    ? (event: TranscriptViewEvent | { event: "BotReply"; text: string; interrupted: boolean }) =>
+        io.stdout.write(
+          `${event.event === "BotReply" ? JSON.stringify(event) : toJsonLine(event)}\n`,
+        )
+    : (event: TranscriptViewEvent | { event: "BotReply"; text: string; interrupted: boolean }) => {
+        if (event.event === "BotReply") {
+          terminal.close();
+          io.stdout.write(`  bot: ${event.text}${event.interrupted ? " [interrupted]" : ""}\n`);
+        } else if (event.event !== "Update" && event.event !== "StartOfTurn") {
+          terminal.handle(event);
+        }
+      };
+  try {
+    const stt = sttFor(flux, endpoint);
+    const task = new PipelineTask(
+      new Pipeline([input.transport, stt, user, llm, tts, output, assistant]),
+      {
+        audioInSampleRate: 16000,
+        audioOutSampleRate: 24000,
+        idleTimeoutMs: null,
+      },
+    );
+    watchTurnEvents(stt, task, show);
+    assistant.on("assistantMessage", (m) =>
+      show({ event: "BotReply", text: m.text, interrupted: m.interrupted }),
+    );
+    const result = await new PipelineRunner().run(task);
+    if (output instanceof WavFileOutputTransport) note(io, `bot audio written to ${output.path}`);
+    return result.reason === "error" ? 1 : 0;
+  } finally {
+    terminal.close();
+    await endpoint.close();
+  }
+}

@@ -1,0 +1,160 @@
+import { Option } from "commander";
+import type { Command } from "commander";
+import { Pipeline, PipelineRunner, PipelineTask } from "@voxpipe/core";
+import { DeepgramFluxSTTService } from "@voxpipe/deepgram";
+import { resolveFluxEndpoint } from "../flux-endpoint.js";
+import type { FluxEndpoint } from "../flux-endpoint.js";
+import { watchTurnEvents } from "../flux-events.js";
+import { createInput } from "../inputs.js";
+import type { CliIO } from "../io.js";
+import { note } from "../io.js";
+import { LOG_LEVELS, setupLogging } from "../logging.js";
+import type { LogLevel } from "../logging.js";
+import { addFluxOptions, parseInteger, resolveFluxFlags } from "../options/flux.js";
+import type { FluxCliSettings, FluxFlagValues } from "../options/flux.js";
+import { toJsonLine } from "../view/json-view.js";
+import { TerminalTurnView } from "../view/terminal-view.js";
+import type { TranscriptViewEvent } from "../view/turn-event.js";
+
+/** Flags of `voxpipe transcribe`. */
+interface TranscribeFlags extends FluxFlagValues {
+  json: boolean;
+  fast: boolean;
+  rawSampleRate: number;
+  rawChannels: number;
+  micDevice?: string;
+  logLevel: LogLevel;
+  localEngine: string;
+}
+
+/** The Flux service settings for the CLI's flags (16 kHz linear16: Flux's recommended input). */
+export function sttFor(flux: FluxCliSettings, endpoint: FluxEndpoint): DeepgramFluxSTTService {
+  return new DeepgramFluxSTTService({
+    ...(endpoint.url !== undefined && { url: endpoint.url }),
+    ...(endpoint.apiKey !== undefined && { apiKey: endpoint.apiKey }),
+    settings: {
+      model: flux.model,
+      sampleRate: 16000,
+      ...(flux.eotThreshold !== undefined && { eotThreshold: flux.eotThreshold }),
+      ...(flux.eagerEotThreshold !== undefined && { eagerEotThreshold: flux.eagerEotThreshold }),
+      ...(flux.eotTimeoutMs !== undefined && { eotTimeoutMs: flux.eotTimeoutMs }),
+      ...(flux.keyterms.length > 0 && { keyterm: flux.keyterms }),
+      ...(flux.languageHints.length > 0 && { languageHints: flux.languageHints }),
+      ...(flux.minConfidence !== undefined && { minConfidence: flux.minConfidence }),
+    },
+  });
+}
+
+/** Adds the input-related flags shared by `transcribe` and `agent`. */
+export function addInputOptions(command: Command): Command {
+  return command
+    .option(
+      "--fast",
+      "send file input as fast as the STT accepts it instead of in real time",
+      false,
+    )
+    .addOption(
+      new Option("--raw-sample-rate <hz>", "sample rate of raw PCM s16le on stdin (input -)")
+        .argParser(parseInteger("--raw-sample-rate"))
+        .default(16000),
+    )
+    .addOption(
+      new Option("--raw-channels <n>", "channels of raw PCM on stdin (input -)")
+        .argParser(parseInteger("--raw-channels"))
+        .default(1),
+    )
+    .option("--mic-device <name>", "capture device for input mic (ALSA name, e.g. hw:1,0)")
+    .addOption(
+      new Option("--log-level <level>", "structured logs on stderr")
+        .choices(LOG_LEVELS)
+        .default("warn"),
+    )
+    .addOption(
+      new Option("--local-engine <name>", "engine of the embedded local Flux server")
+        .default("local")
+        .hideHelp(),
+    );
+}
+
+/**
+ * `voxpipe transcribe <file|url|->`: input transport → Flux, with a live view of the turns.
+ * Resolves to the process exit code (0 ok, 1 the run failed).
+ */
+export function registerTranscribeCommand(
+  program: Command,
+  io: CliIO,
+  done: (code: number) => void,
+): void {
+  const command = program
+    .command("transcribe")
+    .description(
+      "Transcribe speech turn by turn with Flux: a WAV or any file/URL ffmpeg reads, raw PCM on stdin (-), or the microphone (mic)",
+    )
+    .argument("<input>", 'file, URL, "-" for raw PCM s16le on stdin, or "mic"')
+    .option(
+      "--json",
+      "print one JSON object per line per turn event, error and reconnect (Flux field names)",
+      false,
+    )
+    .addHelpText(
+      "after",
+      `
+View: "…" interim transcript (interactive terminals), "~" eager end of turn, "… resumed",
+"✓" final transcript with words coloured by confidence (≥0.90 green, ≥0.80 yellow,
+≥0.70 orange, else red). Without DEEPGRAM_API_KEY (and without --url) an embedded local
+Flux server runs in this process.
+
+Examples:
+  voxpipe transcribe call.wav
+  voxpipe transcribe https://example.com/live.mp3 --eager-eot-threshold 0.5
+  arecord -f S16_LE -r 16000 -c 1 -t raw | voxpipe transcribe - --json`,
+    );
+  addFluxOptions(command);
+  addInputOptions(command);
+  command.action(async (input: string, flags: TranscribeFlags) => {
+    done(await transcribe(input, flags, io));
+  });
+}
+
+async function transcribe(inputSpec: string, flags: TranscribeFlags, io: CliIO): Promise<number> {
+  const logger = setupLogging(flags.logLevel);
+  const flux = resolveFluxFlags(flags);
+  const input = createInput(inputSpec, {
+    fast: flags.fast,
+    rawSampleRate: flags.rawSampleRate,
+    rawChannels: flags.rawChannels,
+    micDevice: flags.micDevice,
+  });
+  const endpoint = await resolveFluxEndpoint(io, {
+    url: flux.url,
+    engine: flags.localEngine,
+    logger,
+  });
+  const terminal = new TerminalTurnView({
+    write: (t) => io.stdout.write(t),
+    interactive: io.stdout.isTTY === true,
+  });
+  const show = flags.json
+    ? (event: TranscriptViewEvent) => io.stdout.write(`${toJsonLine(event)}\n`)
+    : (event: TranscriptViewEvent) => terminal.handle(event);
+  try {
+    const stt = sttFor(flux, endpoint);
+    const task = new PipelineTask(new Pipeline([input.transport, stt]), {
+      audioInSampleRate: 16000,
+      idleTimeoutMs: null,
+    });
+    let turns = 0;
+    stt.on("endOfTurn", () => turns++);
+    watchTurnEvents(stt, task, show);
+    const result = await new PipelineRunner().run(task);
+    terminal.close();
+    note(
+      io,
+      `${turns} turn${turns === 1 ? "" : "s"} from ${input.label}${result.reason === "end" ? "" : ` (run ended: ${result.reason})`}`,
+    );
+    return result.reason === "error" ? 1 : 0;
+  } finally {
+    terminal.close();
+    await endpoint.close();
+  }
+}

@@ -1,0 +1,62 @@
+import type { DeepgramFluxSTTService, FluxEndOfTurnEvent, FluxTurnEvent } from "@voxpipe/deepgram";
+import type { ErrorFrame, PipelineTask } from "@voxpipe/core";
+import type { TranscriptViewEvent, TurnEvent } from "./view/turn-event.js";
+
+function turnEvent(e: FluxTurnEvent | FluxEndOfTurnEvent): TurnEvent {
+  return {
+    event: e.type,
+    turnIndex: e.turnIndex,
+    transcript: e.transcript,
+    words: e.words.map((w) => ({ word: w.word, confidence: w.confidence })),
+    audioWindowStart: e.audioWindowStart,
+    audioWindowEnd: e.audioWindowEnd,
+    ...(e.endOfTurnConfidence !== undefined && { endOfTurnConfidence: e.endOfTurnConfidence }),
+    ...(e.languages !== undefined && { languages: e.languages }),
+  };
+}
+
+/**
+ * Feeds `show` every turn event the STT service reports (Flux `StartOfTurn`, `Update` with a
+ * transcript, `EagerEndOfTurn`, `TurnResumed`, `EndOfTurn`), its reconnects, and every error
+ * that reaches the task. `minConfidence` marks finals the service dropped.
+ */
+export function watchTurnEvents(
+  stt: DeepgramFluxSTTService,
+  task: PipelineTask,
+  show: (event: TranscriptViewEvent) => void,
+): void {
+  stt.on("startOfTurn", (e) => show(turnEvent(e)));
+  stt.on("update", (e) => {
+    if (e.transcript !== "") show(turnEvent(e));
+  });
+  stt.on("eagerEndOfTurn", (e) => show(turnEvent(e)));
+  stt.on("turnResumed", (e) => show(turnEvent(e)));
+  stt.on("endOfTurn", (e) => {
+    const min = stt.settings.minConfidence;
+    const dropped =
+      min !== undefined &&
+      min > 0 &&
+      e.transcript !== "" &&
+      !(e.confidence !== undefined && e.confidence > min);
+    show({
+      ...turnEvent(e),
+      trigger: e.trigger,
+      ...(dropped && { droppedBelowMinConfidence: true }),
+    });
+  });
+  stt.on("reconnecting", (e) =>
+    show({ event: "Reconnecting", attempt: e.attempt, reason: e.error.message }),
+  );
+  stt.on("connected", (e) => {
+    if (e.connection > 1) show({ event: "Reconnected", attempt: e.connection - 1 });
+  });
+  task.on("error", (frame: ErrorFrame) => {
+    const code = (frame.cause as { code?: unknown } | undefined)?.code;
+    show({
+      event: "Error",
+      message: frame.error,
+      fatal: frame.fatal,
+      ...(typeof code === "string" && { code }),
+    });
+  });
+}

@@ -1,0 +1,58 @@
+import { Command, CommanderError } from "commander";
+import { FluxSettingsError } from "@voxpipe/flux-protocol";
+import { registerAgentCommand } from "./commands/agent.js";
+import { registerFluxServerCommand } from "./commands/flux-server.js";
+import { registerTranscribeCommand } from "./commands/transcribe.js";
+import type { CliIO } from "./io.js";
+import { processIO } from "./io.js";
+import { CliUsageError } from "./options/flux.js";
+
+/** The CLI's version (kept with the package version). */
+export const VERSION = "0.1.0";
+
+/**
+ * Builds the `voxpipe` program: `transcribe`, `agent`, `flux-server` (and `stress`, registered
+ * by its own module). Each command's action reports its exit code through `done`.
+ */
+export function createProgram(io: CliIO, done: (code: number) => void): Command {
+  const program = new Command("voxpipe")
+    .description(
+      "Real-time voice agents with Deepgram Flux — offline with the embedded local Flux server",
+    )
+    .version(VERSION)
+    .showHelpAfterError("(add --help for usage)")
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .exitOverride();
+  registerTranscribeCommand(program, io, done);
+  registerAgentCommand(program, io, done);
+  registerFluxServerCommand(program, io, done);
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (as in `process.argv`) and returns the exit code: 0 success,
+ * 1 the run failed, 2 bad usage. Errors are printed as one clear line, never a stack trace.
+ */
+export async function runCli(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  let code = 0;
+  const program = createProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed it
+    if (
+      err instanceof CliUsageError ||
+      err instanceof FluxSettingsError ||
+      err instanceof RangeError
+    ) {
+      io.stderr.write(`voxpipe: error: ${err.message}\n`);
+      return 2;
+    }
+    io.stderr.write(`voxpipe: error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

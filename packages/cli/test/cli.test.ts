@@ -1,0 +1,229 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Command } from "commander";
+import { WebSocket } from "ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeWav, pcmToInt16, readWav } from "@voxpipe/core";
+import { tonePcm } from "@voxpipe/core/testing";
+import { startFluxServer } from "@voxpipe/flux-server";
+import type { FluxServer } from "@voxpipe/flux-server";
+import { runCli } from "../src/index.js";
+import type { CliIO } from "../src/index.js";
+import { registerFluxServerCommand } from "../src/commands/flux-server.js";
+
+/** Captures what a command writes; no DEEPGRAM_API_KEY unless given. */
+function captureIO(
+  env: Record<string, string> = {},
+): CliIO & { out: () => string; err: () => string } {
+  let out = "";
+  let err = "";
+  return {
+    stdout: { write: (t: string) => (out += t), isTTY: false },
+    stderr: { write: (t: string) => (err += t), isTTY: false },
+    env,
+    out: () => out,
+    err: () => err,
+  };
+}
+
+const cli = (io: CliIO, ...args: string[]) => runCli(["node", "voxpipe", ...args], io);
+
+let dir = "";
+let twoTurns = "";
+let server: FluxServer;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "voxpipe-cli-"));
+  // Two "utterances" (tones) separated by silence; the scripted Flux engine gives each a transcript.
+  const pcm = (ms: number, tone: boolean) =>
+    tone ? tonePcm(300, ms, 16000, 0.3) : new Uint8Array((ms * 16000) / 500);
+  // 4 s between the utterances: the bot's reply to the first ends before the second begins.
+  const parts = [
+    pcm(300, false),
+    pcm(1200, true),
+    pcm(4000, false),
+    pcm(1000, true),
+    pcm(1500, false),
+  ];
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  parts.reduce((off, p) => (all.set(p, off), off + p.byteLength), 0);
+  twoTurns = join(dir, "two-turns.wav");
+  await writeFile(twoTurns, encodeWav(all, 16000));
+  server = await startFluxServer({
+    engine: "scripted",
+    engineOptions: { transcripts: ["book a table for two", "at eight please"] },
+  });
+});
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("voxpipe transcribe", () => {
+  it("--json prints one JSON object per turn event with Flux field names", async () => {
+    const io = captureIO();
+    const code = await cli(
+      io,
+      "transcribe",
+      twoTurns,
+      "--fast",
+      "--json",
+      "--url",
+      server.url,
+      "--log-level",
+      "silent",
+    );
+    expect(code).toBe(0);
+    const events = io
+      .out()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ends = events.filter((e) => e.event === "EndOfTurn");
+    expect(ends.map((e) => e.transcript)).toEqual(["book a table for two", "at eight please"]);
+    expect(ends.map((e) => e.turn_index)).toEqual([0, 1]);
+    expect(ends[0]).toMatchObject({ trigger: "model" });
+    expect(typeof ends[0]?.audio_window_end).toBe("number");
+    expect((ends[0]?.words as unknown[]).length).toBe(5);
+    expect(events.filter((e) => e.event === "StartOfTurn")).toHaveLength(2);
+    expect(events[0]?.event).toBe("StartOfTurn");
+    expect(io.err()).toContain("2 turns from");
+  });
+
+  it("shows ✓ finals, ~ eager and … resumed in the terminal view", async () => {
+    const io = captureIO();
+    const code = await cli(
+      io,
+      "transcribe",
+      twoTurns,
+      "--fast",
+      "--url",
+      server.url,
+      "--eager-eot-threshold",
+      "0.4",
+      "--log-level",
+      "silent",
+    );
+    expect(code).toBe(0);
+    const lines = io.out().trim().split("\n");
+    expect(lines.filter((l) => l.startsWith("✓"))).toHaveLength(2);
+    expect(lines.filter((l) => l.startsWith("~")).length).toBeGreaterThanOrEqual(2);
+    expect(lines.find((l) => l.startsWith("✓ [turn 1]"))).toContain("at eight please");
+  });
+
+  it("refuses bad Flux flags before connecting, naming flag, value and range", async () => {
+    const io = captureIO();
+    const code = await cli(
+      io,
+      "transcribe",
+      twoTurns,
+      "--eot-threshold",
+      "0.6",
+      "--eager-eot-threshold",
+      "0.8",
+      "--eot-timeout-ms",
+      "100",
+    );
+    expect(code).toBe(2);
+    expect(io.err()).toMatch(/--eager-eot-threshold=0.8 is greater than eot_threshold/);
+    expect(io.err()).toMatch(/--eot-timeout-ms=100 is out of range/);
+    expect(io.out()).toBe("");
+    const io2 = captureIO();
+    expect(await cli(io2, "transcribe", twoTurns, "--eot-threshold", "abc")).toBe(2);
+    expect(io2.err()).toMatch(/--eot-threshold must be a number, got "abc"/);
+  });
+
+  it("refuses an input that does not exist", async () => {
+    const io = captureIO();
+    expect(await cli(io, "transcribe", join(dir, "missing.wav"), "--url", server.url)).toBe(2);
+    expect(io.err()).toMatch(/missing\.wav" is not a file, a URL/);
+  });
+
+  it("starts an embedded local server and says so when DEEPGRAM_API_KEY is unset", async () => {
+    const io = captureIO();
+    const code = await cli(
+      io,
+      "transcribe",
+      twoTurns,
+      "--fast",
+      "--json",
+      "--local-engine",
+      "scripted",
+      "--log-level",
+      "silent",
+    );
+    expect(code).toBe(0);
+    expect(io.err()).toMatch(
+      /DEEPGRAM_API_KEY is not set: using the embedded local Flux server \(scripted engine\) at ws:\/\/127\.0\.0\.1:\d+/,
+    );
+    expect(io.out()).toContain('"event":"EndOfTurn"');
+  });
+});
+
+describe("voxpipe agent", () => {
+  it("answers each turn (echo LLM, espeak-ng) into a WAV on the call's timeline", async () => {
+    const io = captureIO();
+    const out = join(dir, "agent.wav");
+    const code = await cli(
+      io,
+      "agent",
+      twoTurns,
+      "--output",
+      out,
+      "--url",
+      server.url,
+      "--log-level",
+      "silent",
+    );
+    expect(code).toBe(0);
+    const replies = io
+      .out()
+      .split("\n")
+      .filter((l) => l.startsWith("  bot:"));
+    expect(replies).toEqual([
+      "  bot: You said: book a table for two.",
+      "  bot: You said: at eight please.",
+    ]);
+    const wav = await readWav(out);
+    const samples = pcmToInt16(wav.audio);
+    // The first reply starts after the first turn ended (≈1.5 s + end-of-turn), not at 0.
+    const firstLoud = samples.findIndex((s) => Math.abs(s) > 2000) / wav.sampleRate;
+    expect(firstLoud).toBeGreaterThan(1.5);
+    expect(io.err()).toMatch(/LLM: echo/);
+  });
+});
+
+describe("voxpipe flux-server", () => {
+  it("serves /v2/listen until stopped", async () => {
+    const io = captureIO();
+    let release!: () => void;
+    const stopped = new Promise<void>((resolve) => (release = resolve));
+    let code = -1;
+    const program = new Command().exitOverride();
+    registerFluxServerCommand(
+      program,
+      io,
+      (c) => (code = c),
+      () => stopped,
+    );
+    const running = program.parseAsync(
+      ["flux-server", "--port", "0", "--engine", "scripted", "--log-level", "silent"],
+      { from: "user" },
+    );
+    await expect.poll(() => io.err()).toMatch(/listening on ws:\/\/127\.0\.0\.1:\d+\/v2\/listen/);
+    const url = /listening on (ws:\/\/[^\s;]+)/.exec(io.err())?.[1] ?? "";
+    const socket = new WebSocket(
+      `${url}?model=flux-general-en&encoding=linear16&sample_rate=16000`,
+    );
+    const first = await new Promise<string>((resolve, reject) => {
+      socket.once("message", (data: Buffer) => resolve(data.toString()));
+      socket.once("error", reject);
+    });
+    expect(JSON.parse(first)).toMatchObject({ type: "Connected" });
+    socket.close();
+    release();
+    await running;
+    expect(code).toBe(0);
+    expect(io.err()).toMatch(/stopped after 1 session/);
+  });
+});
