@@ -1,5 +1,8 @@
 import { readFile } from "node:fs/promises";
+import libsamplerate from "@alexanderolsen/libsamplerate-js";
 import wavefile from "wavefile";
+
+type SRC = Awaited<ReturnType<typeof libsamplerate.create>>;
 
 /** Sample rate the recognizer and VAD run at, Hz. */
 export const SAMPLE_RATE = 16000;
@@ -27,4 +30,40 @@ export async function readWav16k(path: string): Promise<Int16Array> {
   }
   void fmt;
   return samples;
+}
+
+/**
+ * Streaming sample-rate conversion of mono PCM s16le to 16 kHz (libsamplerate through
+ * `@alexanderolsen/libsamplerate-js`, sinc "fastest": keeps state across chunks, so chunk
+ * edges leave no clicks). For clients that stream 8, 24, 44.1 or 48 kHz.
+ */
+export class Resampler16k {
+  private constructor(private readonly src: SRC) {}
+
+  /** @throws RangeError when `inputRate` is not a positive integer number of Hz. */
+  static async create(inputRate: number): Promise<Resampler16k> {
+    if (!Number.isInteger(inputRate) || inputRate <= 0) {
+      throw new RangeError(`sample_rate must be a positive integer (Hz), got ${inputRate}`);
+    }
+    const src = await libsamplerate.create(1, inputRate, SAMPLE_RATE, {
+      converterType: libsamplerate.ConverterType.SRC_SINC_FASTEST,
+    });
+    return new Resampler16k(src);
+  }
+
+  /** Convert the next chunk; output length varies by a sample or so with the filter state. */
+  process(pcm: Int16Array): Int16Array {
+    const input = new Float32Array(pcm.length);
+    for (let i = 0; i < pcm.length; i++) input[i] = pcm[i] / 32768;
+    const out = this.src.full(input);
+    const result = new Int16Array(out.length);
+    for (let i = 0; i < out.length; i++)
+      result[i] = Math.max(-32768, Math.min(32767, Math.round(out[i] * 32768)));
+    return result;
+  }
+
+  /** Free the converter's WebAssembly memory. */
+  close(): void {
+    this.src.destroy();
+  }
 }

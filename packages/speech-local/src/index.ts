@@ -1,4 +1,4 @@
-export { readWav16k, SAMPLE_RATE } from "./audio.js";
+export { readWav16k, Resampler16k, SAMPLE_RATE } from "./audio.js";
 export { formatTranscript, formatWords, QUESTION_STARTERS } from "./format.js";
 export { LocalSpeech, LocalSpeechStream } from "./local-speech.js";
 export type { LocalSpeechOptions, TurnObservation } from "./local-speech.js";

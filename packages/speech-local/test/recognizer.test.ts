@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureFixtures } from "../../../test/fixtures/make-fixtures.js";
+import type { LabelledFile } from "../../../test/fixtures/make-fixtures.js";
+import { readWav16k, SphinxRecognizer, SpeechLocalSetupError } from "../src/index.js";
+import type { RecognizerStream } from "../src/index.js";
+
+const CHUNK = 1280; // 80 ms at 16 kHz, as the server frames audio
+
+let recognizer: SphinxRecognizer;
+let files: Map<string, LabelledFile>;
+
+beforeAll(async () => {
+  files = new Map((await ensureFixtures()).map((f) => [f.name, f]));
+  recognizer = await SphinxRecognizer.start();
+});
+afterAll(() => recognizer.close());
+
+async function decode(stream: RecognizerStream, name: string): Promise<void> {
+  const pcm = await readWav16k(files.get(name)!.path);
+  for (let i = 0; i < pcm.length; i += CHUNK) await stream.write(pcm.subarray(i, i + CHUNK));
+  await stream.finalize();
+}
+
+describe("SphinxRecognizer (Debian pocketsphinx)", () => {
+  it("streams partials at least 4 times per second of speech and timed final words", async () => {
+    const stream = await recognizer.openStream();
+    const partialTimes: number[] = [];
+    stream.onHypothesis = (s, final) => {
+      if (!final) partialTimes.push(s.audioTime);
+    };
+    await decode(stream, "flite_three_turns");
+    const words = stream.state().words;
+    await stream.close();
+
+    const text = words.map((w) => w.word).join(" ");
+    expect(text).toContain("table for two people tomorrow evening");
+    expect(text).toContain("weather");
+    expect(words.some((w) => /\(\d+\)/.test(w.word))).toBe(false);
+    // Word times fall inside the labelled speech: turn 1 ends at 4.107 s.
+    const offset = 0;
+    const evening = words.find((w) => w.word === "evening")!;
+    expect(evening.end).toBeGreaterThan(offset + 3.8);
+    expect(evening.end).toBeLessThan(offset + 4.3);
+    for (const w of words) {
+      expect(w.confidence).toBeGreaterThanOrEqual(0);
+      expect(w.confidence).toBeLessThanOrEqual(1);
+      expect(w.end).toBeGreaterThan(w.start);
+    }
+    // Partials during the first turn of three_turns (0.5–4.1 s): ≥ 4 per second.
+    const inTurn = partialTimes.filter((t) => t >= offset + 0.6 && t <= offset + 4.1);
+    expect(inTurn.length).toBeGreaterThanOrEqual(4 * 3.5 - 1);
+  });
+
+  it("gives each concurrent stream its own decoder over the shared model", async () => {
+    const [a, b] = await Promise.all([recognizer.openStream(), recognizer.openStream()]);
+    await Promise.all([decode(a, "flite_short_yes"), decode(b, "flite_mid_pause")]);
+    expect(a.state().words.map((w) => w.word)).toEqual(["yes"]);
+    expect(
+      b
+        .state()
+        .words.map((w) => w.word)
+        .join(" "),
+    ).toContain("museum on saturday morning");
+    const stats = await a.stats();
+    // The 27 MB LM, dictionary and acoustic model are shared copy-on-write: a stream's own memory is far smaller.
+    expect(stats.privateKb).toBeGreaterThan(0);
+    expect(stats.privateKb).toBeLessThan(60_000);
+    expect(stats.cpuSeconds).toBeGreaterThan(0);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("boosts keyterms the dictionary knows and reports the ones it lacks", async () => {
+    const [plain, boosted] = await Promise.all([recognizer.openStream(), recognizer.openStream()]);
+    const reports: Array<{ known: string[]; unknown: string[] }> = [];
+    boosted.onKeyterms = (r) => reports.push(r);
+    boosted.setKeyterms(["book a table", "Zyxwvq"]);
+    // Turn 1 of flite_three_turns: pocketsphinx alone hears "…like to but the table for…".
+    const pcm = (await readWav16k(files.get("flite_three_turns")!.path)).subarray(0, 4.6 * 16000);
+    const firstTurn = async (s: RecognizerStream): Promise<string> => {
+      for (let i = 0; i < pcm.length; i += CHUNK) await s.write(pcm.subarray(i, i + CHUNK));
+      return (await s.finalize()).words.map((w) => w.word).join(" ");
+    };
+    const [plainText, boostedText] = await Promise.all([firstTurn(plain), firstTurn(boosted)]);
+    expect(plainText).not.toContain("book a table");
+    expect(boostedText).toContain("book a table");
+    expect(reports[0]).toEqual({
+      applied: true,
+      known: ["book", "a", "table"],
+      unknown: ["zyxwvq"],
+    });
+    await Promise.all([plain.close(), boosted.close()]);
+  });
+
+  it("says which apt packages to install when the model is missing", async () => {
+    const err = await SphinxRecognizer.start({
+      model: { hmm: "/nonexistent/en-us", lm: "/x", dict: "/y" },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SpeechLocalSetupError);
+    expect(String(err)).toContain("apt-get install -y pocketsphinx pocketsphinx-en-us");
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import {
+  completeness,
+  endOfTurnConfidence,
+  expectedPauseMs,
+  SpeechActivity,
+} from "../src/index.js";
+
+/** Silence (ms) after which the confidence first reaches `threshold`. */
+function latencyAt(threshold: number, pEos: number): number {
+  for (let ms = 0; ms <= 5000; ms += 10) if (endOfTurnConfidence(ms, pEos) >= threshold) return ms;
+  return Infinity;
+}
+
+// P(</s> | last words) measured on the Debian LM (offline-speech-stack reference §6).
+const COMPLETE = 0.267; // "…tomorrow evening"
+const INCOMPLETE = 0.005; // "…go to the"
+
+describe("turn-end estimator", () => {
+  it("maps sentence-end probability to completeness and expected pause", () => {
+    expect(completeness(INCOMPLETE)).toBe(0);
+    expect(completeness(COMPLETE)).toBe(1);
+    expect(completeness(0.05)).toBeGreaterThan(0.4);
+    expect(completeness(0.05)).toBeLessThan(0.7);
+    expect(expectedPauseMs(COMPLETE)).toBe(250);
+    expect(expectedPauseMs(INCOMPLETE)).toBe(1200);
+  });
+
+  it("makes a higher eot_threshold fire later, like Flux (0.5 → 0.7 → 0.9)", () => {
+    const l5 = latencyAt(0.5, COMPLETE);
+    const l7 = latencyAt(0.7, COMPLETE);
+    const l9 = latencyAt(0.9, COMPLETE);
+    expect(l5).toBeLessThan(l7);
+    expect(l7).toBeLessThan(l9);
+    expect(l7).toBeLessThanOrEqual(400);
+    // An eager threshold below eot fires earlier: the eager lead.
+    expect(latencyAt(0.4, COMPLETE)).toBeLessThan(l7 - 150);
+  });
+
+  it("does not end an incomplete sentence during an 800 ms hesitation", () => {
+    expect(endOfTurnConfidence(800, INCOMPLETE)).toBeLessThan(0.1);
+    expect(latencyAt(0.7, INCOMPLETE)).toBeGreaterThan(1200);
+  });
+
+  it("stays low while the user speaks", () => {
+    expect(endOfTurnConfidence(0, COMPLETE)).toBeLessThan(0.3);
+  });
+});
+
+describe("SpeechActivity", () => {
+  it("applies hysteresis and measures silence since the last speech frame", () => {
+    const a = new SpeechActivity();
+    const frame = 0.032;
+    const feed = (from: number, probs: number[]): void =>
+      probs.forEach((p, i) => a.update(from + i * frame, from + (i + 1) * frame, p));
+    feed(0, [0.1, 0.9]); // one frame of speech is not enough (min 90 ms)
+    expect(a.speaking).toBe(false);
+    feed(2 * frame, [0.9, 0.9, 0.4]); // 0.4 ≥ 0.35 keeps speech going
+    expect(a.speaking).toBe(true);
+    const speechEnd = 5 * frame;
+    feed(speechEnd, [0.2, 0.1]);
+    expect(a.speaking).toBe(false);
+    expect(a.silenceMs(speechEnd + 0.5)).toBeCloseTo(500, 5);
+  });
+});

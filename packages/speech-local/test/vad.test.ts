@@ -1,0 +1,66 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { ensureFixtures } from "../../../test/fixtures/make-fixtures.js";
+import type { LabelledFile } from "../../../test/fixtures/make-fixtures.js";
+import { FramedVad, readWav16k, SileroVad, SpeechActivity, WebRtcVad } from "../src/index.js";
+import type { VoiceActivityDetector } from "../src/index.js";
+
+let files: Map<string, LabelledFile>;
+beforeAll(async () => {
+  files = new Map((await ensureFixtures()).map((f) => [f.name, f]));
+});
+
+/** Speech segments [start, end] (s) found by `detector` with the default hysteresis. */
+async function segments(
+  detector: VoiceActivityDetector,
+  name: string,
+): Promise<Array<[number, number]>> {
+  const vad = new FramedVad(detector);
+  const activity = new SpeechActivity();
+  const found: Array<[number, number]> = [];
+  const pcm = await readWav16k(files.get(name)!.path);
+  for (const f of await vad.push(pcm)) {
+    const was = activity.speaking;
+    activity.update(f.start, f.end, f.probability);
+    if (!was && activity.speaking) found.push([activity.speechStart!, f.end]);
+    if (activity.speaking) found.at(-1)![1] = f.end;
+  }
+  await detector.close();
+  return found;
+}
+
+describe.each([
+  ["Silero v5", () => SileroVad.create("v5")],
+  ["WebRTC", () => Promise.resolve(new WebRtcVad())],
+])("%s VAD on real speech", (_name, make) => {
+  it("finds each LibriVox turn, with onset and offset within 350 ms of the labels", async () => {
+    const label = files.get("librivox_conversation")!;
+    const found = await segments(await make(), label.name);
+    // Merge segments split by short in-sentence pauses (< 300 ms) before comparing with turns.
+    const merged: Array<[number, number]> = [];
+    for (const s of found) {
+      const last = merged.at(-1);
+      if (last && s[0] - last[1] < 0.3) last[1] = s[1];
+      else merged.push([...s]);
+    }
+    expect(merged).toHaveLength(label.turns.length);
+    merged.forEach(([start, end], i) => {
+      expect(Math.abs(start - label.turns[i].start)).toBeLessThan(0.35);
+      expect(Math.abs(end - label.turns[i].end)).toBeLessThan(0.35);
+    });
+  });
+});
+
+describe("FramedVad", () => {
+  it("rejects frames of the wrong size with the allowed size in the message", async () => {
+    const vad = new WebRtcVad();
+    await expect(vad.process(new Int16Array(100))).rejects.toThrow("exactly 480 samples");
+  });
+
+  it("keeps stream time across odd-sized chunks", async () => {
+    const vad = new FramedVad(new WebRtcVad());
+    const a = await vad.push(new Int16Array(700));
+    const b = await vad.push(new Int16Array(700));
+    expect(a.map((f) => f.start)).toEqual([0]);
+    expect(b.map((f) => f.start)).toEqual([0.03]); // 220 carried + 700 = one 480-sample frame
+  });
+});
