@@ -84,7 +84,11 @@ export interface FluxClientOptions {
    * or not yet detected, is heard whole on the new connection. Default 1000.
    */
   replayMarginMs?: number;
-  /** Input gap inside an open turn after which silence is streamed. Default 500. */
+  /**
+   * Input gap inside an open turn after which silence is streamed (at least twice the
+   * duration of the last input frame, so large, sparse frames are not taken for a gap).
+   * Default 500.
+   */
   silenceAfterMs?: number;
   /** No message for this long while ≥ 0.5 s of audio went unanswered → stalled, reconnect. Default 5000. */
   stallTimeoutMs?: number;
@@ -107,6 +111,8 @@ type LiveKey = (typeof LIVE_KEYS)[number];
 
 /** Audio a silent server must have been sent before the stall timer runs (2 Updates' worth). */
 const STALL_MIN_UNANSWERED_SECONDS = 0.5;
+/** A connection lost within this many ms of `Connected`, before any result, is a quick failure. */
+const QUICK_FAILURE_MS = 5_000;
 /** Audio past the replayed range after which a turn that Flux did not re-open is closed by us. */
 const RESUME_SLACK_SECONDS = 1;
 
@@ -133,6 +139,8 @@ interface Connection {
   /** When {@link unanswered} crossed the stall minimum. */
   stallSince: number | undefined;
   gotTurnInfo: boolean;
+  /** `performance.now()` when `Connected` arrived. */
+  readyAt: number;
   /** Set while a turn open before the drop waits for Flux to re-open it. */
   resumeUntil: number | undefined;
   /** The fatal `Error` message Flux sent before closing, if any. */
@@ -226,6 +234,8 @@ export class FluxClient {
   private switchWaiters: ConfigureWaiter[] = [];
 
   private lastInputAt = performance.now();
+  /** Duration of the last `sendAudio` call (ms): big, sparse frames must not look like silence. */
+  private lastInputMs = 0;
   private lastSilenceAt = 0;
   private watchdog: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
@@ -350,6 +360,7 @@ export class FluxClient {
       return false;
     }
     this.lastInputAt = performance.now();
+    this.lastInputMs = secondsOf(this.inputFormat, audio.length) * 1000;
     for (const bytes of this.chunker.push(audio)) this.enqueue(bytes, this.inputFormat);
     return true;
   }
@@ -599,6 +610,7 @@ export class FluxClient {
       unanswered: 0,
       stallSince: undefined,
       gotTurnInfo: false,
+      readyAt: 0,
       resumeUntil: undefined,
       serverError: undefined,
       onReady: undefined,
@@ -657,6 +669,12 @@ export class FluxClient {
 
   /** `Connected` arrived: adopt the connection, replay, resend what is pending. */
   private onConnected(conn: Connection, requestId: string): void {
+    if (this.abort.signal.aborted) {
+      // The client closed while this connection was opening.
+      conn.dead = true;
+      conn.carrier?.close();
+      return;
+    }
     conn.ready = true;
     conn.requestId = requestId;
     const now = performance.now();
@@ -677,8 +695,9 @@ export class FluxClient {
     conn.sentUntil = conn.offset;
     conn.turnIndexOffset = this.turn !== undefined ? this.turn.index : this.lastFinalIndex + 1;
     this.conn = conn;
+    conn.readyAt = now;
     if (++this.readyConnections > 1) this.counters.reconnects++;
-    this.stateValue = "open";
+    if (this.stateValue !== "closing") this.stateValue = "open";
     conn.onReady?.();
     conn.onReady = undefined;
     let replayed = 0;
@@ -742,8 +761,10 @@ export class FluxClient {
     this.stateValue = "reconnecting";
     this.requeueInflight();
     this.emit({ type: "Reconnecting", error, attempt: 0 });
-    // A connection that died before any result counts as a quick failure: back off before retrying.
-    this.quickFailures = conn.gotTurnInfo ? 0 : this.quickFailures + 1;
+    // A connection that died soon and before any result counts as a quick failure (a server
+    // that accepts and then fails at once): back off before retrying, and give up eventually.
+    const quick = !conn.gotTurnInfo && performance.now() - conn.readyAt < QUICK_FAILURE_MS;
+    this.quickFailures = quick ? this.quickFailures + 1 : 0;
     if (this.quickFailures >= this.opts.reconnect.maxAttempts) {
       this.fail(
         new FluxError({
@@ -786,7 +807,9 @@ export class FluxClient {
         if (conn === this.conn) this.onConfigureFailure(message.code, message.description);
         return;
       case "Warning":
-        this.log.warn({ code: message.code }, "flux warning");
+        // A ForceEndTurn that met no open turn is expected at shutdown.
+        if (message.code === "FORCE_END_TURN_NO_ACTIVE_TURN") this.log.debug({ code: message.code }, "flux warning");
+        else this.log.warn({ code: message.code }, "flux warning");
         this.emit({ type: "Warning", code: message.code, description: message.description });
         return;
       case "Error":
@@ -831,6 +854,7 @@ export class FluxClient {
           this.endTurn(this.turn.last, "connection-lost", true);
           break;
         }
+        if (this.turn !== undefined && conn.resumeUntil !== undefined) break; // not re-opened (yet)
         if (this.turn !== undefined && this.turn.index === index) {
           this.turn.last = fields;
           if (m.event === "EagerEndOfTurn") this.turn.eagerAt = fields.receivedAt;
@@ -1022,7 +1046,7 @@ export class FluxClient {
       this.turn !== undefined &&
       conn?.ready &&
       this.stateValue === "open" &&
-      now - this.lastInputAt >= this.opts.silenceAfterMs
+      now - this.lastInputAt >= Math.max(this.opts.silenceAfterMs, 2 * this.lastInputMs)
     ) {
       this.injectSilence(Math.min(now - Math.max(this.lastInputAt, this.lastSilenceAt), 1000));
       this.lastSilenceAt = now;
@@ -1084,10 +1108,24 @@ export class FluxClient {
     const rest = this.chunker.flush();
     if (rest) this.enqueue(rest, this.inputFormat);
     this.stateValue = "closing";
+    if (this.conn?.ready !== true) {
+      // Still (re)connecting: wait, bounded, so the buffered audio still gets transcribed.
+      const bound = new AbortController();
+      await Promise.race([
+        this.whenOpen().catch(() => {}),
+        sleep(this.opts.connectTimeoutMs + this.opts.closeTimeoutMs, undefined, { signal: bound.signal }).catch(() => {}),
+      ]);
+      bound.abort();
+      if (this.stateValue !== "closing") return; // failed meanwhile (reported) or destroyed
+    }
     const conn = this.conn;
     if (conn?.ready) {
       const closed = new Promise<void>((resolve) => (this.closeWake = resolve));
-      if (this.turn !== undefined) this.sendControl(conn, { type: "ForceEndTurn" });
+      // Flux handles control messages in stream order, so a turn it is about to open in
+      // audio it has not answered yet is ended too.
+      if (this.turn !== undefined || conn.sentUntil - this.processedUntil > 0.1) {
+        this.sendControl(conn, { type: "ForceEndTurn" });
+      }
       this.sendControl(conn, { type: "CloseStream" });
       const timer = setTimeout(() => this.closeWake?.(), this.opts.closeTimeoutMs);
       await closed;

@@ -295,7 +295,9 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
         }
         return;
       case "Warning":
-        this.logger.warn({ code: event.code }, "flux warning");
+        // A ForceEndTurn that met no open turn is expected at shutdown; anything else is news.
+        if (event.code === "FORCE_END_TURN_NO_ACTIVE_TURN") this.logger.debug({ code: event.code }, "flux warning");
+        else this.logger.warn({ code: event.code, description: event.description }, "flux warning");
         return;
       case "Configured":
         return;

@@ -208,6 +208,25 @@ describe("FluxClient: errors and reconnection", () => {
     expect(last?.audioWindowEnd).toBeGreaterThan(0.3 + 2 * 2.7 + 1.2);
   });
 
+  it("closes a cut turn that the new connection does not re-open, instead of leaving it open", async () => {
+    // Session 2 hears nothing (its speech threshold is above the tone's level).
+    const s = await serve([
+      { faults: { drop: { afterAudioSeconds: 0.3 + 1.0 } } },
+      { engineOptions: { energyThresholdDbfs: -1 } },
+    ]);
+    const c = track(client(s.url));
+    const all = record(c);
+    const end = endOfTurns(c.events$, 1);
+    await c.start();
+    await stream(c, Buffer.concat([pause(300), speech(1500), pause(2500)]));
+    const [final] = await end;
+    expect(final).toMatchObject({ turnIndex: 0, trigger: "connection-lost", synthetic: true });
+    expect(final?.transcript.length).toBeGreaterThan(0); // what Flux had transcribed before the drop
+    expect(c.turnOpen).toBe(false);
+    await c.close();
+    expect(finals(await all)).toHaveLength(1);
+  });
+
   it("detects a stall (audio flows, nothing comes back) and recovers on a new connection", async () => {
     const s = await serve([
       { faults: { stall: { afterAudioSeconds: 0.3 + 1.2 + 1.5 + 0.2 } } },
@@ -391,6 +410,19 @@ describe("FluxClient: ending turns and closing", () => {
     const [final] = await end;
     expect(final?.trigger).toBe("manual");
     await c.close();
+  });
+
+  it("close() while still connecting waits for the connection and transcribes the buffered audio", async () => {
+    const s = await serve([{ faults: { refuseHandshake: { status: 503 } } }]);
+    const c = track(client(s.url, { silenceAfterMs: 10_000 }));
+    const all = record(c);
+    const started = c.start();
+    await stream(c, Buffer.concat([pause(300), speech(1000)])); // sent before any connection is open
+    await c.close();
+    await started;
+    const [final] = finals(await all);
+    expect(final).toMatchObject({ transcript: TRANSCRIPTS[0], trigger: "manual", synthetic: false });
+    expect(s.attempts).toHaveLength(2);
   });
 
   it("close() ends the open turn and yields its final transcript before completing", async () => {
