@@ -1,4 +1,4 @@
-import type { FluxActiveConfiguration } from "@voxpipe/flux-protocol";
+import type { FluxActiveConfiguration, TurnInfoMessage } from "@voxpipe/flux-protocol";
 import type { FluxError } from "./errors.js";
 
 /**
@@ -45,6 +45,8 @@ export interface FluxTurnFields {
   languagesHinted: string[] | undefined;
   /** `performance.now()` when the message arrived (ms). */
   receivedAt: number;
+  /** The Flux `TurnInfo` as received (its times and `turn_index` are relative to its connection). */
+  raw: TurnInfoMessage;
 }
 
 /** `StartOfTurn`, `Update`, `EagerEndOfTurn` or `TurnResumed`. */

@@ -900,6 +900,7 @@ export class FluxClient {
       languages: m.languages,
       languagesHinted: m.languages_hinted,
       receivedAt: performance.now(),
+      raw: m,
     };
   }
 

@@ -175,6 +175,10 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
   protected override async onEnd(_frame: EndFrame): Promise<void> {
     await this.client?.close();
     this.subscription?.unsubscribe();
+    const sent = this.client?.metrics.audioSecondsSent;
+    if (sent !== undefined && this.startFrame?.enableUsageMetrics === true) {
+      this.pushMetrics([{ processor: this.name, type: "usage", value: sent, unit: "audio_seconds", model: this.settings.model }]);
+    }
   }
 
   protected override onCancel(_frame: CancelFrame): void {
@@ -311,7 +315,13 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
       event.transcript !== "" &&
       (min === undefined || min <= 0 || (event.confidence !== undefined && event.confidence > min));
     if (keep) {
-      this.push(new TranscriptionFrame({ ...init, text: event.transcript }));
+      this.push(
+        new TranscriptionFrame({
+          ...init,
+          text: event.transcript,
+          metadata: { trigger: event.trigger, confidence: event.confidence, synthetic: event.synthetic },
+        }),
+      );
     } else if (event.transcript !== "") {
       this.logger.debug({ turnIndex: event.turnIndex, confidence: event.confidence }, "final below minConfidence dropped");
     }
@@ -332,7 +342,7 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
       endOfTurnConfidence: event.endOfTurnConfidence,
       audioWindowStart: event.audioWindowStart,
       audioWindowEnd: event.audioWindowEnd,
-      result: event,
+      result: event.raw,
     };
   }
 

@@ -81,6 +81,8 @@ describe("DeepgramFluxSTTService: frames", () => {
     expect(final.turnIndex).toBe(0);
     expect(final.words.length).toBe(2);
     expect(final.language).toBe("en");
+    expect(final.metadata).toMatchObject({ trigger: "model", confidence: 0.95 });
+    expect(final.result).toMatchObject({ type: "TurnInfo", event: "EndOfTurn", turn_index: 0 });
     const end = out.find((f) => f instanceof EndOfTurnFrame) as EndOfTurnFrame;
     expect(end.trigger).toBe("model");
     expect(endOfTurn.map((e) => e.transcript)).toEqual([TRANSCRIPTS[0]]);
