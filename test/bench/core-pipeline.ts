@@ -40,12 +40,12 @@ class Counter extends FrameProcessor {
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
+  return s[Math.floor(s.length / 2)];
 }
 
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
 async function startedTask(
@@ -100,7 +100,7 @@ async function throughput(): Promise<void> {
   console.log("  hops | frames/s    | ns/frame | per-hop overhead (median) | per-hop p90");
   for (const [hops, nsList] of results) {
     const ns = median(nsList);
-    const perHop = nsList.map((x, i) => (x - (base[i] as number)) / hops);
+    const perHop = nsList.map((x, i) => (x - base[i]) / hops);
     console.log(
       `  ${String(hops).padStart(4)} | ${Math.round(1e9 / ns)
         .toLocaleString("en-US")
@@ -145,12 +145,12 @@ async function interruption(): Promise<void> {
     task.queueFrame(new TextFrame({ text: "go" })); // starts the in-flight work
     for (let i = 0; i < 200; i++)
       task.queueFrame(new OutputAudioRawFrame({ audio, sampleRate: 16000 }));
-    if (streaming.queuedFrames !== 200)
-      throw new Error(`expected 200 queued, got ${streaming.queuedFrames}`);
+    const queued = (): number => streaming.queuedFrames;
+    if (queued() !== 200) throw new Error(`expected 200 queued, got ${queued()}`);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     task.queueFrame(new InterruptionFrame());
-    const flushedAt = streaming.queuedFrames === 0 ? performance.now() : Number.NaN;
+    const flushedAt = queued() === 0 ? performance.now() : Number.NaN;
     const cpu = process.cpuUsage(cpu0);
     if (run >= 100) {
       cpuLat.push(cpu.user + cpu.system);

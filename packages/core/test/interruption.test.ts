@@ -57,7 +57,7 @@ describe("interruption", () => {
       " very",
       " long",
       " reply.",
-      ...Array(30).fill(" more"),
+      ...Array.from({ length: 30 }, () => " more"),
     ];
     const llm = new ScriptedLLMService({ replies: [tokens], tokenDelayMs: 10, name: "llm" });
     const tts = new ScriptedTTSService({ chunksPerSentence: 3, chunkDelayMs: 5, name: "tts" });

@@ -9,7 +9,18 @@
 import { readFile } from "node:fs/promises";
 import alawmulaw from "alawmulaw";
 import wavefile from "wavefile";
-import libsamplerate from "@alexanderolsen/libsamplerate-js";
+import type * as LibSampleRate from "@alexanderolsen/libsamplerate-js";
+
+type LibSampleRateModule = typeof LibSampleRate;
+type SRC = Awaited<ReturnType<LibSampleRateModule["create"]>>;
+
+/** libsamplerate's WebAssembly is loaded on first use, not when `@voxpipe/core` is imported. */
+async function loadLibSampleRate(): Promise<LibSampleRateModule> {
+  const mod = (await import("@alexanderolsen/libsamplerate-js")) as LibSampleRateModule & {
+    default?: LibSampleRateModule;
+  };
+  return mod.default ?? mod;
+}
 
 /** Decoded PCM audio. */
 export interface PcmAudio {
@@ -58,12 +69,17 @@ export function decodeWav(bytes: Uint8Array): PcmAudio {
       { cause: err },
     );
   }
-  const fmt = wav.fmt as { numChannels: number; sampleRate: number; audioFormat: number };
-  if (fmt.audioFormat === 7) wav.fromMuLaw();
-  else if (fmt.audioFormat === 6) wav.fromALaw();
+  // Read the format first: the conversions below rebuild `wav.fmt` in place.
+  const { numChannels, sampleRate, audioFormat } = wav.fmt as {
+    numChannels: number;
+    sampleRate: number;
+    audioFormat: number;
+  };
+  if (audioFormat === 7) wav.fromMuLaw();
+  else if (audioFormat === 6) wav.fromALaw();
   if (wav.bitDepth !== "16") wav.toBitDepth("16");
   const samples = wav.getSamples(true, Int16Array) as unknown as Int16Array;
-  return { audio: int16ToPcm(samples), sampleRate: fmt.sampleRate, numChannels: fmt.numChannels };
+  return { audio: int16ToPcm(samples), sampleRate, numChannels };
 }
 
 /** Encode PCM s16le as a WAV file (RIFF, 16-bit PCM). */
@@ -120,12 +136,12 @@ export function alawToPcm(bytes: Uint8Array): Uint8Array {
 /** Resampler quality (libsamplerate converter types). */
 export type ResamplerQuality = "best" | "medium" | "fastest" | "linear";
 
-const QUALITY: Record<ResamplerQuality, number> = {
-  best: libsamplerate.ConverterType.SRC_SINC_BEST_QUALITY,
-  medium: libsamplerate.ConverterType.SRC_SINC_MEDIUM_QUALITY,
-  fastest: libsamplerate.ConverterType.SRC_SINC_FASTEST,
-  linear: libsamplerate.ConverterType.SRC_LINEAR,
-};
+const QUALITY = {
+  best: "SRC_SINC_BEST_QUALITY",
+  medium: "SRC_SINC_MEDIUM_QUALITY",
+  fastest: "SRC_SINC_FASTEST",
+  linear: "SRC_LINEAR",
+} as const satisfies Record<ResamplerQuality, string>;
 
 /**
  * A streaming resampler for PCM s16le: keeps filter state across chunks, so a stream
@@ -142,14 +158,9 @@ export class StreamResampler {
   readonly inputRate: number;
   readonly outputRate: number;
   readonly numChannels: number;
-  #src: Awaited<ReturnType<typeof libsamplerate.create>> | undefined;
+  #src: SRC | undefined;
 
-  private constructor(
-    src: Awaited<ReturnType<typeof libsamplerate.create>>,
-    inputRate: number,
-    outputRate: number,
-    numChannels: number,
-  ) {
+  private constructor(src: SRC, inputRate: number, outputRate: number, numChannels: number) {
     this.#src = src;
     this.inputRate = inputRate;
     this.outputRate = outputRate;
@@ -183,8 +194,9 @@ export class StreamResampler {
         `StreamResampler: numChannels must be an integer in 1–128, got ${numChannels}`,
       );
     }
-    const src = await libsamplerate.create(numChannels, inputRate, outputRate, {
-      converterType: QUALITY[options.quality ?? "medium"] as never,
+    const lib = await loadLibSampleRate();
+    const src = await lib.create(numChannels, inputRate, outputRate, {
+      converterType: lib.ConverterType[QUALITY[options.quality ?? "medium"]],
     });
     return new StreamResampler(src, inputRate, outputRate, numChannels);
   }

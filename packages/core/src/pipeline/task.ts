@@ -209,6 +209,7 @@ export class PipelineTask {
   #cancelRequested = false;
   #cancelTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
   #resolveStarted!: () => void;
   readonly #startedPromise = new Promise<void>((resolve) => {
     this.#resolveStarted = resolve;
@@ -343,6 +344,9 @@ export class PipelineTask {
     if (this.#state === "finished") return this.#finishedPromise;
     if (this.#state !== "idle") throw new Error("PipelineTask.run() was already called");
     this.#state = "running";
+    // A running task keeps the process alive even while no frame is moving (e.g. waiting
+    // for a signal): without a pending timer Node would exit with an unsettled await.
+    this.#keepAlive = setInterval(() => undefined, 1 << 30);
     const p = this.#params;
     const onFramePushed: FramePushedHook = (processor, direction, frame) => {
       if (this.#subject.observed) {
@@ -482,6 +486,7 @@ export class PipelineTask {
     this.#state = "finished";
     clearTimeout(this.#cancelTimer);
     clearTimeout(this.#idleTimer);
+    clearInterval(this.#keepAlive);
     this.#idleTimer = undefined;
     this.#resolveFinished(result);
   }
