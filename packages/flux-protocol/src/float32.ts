@@ -8,6 +8,19 @@
  * Non-finite input is returned unchanged.
  */
 export function float32(value: number): number {
+  const hit = cache.get(value);
+  if (hit !== undefined) return hit;
+  const result = shortestFloat32(value);
+  // Audio times, word times and confidences recur across messages and sessions.
+  if (cache.size >= CACHE_SIZE) cache.clear();
+  cache.set(value, result);
+  return result;
+}
+
+const CACHE_SIZE = 4096;
+const cache = new Map<number, number>();
+
+function shortestFloat32(value: number): number {
   const f = Math.fround(value);
   if (!Number.isFinite(f) || f === 0) return f === 0 ? 0 : f;
   // Float32 needs at most 9 significant digits to round-trip; most values need far fewer.

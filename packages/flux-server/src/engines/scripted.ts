@@ -306,13 +306,16 @@ class EnergyScriptEngine implements TurnEngine {
         this.revealed = 0;
       }
       this.lastSpeechEnd = frame.end;
-      this.revealed = Math.min(
+      const revealed = Math.min(
         this.segment.tokens.length,
         // + 1e-6: audio times are sums of float seconds; 0.48 - 0.16 must count as 320 ms.
         Math.floor(((frame.end - this.segment.start) * 1000) / this.options.wordMs + 1e-6),
       );
+      // Nothing new heard: the same state object (no allocation per frame under load).
+      if (revealed === this.revealed && this.state.speechActive) return this.state;
+      this.revealed = revealed;
       return this.publish(
-        this.segmentWords(this.revealed, frame.end, false),
+        this.segmentWords(revealed, frame.end, false),
         true,
         this.options.speakingConfidence,
       );
@@ -324,11 +327,11 @@ class EnergyScriptEngine implements TurnEngine {
       return this.publish(this.turnWords, false, this.options.eotRamp.from);
     }
     if (this.turnWords.length === 0) return this.state;
-    return this.publish(
-      this.turnWords,
-      false,
-      rampAt(this.options.eotRamp, frame.end - this.lastSpeechEnd),
-    );
+    const confidence = rampAt(this.options.eotRamp, frame.end - this.lastSpeechEnd);
+    if (confidence === this.state.endOfTurnConfidence && !this.state.speechActive)
+      return this.state;
+    this.state = { ...this.state, speechActive: false, endOfTurnConfidence: confidence };
+    return this.state;
   }
 
   /** The turn's words with `revealed` words of the current segment; timed evenly up to `until` when `final`. */
