@@ -25,6 +25,9 @@ export interface InputFlags {
   readonly rawChannels?: number | undefined;
   /** `--mic-device` for `mic`. */
   readonly micDevice?: string | undefined;
+  /** Fast-mode flow control (see `BaseInputTransport`'s `backpressure`). */
+  readonly backpressure?:
+    ((emittedSeconds: number, signal: AbortSignal) => Promise<void>) | undefined;
 }
 
 /**
@@ -35,12 +38,14 @@ export interface InputFlags {
  */
 export function createInput(spec: string, flags: InputFlags = {}): InputChoice {
   const realtime = flags.fast !== true;
+  const backpressure = flags.backpressure;
   if (spec === "-") {
     return {
       transport: new PcmStreamInputTransport({
         realtime,
         inputSampleRate: flags.rawSampleRate ?? 16000,
         inputChannels: flags.rawChannels ?? 1,
+        backpressure,
       }),
       label: "stdin",
     };
@@ -58,10 +63,13 @@ export function createInput(spec: string, flags: InputFlags = {}): InputChoice {
     );
   }
   if (!isUrl && /\.wave?$/i.test(spec)) {
-    return { transport: new WavFileInputTransport({ path: spec, realtime }), label: spec };
+    return {
+      transport: new WavFileInputTransport({ path: spec, realtime, backpressure }),
+      label: spec,
+    };
   }
   return {
-    transport: new FfmpegInputTransport({ input: spec, realtime }),
+    transport: new FfmpegInputTransport({ input: spec, realtime, backpressure }),
     label: isUrl ? "URL" : spec,
   };
 }

@@ -27,6 +27,13 @@ export interface InputTransportOptions extends FrameProcessorOptions {
    * behind the last audio, so the STT flushes the last turn). Default true.
    */
   readonly endOnInputEnd?: boolean | undefined;
+  /**
+   * Fast mode only: awaited before each frame with the seconds of audio emitted so far, so a
+   * consumer can hold the input back — e.g. until the STT provider has answered all but the last
+   * few seconds ("as fast as the provider accepts"). Without it, fast mode pushes at once.
+   */
+  readonly backpressure?:
+    ((emittedSeconds: number, signal: AbortSignal) => Promise<void>) | undefined;
 }
 
 /** Events of input transports. */
@@ -51,6 +58,7 @@ export abstract class BaseInputTransport<
   readonly #frameMs: number;
   readonly #realtime: boolean;
   readonly #endOnInputEnd: boolean;
+  readonly #backpressure: InputTransportOptions["backpressure"];
   readonly #stop = new AbortController();
   #reader: Promise<void> | undefined;
 
@@ -72,6 +80,7 @@ export abstract class BaseInputTransport<
     this.#frameMs = frameMs;
     this.#realtime = options.realtime ?? true;
     this.#endOnInputEnd = options.endOnInputEnd ?? true;
+    this.#backpressure = options.backpressure;
   }
 
   /** Sample rate of the emitted frames in Hz (option, else StartFrame, else 16000). */
@@ -114,6 +123,9 @@ export abstract class BaseInputTransport<
     let emittedBytes = 0;
     const t0 = this.clock.now();
     const emit = async (audio: Uint8Array): Promise<void> => {
+      if (!this.#realtime && this.#backpressure !== undefined) {
+        await this.#backpressure(emittedBytes / bytesPerSecond, signal);
+      }
       this.push(new InputAudioRawFrame({ audio, sampleRate: rate, pts: this.clock.now() }));
       emittedBytes += audio.byteLength;
       if (this.#realtime) {

@@ -108,6 +108,23 @@ describe("WavFileInputTransport", () => {
     expect(seconds(fast.frames)).toBeCloseTo(0.4, 2);
   });
 
+  it("fast mode waits on the consumer's backpressure before each frame", async () => {
+    const seen: number[] = [];
+    const backpressure = async (emittedSeconds: number): Promise<void> => {
+      seen.push(emittedSeconds);
+      // Hold the input back once it is 0.5 s ahead, for 100 ms.
+      if (emittedSeconds > 0.5 && emittedSeconds < 0.53)
+        await new Promise((r) => setTimeout(r, 100));
+    };
+    const { frames, elapsedMs } = await runInput(
+      new WavFileInputTransport({ path: stereo48k, realtime: false, backpressure }),
+    );
+    expect(seen).toHaveLength(frames.length);
+    expect(seen[0]).toBe(0);
+    expect(seen.at(-1)).toBeCloseTo(0.98, 2);
+    expect(elapsedMs).toBeGreaterThanOrEqual(100);
+  });
+
   it("reports a missing file as a fatal error naming it", async () => {
     const { result, errors, frames } = await runInput(
       new WavFileInputTransport({ path: join(dir, "nope.wav") }),

@@ -15,6 +15,7 @@ import { SpeakerOutputTransport, WavFileOutputTransport } from "@voxpipe/transpo
 import type { BaseOutputTransport } from "@voxpipe/transports";
 import { resolveFluxEndpoint } from "../flux-endpoint.js";
 import { watchTurnEvents } from "../flux-events.js";
+import { FluxFlowControl } from "../flux-flow.js";
 import { createInput } from "../inputs.js";
 import type { CliIO } from "../io.js";
 import { note } from "../io.js";
@@ -118,11 +119,13 @@ function createOutput(spec: string): BaseOutputTransport {
 async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<number> {
   const logger = setupLogging(flags.logLevel);
   const flux = resolveFluxFlags(flags);
+  let flow: FluxFlowControl | undefined;
   const input = createInput(inputSpec, {
     fast: flags.fast,
     rawSampleRate: flags.rawSampleRate,
     rawChannels: flags.rawChannels,
     micDevice: flags.micDevice,
+    backpressure: (sent, signal) => flow?.wait(sent, signal) ?? Promise.resolve(),
   });
   const output = createOutput(flags.output);
   const { context, user, assistant } = createContextAggregators(
@@ -181,6 +184,7 @@ async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<n
       };
   try {
     const stt = sttFor(flux, endpoint);
+    flow = new FluxFlowControl(stt);
     const task = new PipelineTask(
       new Pipeline([input.transport, stt, user, llm, tts, output, assistant]),
       {

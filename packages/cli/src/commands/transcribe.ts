@@ -5,6 +5,7 @@ import { DeepgramFluxSTTService } from "@voxpipe/deepgram";
 import { resolveFluxEndpoint } from "../flux-endpoint.js";
 import type { FluxEndpoint } from "../flux-endpoint.js";
 import { watchTurnEvents } from "../flux-events.js";
+import { FluxFlowControl } from "../flux-flow.js";
 import { createInput } from "../inputs.js";
 import type { CliIO } from "../io.js";
 import { note } from "../io.js";
@@ -32,6 +33,9 @@ export function sttFor(flux: FluxCliSettings, endpoint: FluxEndpoint): DeepgramF
   return new DeepgramFluxSTTService({
     ...(endpoint.url !== undefined && { url: endpoint.url }),
     ...(endpoint.apiKey !== undefined && { apiKey: endpoint.apiKey }),
+    // The last turn's result may trail the input by the server's backlog (a busy local engine):
+    // wait for it longer than the library default before giving up on a graceful close.
+    closeTimeoutMs: 10_000,
     settings: {
       model: flux.model,
       sampleRate: 16000,
@@ -119,11 +123,13 @@ Examples:
 async function transcribe(inputSpec: string, flags: TranscribeFlags, io: CliIO): Promise<number> {
   const logger = setupLogging(flags.logLevel);
   const flux = resolveFluxFlags(flags);
+  let flow: FluxFlowControl | undefined;
   const input = createInput(inputSpec, {
     fast: flags.fast,
     rawSampleRate: flags.rawSampleRate,
     rawChannels: flags.rawChannels,
     micDevice: flags.micDevice,
+    backpressure: (sent, signal) => flow?.wait(sent, signal) ?? Promise.resolve(),
   });
   const endpoint = await resolveFluxEndpoint(io, {
     url: flux.url,
@@ -139,6 +145,7 @@ async function transcribe(inputSpec: string, flags: TranscribeFlags, io: CliIO):
     : (event: TranscriptViewEvent) => terminal.handle(event);
   try {
     const stt = sttFor(flux, endpoint);
+    flow = new FluxFlowControl(stt);
     const task = new PipelineTask(new Pipeline([input.transport, stt]), {
       audioInSampleRate: 16000,
       idleTimeoutMs: null,
