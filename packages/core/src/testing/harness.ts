@@ -114,6 +114,12 @@ export interface ProcessorTestOptions {
   readonly taskParams?: PipelineTaskParams;
   /** Clock for the task (e.g. a {@link ManualClock}). */
   readonly clock?: Clock;
+  /**
+   * How a {@link SleepFrame} passes time. Default: a real `setTimeout` wait. With fake
+   * timers pass `(ms) => vi.advanceTimersByTimeAsync(ms)` so sleeps move fake time (and
+   * fire the processor's timers) instantly.
+   */
+  readonly advanceTime?: (ms: number) => Promise<unknown>;
 }
 
 /** What {@link runProcessorTest} returns. */
@@ -140,9 +146,9 @@ function sleep(ms: number): Promise<void> {
  * end with an `EndFrame` (or cancel), and return the frames that came out at both
  * ends; check them against `expectedDown`/`expectedUp` when given.
  *
- * Time: `SleepFrame` uses `setTimeout`; with `vi.useFakeTimers()` advance time from the
- * test (e.g. `vi.advanceTimersByTimeAsync`) while awaiting, or use
- * `vi.useFakeTimers({ shouldAdvanceTime: true })`.
+ * Time: a `SleepFrame` waits with `setTimeout`, or calls `options.advanceTime` — with
+ * `vi.useFakeTimers()` pass `advanceTime: (ms) => vi.advanceTimersByTimeAsync(ms)` to
+ * test time-based logic (timeouts, idle prompts) without waiting.
  *
  * @throws AssertionError when the frames don't match.
  * @throws whatever `PipelineTask.run()` throws (setup failure, StartFrame not forwarded).
@@ -167,7 +173,7 @@ export async function runProcessorTest(
   let end: EndFrame | undefined;
   if (!task.hasFinished) {
     for (const frame of options.framesToSend) {
-      if (frame instanceof SleepFrame) await sleep(frame.ms);
+      if (frame instanceof SleepFrame) await (options.advanceTime ?? sleep)(frame.ms);
       else task.queueFrame(frame, direction);
     }
     if (options.sendEndFrame ?? true) {
