@@ -248,6 +248,31 @@ describe("stream errors (reference §2, §3.5, §3.6, §5)", () => {
     await client.close();
   });
 
+  it("a server-side failure → Error INTERNAL_SERVER_ERROR (no request_id), then a close without status (1005)", async () => {
+    const failing = await startFluxServer({
+      engine: {
+        name: "failing-test-engine",
+        createSession: () => ({
+          hear: () => {
+            throw new Error("decoder crashed");
+          },
+          resetTurn: () => undefined,
+          close: () => undefined,
+        }),
+      },
+    });
+    const client = await FluxTestClient.connect(failing.url, OK);
+    client.sendAudio(silence(80, 16000));
+    expect((await client.closed).code).toBe(1005);
+    expect(client.messages.at(-1)).toEqual({
+      type: "Error",
+      sequence_id: 1,
+      code: "INTERNAL_SERVER_ERROR",
+      description: "The speech engine failed while processing audio.",
+    });
+    await failing.close();
+  });
+
   it("answers WebSocket pings (the v2 keep-alive)", async () => {
     const client = await FluxTestClient.connect(server.url, OK, AUTH);
     const pong = new Promise<Buffer>((resolve) => client.socket.once("pong", resolve));
