@@ -20,6 +20,7 @@ import {
   TTSTextFrame,
   TextFrame,
   TranscriptionFrame,
+  UserStartedSpeakingFrame,
   UserStoppedSpeakingFrame,
   EndOfTurnFrame,
 } from "@voxpipe/core";
@@ -218,6 +219,20 @@ describe("context aggregators", () => {
     expect(names.slice(-3)).toEqual(["TranscriptionFrame", "EndOfTurnFrame", "LLMContextFrame"]);
     expect(names[0]).toBe("InterruptionFrame"); // the user started a turn: bot interrupted
     expect((down.at(-1) as LLMContextFrame).context).toBe(context);
+  });
+
+  it("user aggregator: interrupts once per turn even when the STT sends StartOfTurn and UserStartedSpeaking", async () => {
+    const { down } = await runProcessorTest({
+      processor: new LLMUserContextAggregator(new LLMContext()),
+      framesToSend: [
+        ...turnFrames("one").flatMap((f) =>
+          f instanceof EndOfTurnFrame ? [f, new UserStoppedSpeakingFrame()] : [f],
+        ),
+        new UserStartedSpeakingFrame(),
+        ...turnFrames("two", { turnIndex: 1 }),
+      ],
+    });
+    expect(down.filter((f) => f instanceof InterruptionFrame)).toHaveLength(2);
   });
 
   it("user aggregator: works with plain transcriptions + UserStoppedSpeakingFrame; empty turns add nothing", async () => {

@@ -52,6 +52,7 @@ export class LLMUserContextAggregator extends FrameProcessor<LLMUserAggregatorEv
   readonly #interrupt: boolean;
   #parts: string[] = [];
   #turnIndex: number | undefined;
+  #userTurnOpen = false;
 
   constructor(context: LLMContext, options: LLMUserAggregatorOptions = {}) {
     super(options);
@@ -65,7 +66,10 @@ export class LLMUserContextAggregator extends FrameProcessor<LLMUserAggregatorEv
       return;
     }
     if (frame instanceof StartOfTurnFrame || frame instanceof UserStartedSpeakingFrame) {
-      if (this.#interrupt) this.pushInterruption();
+      // STTs may send both for one turn start (Flux: StartOfTurn + UserStartedSpeaking):
+      // interrupt once per turn.
+      if (this.#interrupt && !this.#userTurnOpen) this.pushInterruption();
+      this.#userTurnOpen = true;
       this.push(frame, direction);
       return;
     }
@@ -76,8 +80,10 @@ export class LLMUserContextAggregator extends FrameProcessor<LLMUserAggregatorEv
       return;
     }
     this.push(frame, direction);
-    if (frame instanceof EndOfTurnFrame || frame instanceof UserStoppedSpeakingFrame)
+    if (frame instanceof EndOfTurnFrame || frame instanceof UserStoppedSpeakingFrame) {
+      this.#userTurnOpen = false;
       this.#commit();
+    }
   }
 
   protected override onInterruption(): void {
