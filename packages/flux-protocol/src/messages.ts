@@ -40,7 +40,12 @@ export interface ForceEndTurnMessage {
   type: "ForceEndTurn";
 }
 
-/** `CloseStream`: flush remaining audio as Updates, then close without a status code (§4.6). */
+/**
+ * `CloseStream`: the server decodes the audio already received, sends the matching
+ * `Update`s, then closes without a status code (client sees 1005) — no EndOfTurn, no
+ * metadata (reference §4.6). CONFLICT: an older close-stream page (D-cs-old) promised final
+ * results and a summary; the current page (D-cs) and SK 1.7.0 say Updates only. Chosen: current.
+ */
 export interface CloseStreamMessage {
   type: "CloseStream";
 }
@@ -194,7 +199,11 @@ export interface TurnInfoMessage {
   trigger?: EndOfTurnTrigger | (string & {});
   /** `flux-general-multi` only: detected languages by word count, descending. */
   languages?: string[];
-  /** `flux-general-multi` only: hints active for this turn. */
+  /**
+   * `flux-general-multi` only: hints active for this turn. CONFLICT: AS says "only present
+   * when hints are configured"; D-lang/D-state say every multi TurnInfo carries it (maybe
+   * `[]`). Chosen: every multi TurnInfo (the docs, and the live capture, show it).
+   */
   languages_hinted?: string[];
 }
 

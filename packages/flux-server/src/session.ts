@@ -429,7 +429,10 @@ export class FluxSession {
     });
   }
 
-  /** Decodes what is left, sends the matching Update, closes without a status code (reference §4.6). */
+  /**
+   * Decodes what is left, sends the matching Update, closes without a status code — no
+   * EndOfTurn (reference §4.6, current D-cs; see `CloseStreamMessage` for the CONFLICT).
+   */
   private closeStream(): MaybePromise<void> {
     const finish = (frame?: AudioFrame, state?: RecognitionState): void => {
       if (this.closing) return;
