@@ -143,9 +143,14 @@ describe("fault injection per session", () => {
       createSession: () => Promise.reject(new Error("model file missing")),
     };
     const s = await start({ engine: broken });
-    const error = (await FluxTestClient.connect(s.url, EN).catch((e: unknown) => e)) as HandshakeRefusedError;
+    const error = (await FluxTestClient.connect(s.url, EN).catch(
+      (e: unknown) => e,
+    )) as HandshakeRefusedError;
     expect(error.status).toBe(500);
-    expect(error.json()).toMatchObject({ code: "INTERNAL_SERVER_ERROR", request_id: error.headers["dg-request-id"] });
+    expect(error.json()).toMatchObject({
+      code: "INTERNAL_SERVER_ERROR",
+      request_id: error.headers["dg-request-id"],
+    });
     expect(error.body).not.toContain("model file missing");
   });
 
