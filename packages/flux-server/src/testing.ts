@@ -129,7 +129,8 @@ export class FluxTestClient {
           socket.terminate();
         });
       });
-      socket.once("error", reject);
+      // Persistent: an error after the open (e.g. a dropped connection) must never go unhandled.
+      socket.on("error", reject);
     });
   }
 
