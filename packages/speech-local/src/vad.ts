@@ -113,11 +113,8 @@ export class WebRtcVad implements VoiceActivityDetector {
   }
 
   process(frame: Int16Array): Promise<number> {
-    try {
-      checkFrame(frame, this.frameSamples);
-    } catch (err) {
-      return Promise.reject(err); // reject like the Silero detector does
-    }
+    const bad = frameError(frame, this.frameSamples);
+    if (bad) return Promise.reject(bad); // reject like the Silero detector does
     return Promise.resolve(
       this.vad.process(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength)) ? 1 : 0,
     );
@@ -128,10 +125,15 @@ export class WebRtcVad implements VoiceActivityDetector {
   }
 }
 
+function frameError(frame: Int16Array, samples: number): RangeError | undefined {
+  return frame.length === samples
+    ? undefined
+    : new RangeError(`VAD frame must hold exactly ${samples} samples, got ${frame.length}`);
+}
+
 function checkFrame(frame: Int16Array, samples: number): void {
-  if (frame.length !== samples) {
-    throw new RangeError(`VAD frame must hold exactly ${samples} samples, got ${frame.length}`);
-  }
+  const bad = frameError(frame, samples);
+  if (bad) throw bad;
 }
 
 /** A VAD decision for one frame, on stream time. */
