@@ -195,6 +195,7 @@ async function deliveryUnderLoad(count: number, seconds: number): Promise<void> 
   });
   const delays: number[] = [];
   const late = { count: 0 };
+  const ended = { model: 0, synthetic: 0 };
   const tasks: { task: PipelineTask; run: Promise<unknown>; stt: DeepgramFluxSTTService }[] = [];
   for (let i = 0; i < count; i++) {
     const clock = { arrival: 0, inMessage: false };
@@ -203,6 +204,7 @@ async function deliveryUnderLoad(count: number, seconds: number): Promise<void> 
       settings: { sampleRate: RATE },
       carrier: timedCarrier(sdkCarrier, clock),
     });
+    stt.on("endOfTurn", (e) => (e.synthetic ? ended.synthetic++ : ended.model++));
     const task = new PipelineTask(new Pipeline([stt, new DelaySink(clock, delays, late)]), {
       idleTimeoutMs: null,
       audioInSampleRate: RATE,
@@ -215,7 +217,8 @@ async function deliveryUnderLoad(count: number, seconds: number): Promise<void> 
   const connected = tasks.filter((t) => t.stt.flux?.state === "open").length;
 
   // One timer feeds every service a 20 ms frame per tick, at real-time pace (drift-corrected).
-  const { audio } = conversation(seconds);
+  const { audio, turns: turnsPerService } = conversation(seconds);
+  const expected = turnsPerService * count;
   const frameBytes = (RATE * 2 * FRAME_MS) / 1000;
   const totalFrames = Math.floor(audio.length / frameBytes);
   const lags: number[] = [];
@@ -228,16 +231,20 @@ async function deliveryUnderLoad(count: number, seconds: number): Promise<void> 
     const pcm = audio.subarray(n * frameBytes, (n + 1) * frameBytes);
     for (const { task } of tasks) task.queueFrame(new InputAudioRawFrame({ audio: pcm, sampleRate: RATE }));
   }
-  await sleep(1500);
+  // Let Flux answer the tail (bounded), then end every pipeline gracefully.
+  const tail = performance.now() + 15_000;
+  do await sleep(200);
+  while (ended.model + ended.synthetic < expected && performance.now() < tail);
   for (const { task } of tasks) task.stopWhenDone();
   await Promise.all(tasks.map((t) => t.run));
   const reconnects = tasks.reduce((sum, t) => sum + (t.stt.flux?.metrics.reconnects ?? 0), 0);
-  const turns = tasks.reduce((sum, t) => sum + (t.stt.flux?.metrics.turns ?? 0), 0);
   child.send("stop");
   await new Promise((r) => child.once("exit", r));
 
   console.log(`\n2. ${count} services in one process, real-time streaming (${seconds} s of audio each), server in a child process`);
-  console.log(`   connected: ${connected}/${count}; turns ended: ${turns}; reconnects: ${reconnects}`);
+  console.log(
+    `   connected: ${connected}/${count}; turns ended: ${ended.model + ended.synthetic} of ${expected} spoken (${ended.synthetic} closed by voxpipe); reconnects: ${reconnects}`,
+  );
   console.log(`   message arrival → frame leaving the service: ${summary(delays, "ms")}`);
   console.log(`   frames not delivered within their message's call stack: ${late.count}`);
   console.log(`   audio pacing timer lag (event-loop load): ${summary(lags, "ms", 1)}`);

@@ -238,6 +238,7 @@ export class FluxClient {
   private lastInputMs = 0;
   private lastSilenceAt = 0;
   private watchdog: NodeJS.Timeout | undefined;
+  private lastTickAt = performance.now();
   private closing: Promise<void> | undefined;
 
   private readonly counters: FluxClientMetrics = {
@@ -343,6 +344,7 @@ export class FluxClient {
         : this.whenOpen();
     }
     this.stateValue = "connecting";
+    this.lastTickAt = performance.now();
     this.watchdog = setInterval(() => this.tick(), this.opts.watchdogIntervalMs);
     const ready = this.whenOpen();
     this.runLoop(0);
@@ -1041,6 +1043,15 @@ export class FluxClient {
   private tick(): void {
     const now = performance.now();
     const conn = this.conn;
+    // After the event loop was blocked, timers run before pending socket reads: time the
+    // loop spent blocked is not time Flux stayed silent, so it does not count as a stall.
+    const blocked = now - this.lastTickAt - this.opts.watchdogIntervalMs;
+    this.lastTickAt = now;
+    // Likewise input audio could not arrive while the loop was blocked: not an input gap.
+    if (blocked > 20) {
+      if (conn?.stallSince !== undefined) conn.stallSince += blocked;
+      this.lastInputAt += blocked;
+    }
     // Silence: Flux only advances its turn timers on streamed audio (flux-protocol.md §4.3).
     // Silence covers the whole input gap, so audio time keeps pace with wall time.
     if (

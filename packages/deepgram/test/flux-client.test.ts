@@ -208,6 +208,21 @@ describe("FluxClient: errors and reconnection", () => {
     expect(last?.audioWindowEnd).toBeGreaterThan(0.3 + 2 * 2.7 + 1.2);
   });
 
+  it("does not mistake its own blocked event loop for a stalled server", async () => {
+    const s = await serve();
+    const c = track(client(s.url)); // stallTimeoutMs 400
+    const all = record(c);
+    await c.start();
+    c.sendAudio(Buffer.concat([pause(300), speech(800)])); // 1.1 s unanswered at once
+    const until = performance.now() + 700; // block: Flux's answers wait unread in the socket
+    while (performance.now() < until) {
+      /* busy */
+    }
+    await sleep(300);
+    await c.close();
+    expect((await all).filter((e) => e.type === "Reconnecting")).toHaveLength(0);
+  });
+
   it("closes a cut turn that the new connection does not re-open, instead of leaving it open", async () => {
     // Session 2 hears nothing (its speech threshold is above the tone's level).
     const s = await serve([
