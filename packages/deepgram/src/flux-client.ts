@@ -29,7 +29,7 @@ import { AudioChunker } from "./audio/chunker.js";
 import { ReplayBuffer, type TimedChunk } from "./audio/replay-buffer.js";
 import { endpointOf, isLocalUrl, type Carrier, type CarrierConnection } from "./carriers/carrier.js";
 import { sdkCarrier } from "./carriers/sdk.js";
-import { FluxError, inputError, networkError, serverError } from "./errors.js";
+import { FluxError, inputError, networkError, redactUrls, serverError } from "./errors.js";
 import type {
   FluxClientMetrics,
   FluxEndOfTurnEvent,
@@ -259,20 +259,11 @@ export class FluxClient {
    * @throws FluxError (`input`) for a bad URL, a missing API key or a non-raw encoding.
    */
   constructor(options: FluxClientOptions) {
+    const { apiKey } = FluxClient.validate(options);
     const settings = { ...options.settings };
-    const issues = validateSettings(settings);
-    if (issues.length > 0) throw new FluxSettingsError(issues);
     this.inputFormat = rawFormat(settings);
     this.url = options.url ?? DEEPGRAM_URL;
-    endpointOf(this.url); // throws on a bad URL
-    const key = options.apiKey ?? process.env.DEEPGRAM_API_KEY;
-    this.apiKey = key === "" ? undefined : key;
-    if (this.apiKey === undefined && !isLocalUrl(this.url)) {
-      throw inputError(
-        "MISSING_API_KEY",
-        "apiKey: required for a non-local url; pass apiKey or set DEEPGRAM_API_KEY",
-      );
-    }
+    this.apiKey = apiKey;
     const r = options.reconnect ?? {};
     this.opts = {
       chunkMs: options.chunkMs ?? 80,
@@ -299,6 +290,28 @@ export class FluxClient {
     this.active = initialActiveConfiguration(settings);
     this.chunker = new AudioChunker(chunkBytes(this.inputFormat, this.opts.chunkMs));
     this.buffer = new ReplayBuffer(this.opts.replayBufferSeconds);
+  }
+
+  /**
+   * Checks options the way the constructor does, without creating a client: settings
+   * (with `@voxpipe/flux-protocol`), raw encoding, URL, API key (option, else env
+   * `DEEPGRAM_API_KEY`; not needed for a loopback URL).
+   * @returns the API key to use (`undefined`: connect without auth).
+   * @throws FluxSettingsError naming each bad field, its value and the allowed range.
+   * @throws FluxError (`input`) for a non-raw encoding, a bad URL or a missing API key.
+   */
+  static validate(options: Pick<FluxClientOptions, "settings" | "url" | "apiKey">): { apiKey: string | undefined } {
+    const issues = validateSettings(options.settings);
+    if (issues.length > 0) throw new FluxSettingsError(issues);
+    rawFormat(options.settings);
+    const url = options.url ?? DEEPGRAM_URL;
+    endpointOf(url);
+    const key = options.apiKey ?? process.env.DEEPGRAM_API_KEY;
+    const apiKey = key === "" ? undefined : key;
+    if (apiKey === undefined && !isLocalUrl(url)) {
+      throw inputError("MISSING_API_KEY", "apiKey: required for a non-local url; pass apiKey or set DEEPGRAM_API_KEY");
+    }
+    return { apiKey };
   }
 
   /** Current state. */
@@ -662,7 +675,9 @@ export class FluxClient {
       conn.onLost = undefined;
       conn.onReady = undefined;
       conn.carrier?.close();
-      throw error instanceof FluxError ? error : networkError("CONNECT_FAILED", "could not open the WebSocket");
+      throw error instanceof FluxError
+        ? this.sanitize(error)
+        : networkError("CONNECT_FAILED", "could not open the WebSocket");
     } finally {
       clearTimeout(timer);
       this.abort.signal.removeEventListener("abort", onAbort);
@@ -1199,9 +1214,22 @@ export class FluxClient {
     this.subject.next(event);
   }
 
-  /** Removes keyterms from provider text before it reaches logs or errors. */
+  /** A copy of a provider error whose description cannot leak keyterms or query strings. */
+  private sanitize(error: FluxError): FluxError {
+    const description = this.redact(error.description);
+    if (description === error.description) return error;
+    return new FluxError({
+      source: error.source,
+      kind: error.kind,
+      code: error.code,
+      description,
+      ...(error.status !== undefined ? { status: error.status } : {}),
+    });
+  }
+
+  /** Removes keyterms and query strings from provider text before it reaches logs or errors. */
   private redact(text: string): string {
-    let out = text;
+    let out = redactUrls(text);
     for (const term of this.desired.keyterms ?? []) if (term.length > 2) out = out.split(term).join("…");
     for (const term of this.applied.keyterms ?? []) if (term.length > 2) out = out.split(term).join("…");
     return out;

@@ -155,7 +155,7 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
     this.clientOptions = clientOptions;
     checkMinConfidence(settings.minConfidence);
     // Validate now (throws), with the rate the StartFrame will most likely bring.
-    new FluxClient({ ...this.clientOptions, settings: toFluxSettings(settings, settings.sampleRate ?? 16000) });
+    FluxClient.validate({ ...this.clientOptions, settings: toFluxSettings(settings, settings.sampleRate ?? 16000) });
   }
 
   /** The connection layer (after setup/start), e.g. for its metrics. */
@@ -226,7 +226,7 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
     const client = this.client;
     const next = { ...this.settings, ...changed };
     // Same validation as the connection (throws FluxSettingsError → non-fatal ErrorFrame, settings unchanged).
-    new FluxClient({ ...this.clientOptions, settings: toFluxSettings(next, next.sampleRate ?? this.sampleRate) });
+    FluxClient.validate({ ...this.clientOptions, settings: toFluxSettings(next, next.sampleRate ?? this.sampleRate) });
     if (client === undefined) return; // not connected yet: the connection will use the new settings
     const delta = toFluxSettingsDelta(fluxChanged);
     void this.createTask("configure", async () => {

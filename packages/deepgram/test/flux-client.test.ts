@@ -124,6 +124,15 @@ describe("FluxClient: settings are validated before connecting", () => {
     const error = await c.start().then(() => undefined, (e: unknown) => e);
     expect(String(error)).not.toMatch(/secret-term|wrong-key-123|keyterm=/);
   });
+
+  it("removes keyterms and query strings from a provider's error text", async () => {
+    const message = "bad keyterm secret-term in wss://x.test/v2/listen?keyterm=secret-term";
+    const s = await serve([{ faults: { refuseHandshake: { status: 400, message } } }]);
+    const settings = { ...SETTINGS, keyterms: ["secret-term"] };
+    const c = track(client(s.url, { carrier: wsCarrier, settings }));
+    const error = await c.start().then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ status: 400, description: "bad keyterm … in wss://x.test/v2/listen?…" });
+  });
 });
 
 describe("FluxClient: errors and reconnection", () => {
