@@ -697,7 +697,10 @@ export class FluxClient {
     const now = performance.now();
     const downtimeMs = this.lostAt === undefined ? 0 : now - this.lostAt;
     this.lostAt = undefined;
-    if (this.switchPending) {
+    // A connection opened with the settings asked for completes a pending switch (one that
+    // started before the change still needs one: maybeSwitch below).
+    const switched = this.switchPending && conn.settings === this.desired;
+    if (switched) {
       this.applied = conn.settings;
       this.active = initialActiveConfiguration(conn.settings);
       this.switchPending = false;
@@ -736,12 +739,13 @@ export class FluxClient {
       downtimeMs,
       replayedSeconds: replayed,
     });
-    for (const w of this.switchWaiters.splice(0)) w.resolve(this.active);
+    if (switched) for (const w of this.switchWaiters.splice(0)) w.resolve(this.active);
     if (this.forceEndPending && this.turn !== undefined) this.sendControl(conn, { type: "ForceEndTurn" });
     this.forceEndPending = false;
     const waiters = this.startWaiters.splice(0);
     for (const w of waiters) w.resolve();
     this.maybeSendConfigure();
+    this.maybeSwitch();
   }
 
   /** A connection ended: reconnect, finish a close, or fail. */
@@ -1048,6 +1052,7 @@ export class FluxClient {
   private maybeSwitch(): void {
     const conn = this.conn;
     if (!this.switchPending || this.turn !== undefined || !conn?.ready || conn.closeRequested) return;
+    if (this.stateValue !== "open") return;
     this.log.info({ connection: conn.id }, "reconnecting for new connection settings at a turn boundary");
     conn.closeRequested = true;
     this.onConnectionLost(conn, networkError("SETTINGS_CHANGED", "new connection settings"));

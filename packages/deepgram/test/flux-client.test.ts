@@ -384,6 +384,18 @@ describe("FluxClient: Configure", () => {
     await c.close();
   });
 
+  it("applies a model change made while the first connection is still opening", async () => {
+    const s = await serve();
+    const c = track(client(s.url));
+    const started = c.start();
+    const switched = c.configure({ model: "flux-general-multi" });
+    await started;
+    await switched;
+    expect(c.settings.model).toBe("flux-general-multi");
+    expect(s.attempts.at(-1)?.settings?.model).toBe("flux-general-multi");
+    await c.close();
+  });
+
   it("switches model on a new connection at the next turn boundary, losing no audio", async () => {
     const s = await serve([undefined, { engineOptions: { transcripts: TRANSCRIPTS.slice(1) } }]);
     const c = track(client(s.url));
