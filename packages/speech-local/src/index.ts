@@ -21,6 +21,6 @@ export {
 } from "./system.js";
 export type { SphinxModelPaths } from "./system.js";
 export { completeness, endOfTurnConfidence, expectedPauseMs, SpeechActivity } from "./turn-end.js";
-export type { SpeechActivityOptions, TurnEndOptions } from "./turn-end.js";
+export type { SpeechActivityOptions, TurnEndOptions, TurnEvidence } from "./turn-end.js";
 export { FramedVad, SileroVad, WebRtcVad } from "./vad.js";
 export type { SileroModel, VadFrame, VoiceActivityDetector } from "./vad.js";

@@ -113,9 +113,17 @@ export class LocalSpeechStream {
     const words = state.words.filter((w) => w.start >= this.turnStart);
     const turnHasSpeech = (this.activity.lastSpeechEnd ?? -1) > this.turnStart;
     const silenceMs = turnHasSpeech ? this.activity.silenceMs(state.audioTime) : 0;
+    const last = words.slice(-2);
     const confidence =
       words.length > 0
-        ? endOfTurnConfidence(silenceMs, state.endOfSentenceProbability, this.options.turnEnd)
+        ? endOfTurnConfidence(
+            {
+              silenceMs,
+              endOfSentenceProbability: state.endOfSentenceProbability,
+              lastWordsConfidence: last.reduce((sum, w) => sum + w.confidence, 0) / last.length,
+            },
+            this.options.turnEnd,
+          )
         : 0;
     this.last = {
       audioTime: state.audioTime,

@@ -2,68 +2,99 @@
  * Turn-end estimation: how confident are we that the speaker has finished, given how long
  * they have been silent and whether their words so far form a complete sentence?
  *
- * Measured policy (offline-speech-stack reference §6, 26 turn ends: 1 false end of turn,
- * 488 ms mean latency, vs 3 false / 605 ms for a fixed 500 ms silence):
+ * The policy measured in the offline-speech-stack reference §6 (LM-adaptive pause), with one
+ * addition for misrecognised speech:
  *
- *   c = clamp((log10 P(</s>) − log10 pIncomplete) / (log10 pComplete − log10 pIncomplete), 0, 1)
- *   T = incompleteMs − (incompleteMs − completeMs)·c          (expected pause before the turn ends)
+ *   c  = clamp((log10 P(</s>) − log10 pIncomplete) / (log10 pComplete − log10 pIncomplete), 0, 1)
+ *   w  = min(1, mean confidence of the last two words / trustedConfidence)
+ *   c' = w·c + (1 − w)·uncertainCompleteness     (don't trust the LM on words the recognizer doubts)
+ *   T  = incompleteMs − (incompleteMs − completeMs)·c'     (expected pause before the turn ends)
  *   end_of_turn_confidence = sigmoid((silence_ms − T) / tauMs)
  *
- * So a threshold θ fires after T + tauMs·ln(θ/(1−θ)) ms of silence: with the defaults a
- * complete sentence ends the turn after 250 ms at θ = 0.5, 377 ms at 0.7 and 580 ms at 0.9,
- * an incomplete one ("…go to the") after 1.2–1.5 s — higher `eot_threshold`, later and surer,
- * as on Flux. `eager_eot_threshold` below `eot_threshold` fires tauMs·(logit θ − logit θe)
- * earlier (e.g. 0.4 vs 0.7: 188 ms).
+ * So a threshold θ fires after T + tauMs·ln(θ/(1−θ)) ms of silence. With the defaults a
+ * confidently recognised complete sentence ends the turn after 200 ms of silence at
+ * θ = 0.5, 285 ms at 0.7 and 420 ms at 0.9; an incomplete one ("…go to the") after
+ * 1.0–1.2 s. Higher `eot_threshold`: later and surer, as on Flux. An `eager_eot_threshold`
+ * below it fires tauMs·(logit θ − logit θe) earlier (0.4 vs 0.7: 125 ms).
+ *
+ * The defaults were chosen on the labelled set of test/fixtures (flite, espeak-ng and
+ * LibriVox speech, 400/800 ms hesitations, noisy copies); see the package README.
  */
 export interface TurnEndOptions {
-  /** Pause expected after a complete sentence, ms. Default 250. */
+  /** Pause expected after a complete sentence, ms. Default 200. */
   completeMs?: number;
-  /** Pause expected after an incomplete one, ms. Default 1200. */
+  /** Pause expected after an incomplete one, ms. Default 1000. */
   incompleteMs?: number;
-  /** Softness of the silence → confidence curve, ms. Default 150. */
+  /** Softness of the silence → confidence curve, ms. Default 100. */
   tauMs?: number;
   /** P(</s>) at or below which the words count as incomplete. Default 0.01. */
   pIncomplete?: number;
   /** P(</s>) at or above which the words count as complete. Default 0.2. */
   pComplete?: number;
+  /** Word confidence from which the LM's verdict is fully trusted. Default 0.5. */
+  trustedConfidence?: number;
+  /** Completeness assumed for words the recognizer doubts. Default 0.3. */
+  uncertainCompleteness?: number;
 }
 
 const DEFAULTS: Required<TurnEndOptions> = {
-  completeMs: 250,
-  incompleteMs: 1200,
-  tauMs: 150,
+  completeMs: 200,
+  incompleteMs: 1000,
+  tauMs: 100,
   pIncomplete: 0.01,
   pComplete: 0.2,
+  trustedConfidence: 0.5,
+  uncertainCompleteness: 0.3,
 };
 
-/** Linguistic completeness c in [0, 1] from P(</s> | last words). */
-export function completeness(pEndOfSentence: number, options: TurnEndOptions = {}): number {
-  const o = { ...DEFAULTS, ...options };
-  if (!(pEndOfSentence > 0)) return 0;
-  const c =
-    (Math.log10(pEndOfSentence) - Math.log10(o.pIncomplete)) /
-    (Math.log10(o.pComplete) - Math.log10(o.pIncomplete));
-  return Math.min(1, Math.max(0, c));
+/** What the estimator looks at. */
+export interface TurnEvidence {
+  /** Silence since the last speech, ms (0 while the user speaks). */
+  silenceMs: number;
+  /** P(</s> | last two words) from the trigram LM. */
+  endOfSentenceProbability: number;
+  /** Mean recognizer confidence of the last two words, 0–1. Default 1. */
+  lastWordsConfidence?: number;
 }
 
-/** Expected pause before the turn ends, ms, given P(</s> | last words). */
-export function expectedPauseMs(pEndOfSentence: number, options: TurnEndOptions = {}): number {
-  const o = { ...DEFAULTS, ...options };
-  return o.incompleteMs - (o.incompleteMs - o.completeMs) * completeness(pEndOfSentence, o);
-}
-
-/**
- * `end_of_turn_confidence` in [0, 1] after `silenceMs` of silence following words whose
- * sentence-end probability is `pEndOfSentence`. While the user speaks, pass `silenceMs = 0`.
- */
-export function endOfTurnConfidence(
-  silenceMs: number,
+/** Linguistic completeness c' in [0, 1] from P(</s> | last words), discounted when the words are doubtful. */
+export function completeness(
   pEndOfSentence: number,
+  lastWordsConfidence = 1,
   options: TurnEndOptions = {},
 ): number {
   const o = { ...DEFAULTS, ...options };
-  const x = (silenceMs - expectedPauseMs(pEndOfSentence, o)) / o.tauMs;
-  return 1 / (1 + Math.exp(-x));
+  const c =
+    pEndOfSentence > 0
+      ? (Math.log10(pEndOfSentence) - Math.log10(o.pIncomplete)) /
+        (Math.log10(o.pComplete) - Math.log10(o.pIncomplete))
+      : 0;
+  const w = Math.min(1, Math.max(0, lastWordsConfidence / o.trustedConfidence));
+  return w * Math.min(1, Math.max(0, c)) + (1 - w) * o.uncertainCompleteness;
+}
+
+/** Expected pause before the turn ends, ms. */
+export function expectedPauseMs(
+  pEndOfSentence: number,
+  lastWordsConfidence = 1,
+  options: TurnEndOptions = {},
+): number {
+  const o = { ...DEFAULTS, ...options };
+  return (
+    o.incompleteMs -
+    (o.incompleteMs - o.completeMs) * completeness(pEndOfSentence, lastWordsConfidence, o)
+  );
+}
+
+/** `end_of_turn_confidence` in [0, 1] for the evidence (see the module doc for the formula). */
+export function endOfTurnConfidence(evidence: TurnEvidence, options: TurnEndOptions = {}): number {
+  const o = { ...DEFAULTS, ...options };
+  const pause = expectedPauseMs(
+    evidence.endOfSentenceProbability,
+    evidence.lastWordsConfidence ?? 1,
+    o,
+  );
+  return 1 / (1 + Math.exp(-(evidence.silenceMs - pause) / o.tauMs));
 }
 
 /** Options of {@link SpeechActivity}. */

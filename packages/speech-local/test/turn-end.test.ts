@@ -8,7 +8,10 @@ import {
 
 /** Silence (ms) after which the confidence first reaches `threshold`. */
 function latencyAt(threshold: number, pEos: number): number {
-  for (let ms = 0; ms <= 5000; ms += 10) if (endOfTurnConfidence(ms, pEos) >= threshold) return ms;
+  for (let ms = 0; ms <= 5000; ms += 10) {
+    if (endOfTurnConfidence({ silenceMs: ms, endOfSentenceProbability: pEos }) >= threshold)
+      return ms;
+  }
   return Infinity;
 }
 
@@ -22,8 +25,15 @@ describe("turn-end estimator", () => {
     expect(completeness(COMPLETE)).toBe(1);
     expect(completeness(0.05)).toBeGreaterThan(0.4);
     expect(completeness(0.05)).toBeLessThan(0.7);
-    expect(expectedPauseMs(COMPLETE)).toBe(250);
-    expect(expectedPauseMs(INCOMPLETE)).toBe(1200);
+    expect(expectedPauseMs(COMPLETE)).toBe(200);
+    expect(expectedPauseMs(INCOMPLETE)).toBe(1000);
+  });
+
+  it("trusts the LM less on words the recognizer doubts", () => {
+    // Misrecognised speech: doubtful words are neither complete nor incomplete.
+    expect(completeness(INCOMPLETE, 0.05)).toBeGreaterThan(0.2);
+    expect(completeness(COMPLETE, 0.05)).toBeLessThan(0.4);
+    expect(completeness(COMPLETE, 0.5)).toBe(1);
   });
 
   it("makes a higher eot_threshold fire later, like Flux (0.5 → 0.7 → 0.9)", () => {
@@ -32,18 +42,22 @@ describe("turn-end estimator", () => {
     const l9 = latencyAt(0.9, COMPLETE);
     expect(l5).toBeLessThan(l7);
     expect(l7).toBeLessThan(l9);
-    expect(l7).toBeLessThanOrEqual(400);
+    expect(l7).toBeLessThanOrEqual(300);
     // An eager threshold below eot fires earlier: the eager lead.
-    expect(latencyAt(0.4, COMPLETE)).toBeLessThan(l7 - 150);
+    expect(latencyAt(0.4, COMPLETE)).toBeLessThanOrEqual(l7 - 120);
   });
 
   it("does not end an incomplete sentence during an 800 ms hesitation", () => {
-    expect(endOfTurnConfidence(800, INCOMPLETE)).toBeLessThan(0.1);
-    expect(latencyAt(0.7, INCOMPLETE)).toBeGreaterThan(1200);
+    expect(
+      endOfTurnConfidence({ silenceMs: 800, endOfSentenceProbability: INCOMPLETE }),
+    ).toBeLessThan(0.15);
+    expect(latencyAt(0.5, INCOMPLETE)).toBeGreaterThanOrEqual(1000);
   });
 
   it("stays low while the user speaks", () => {
-    expect(endOfTurnConfidence(0, COMPLETE)).toBeLessThan(0.3);
+    expect(endOfTurnConfidence({ silenceMs: 0, endOfSentenceProbability: COMPLETE })).toBeLessThan(
+      0.3,
+    );
   });
 });
 
