@@ -301,11 +301,11 @@ describe("FluxClient: watchdog", () => {
 
   it("keeps an idle connection alive with WebSocket pings (never a JSON KeepAlive)", async () => {
     const sent: ClientMessage[] = [];
-    const s = await serve([], { idleTimeoutMs: 300 });
+    const s = await serve([], { idleTimeoutMs: 600 });
     const c = track(client(s.url, { pingIntervalMs: 100, carrier: recordingCarrier(sdkCarrier, sent) }));
     const all = record(c);
     await c.start();
-    await sleep(900);
+    await sleep(1500); // 2.5 idle timeouts without audio
     expect(c.state).toBe("open");
     await c.close();
     expect((await all).filter((e) => e.type === "Reconnecting")).toHaveLength(0);
