@@ -1,5 +1,6 @@
 import type { DeepgramFluxSTTService, FluxEndOfTurnEvent, FluxTurnEvent } from "@voxpipe/deepgram";
 import type { ErrorFrame, PipelineTask } from "@voxpipe/core";
+import type { InputFlowControl } from "@voxpipe/transports";
 import type { TranscriptViewEvent, TurnEvent } from "./view/turn-event.js";
 
 function turnEvent(e: FluxTurnEvent | FluxEndOfTurnEvent): TurnEvent {
@@ -59,4 +60,18 @@ export function watchTurnEvents(
       ...(typeof code === "string" && { code }),
     });
   });
+}
+
+/** Reports the audio Flux has answered (`audio_window_end` of every TurnInfo) to `flow`. */
+export function reportAnsweredAudio(stt: DeepgramFluxSTTService, flow: InputFlowControl): void {
+  const answered = (e: FluxTurnEvent | FluxEndOfTurnEvent): void => flow.answered(e.audioWindowEnd);
+  for (const name of [
+    "startOfTurn",
+    "update",
+    "eagerEndOfTurn",
+    "turnResumed",
+    "endOfTurn",
+  ] as const) {
+    stt.on(name, answered);
+  }
 }

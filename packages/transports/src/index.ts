@@ -23,3 +23,4 @@ export type { SpeakerOutputOptions } from "./speaker-output.js";
 export { TOOLS, ToolExitError, ToolNotFoundError, redactUrl, spawnTool } from "./process.js";
 export type { ExternalTool, SpawnToolOptions, ToolExit, ToolProcess } from "./process.js";
 export { PcmFramer, downmixToMono, pcmBytesFor } from "./pcm.js";
+export { InputFlowControl } from "./flow-control.js";

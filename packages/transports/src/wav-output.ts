@@ -1,6 +1,7 @@
 import { open } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
-import { encodeWav } from "@voxpipe/core";
+import { InputAudioRawFrame, encodeWav } from "@voxpipe/core";
+import type { Frame, FrameDirection } from "@voxpipe/core";
 import { BaseOutputTransport } from "./base-output.js";
 import type { OutputTransportOptions } from "./base-output.js";
 
@@ -10,8 +11,9 @@ export interface WavFileOutputOptions extends OutputTransportOptions {
   readonly path: string;
   /**
    * Keep the call's timeline: silence is written for the time between replies, so the file
-   * lines up with the input audio (second N of the file is second N of the call). Default: true
-   * when `realtime`, else false (replies back to back).
+   * lines up with the input audio (second N of the file is second N of the call: the timeline
+   * starts with the first user audio that passes by, else at the start of the run). Default:
+   * true when `realtime`, else false (replies back to back).
    */
   readonly keepTimeline?: boolean | undefined;
 }
@@ -30,6 +32,7 @@ export class WavFileOutputTransport extends BaseOutputTransport {
   #file: FileHandle | undefined;
   #dataBytes = 0;
   #t0 = 0;
+  #callStarted = false;
 
   constructor(options: WavFileOutputOptions) {
     super(options);
@@ -56,6 +59,15 @@ export class WavFileOutputTransport extends BaseOutputTransport {
     this.#file = await open(this.#path, "w");
     await this.#file.write(this.#header());
     this.#t0 = this.clock.now();
+  }
+
+  override process(frame: Frame, direction: FrameDirection): void | Promise<void> {
+    if (!this.#callStarted && frame instanceof InputAudioRawFrame) {
+      // The caller's first audio is second 0 of the call (the input may start late: decoding).
+      this.#callStarted = true;
+      if (this.#dataBytes === 0) this.#t0 = frame.pts ?? this.clock.now();
+    }
+    return super.process(frame, direction);
   }
 
   protected override async writeAudio(chunk: Uint8Array): Promise<void> {

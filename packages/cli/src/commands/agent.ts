@@ -1,4 +1,5 @@
 import { Option } from "commander";
+import { InputFlowControl } from "@voxpipe/transports";
 import type { Command } from "commander";
 import {
   LLMContext,
@@ -14,8 +15,7 @@ import { EspeakTTSService } from "@voxpipe/speech-local/tts";
 import { SpeakerOutputTransport, WavFileOutputTransport } from "@voxpipe/transports";
 import type { BaseOutputTransport } from "@voxpipe/transports";
 import { resolveFluxEndpoint } from "../flux-endpoint.js";
-import { watchTurnEvents } from "../flux-events.js";
-import { FluxFlowControl } from "../flux-flow.js";
+import { reportAnsweredAudio, watchTurnEvents } from "../flux-events.js";
 import { createInput } from "../inputs.js";
 import type { CliIO } from "../io.js";
 import { note } from "../io.js";
@@ -119,13 +119,13 @@ function createOutput(spec: string): BaseOutputTransport {
 async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<number> {
   const logger = setupLogging(flags.logLevel);
   const flux = resolveFluxFlags(flags);
-  let flow: FluxFlowControl | undefined;
+  const flow = new InputFlowControl();
   const input = createInput(inputSpec, {
     fast: flags.fast,
     rawSampleRate: flags.rawSampleRate,
     rawChannels: flags.rawChannels,
     micDevice: flags.micDevice,
-    backpressure: (sent, signal) => flow?.wait(sent, signal) ?? Promise.resolve(),
+    backpressure: flow.backpressure,
   });
   const output = createOutput(flags.output);
   const { context, user, assistant } = createContextAggregators(
@@ -183,8 +183,8 @@ async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<n
         }
       };
   try {
-    const stt = sttFor(flux, endpoint);
-    flow = new FluxFlowControl(stt);
+    const stt = sttFor(flux, endpoint, flags.fast);
+    reportAnsweredAudio(stt, flow);
     const task = new PipelineTask(
       new Pipeline([input.transport, stt, user, llm, tts, output, assistant]),
       {

@@ -1,11 +1,11 @@
 import { Option } from "commander";
+import { InputFlowControl } from "@voxpipe/transports";
 import type { Command } from "commander";
 import { Pipeline, PipelineRunner, PipelineTask } from "@voxpipe/core";
 import { DeepgramFluxSTTService } from "@voxpipe/deepgram";
 import { resolveFluxEndpoint } from "../flux-endpoint.js";
 import type { FluxEndpoint } from "../flux-endpoint.js";
-import { watchTurnEvents } from "../flux-events.js";
-import { FluxFlowControl } from "../flux-flow.js";
+import { reportAnsweredAudio, watchTurnEvents } from "../flux-events.js";
 import { createInput } from "../inputs.js";
 import type { CliIO } from "../io.js";
 import { note } from "../io.js";
@@ -28,9 +28,18 @@ interface TranscribeFlags extends FluxFlagValues {
   localEngine: string;
 }
 
-/** The Flux service settings for the CLI's flags (16 kHz linear16: Flux's recommended input). */
-export function sttFor(flux: FluxCliSettings, endpoint: FluxEndpoint): DeepgramFluxSTTService {
+/**
+ * The Flux service for the CLI's flags (16 kHz linear16: Flux's recommended input). With
+ * `fast` input, pauses in sending are flow control, not a silent caller: the service's
+ * silence watchdog is kept out of them (the end of input closes the last turn instead).
+ */
+export function sttFor(
+  flux: FluxCliSettings,
+  endpoint: FluxEndpoint,
+  fast = false,
+): DeepgramFluxSTTService {
   return new DeepgramFluxSTTService({
+    ...(fast && { silenceAfterMs: 3_600_000 }),
     ...(endpoint.url !== undefined && { url: endpoint.url }),
     ...(endpoint.apiKey !== undefined && { apiKey: endpoint.apiKey }),
     // The last turn's result may trail the input by the server's backlog (a busy local engine):
@@ -123,13 +132,13 @@ Examples:
 async function transcribe(inputSpec: string, flags: TranscribeFlags, io: CliIO): Promise<number> {
   const logger = setupLogging(flags.logLevel);
   const flux = resolveFluxFlags(flags);
-  let flow: FluxFlowControl | undefined;
+  const flow = new InputFlowControl();
   const input = createInput(inputSpec, {
     fast: flags.fast,
     rawSampleRate: flags.rawSampleRate,
     rawChannels: flags.rawChannels,
     micDevice: flags.micDevice,
-    backpressure: (sent, signal) => flow?.wait(sent, signal) ?? Promise.resolve(),
+    backpressure: flow.backpressure,
   });
   const endpoint = await resolveFluxEndpoint(io, {
     url: flux.url,
@@ -144,8 +153,8 @@ async function transcribe(inputSpec: string, flags: TranscribeFlags, io: CliIO):
     ? (event: TranscriptViewEvent) => io.stdout.write(`${toJsonLine(event)}\n`)
     : (event: TranscriptViewEvent) => terminal.handle(event);
   try {
-    const stt = sttFor(flux, endpoint);
-    flow = new FluxFlowControl(stt);
+    const stt = sttFor(flux, endpoint, flags.fast);
+    reportAnsweredAudio(stt, flow);
     const task = new PipelineTask(new Pipeline([input.transport, stt]), {
       audioInSampleRate: 16000,
       idleTimeoutMs: null,

@@ -1,5 +1,5 @@
-import { TTSService, resample } from "@voxpipe/core";
-import type { TTSServiceEvents, TTSServiceOptions } from "@voxpipe/core";
+import { StreamResampler, TTSService } from "@voxpipe/core";
+import type { StartFrame, TTSServiceEvents, TTSServiceOptions } from "@voxpipe/core";
 import { synthesizeWithEspeak, validateEspeakOptions } from "./espeak.js";
 
 /** Settings of {@link EspeakTTSService}; change them mid-call with `TTSUpdateSettingsFrame`. */
@@ -24,6 +24,8 @@ export interface EspeakTTSServiceOptions extends Omit<
 
 /** Audio handed downstream per frame, ms: small enough for a prompt interruption. */
 const CHUNK_MS = 100;
+/** espeak-ng's output rate for all its voices, Hz. */
+const ESPEAK_RATE = 22050;
 
 /**
  * Offline text-to-speech with espeak-ng (a subprocess per sentence, `--stdout` WAV),
@@ -37,6 +39,7 @@ export class EspeakTTSService extends TTSService<
   TTSServiceEvents<EspeakTTSSettings>
 > {
   readonly #command: string | undefined;
+  #resampler: StreamResampler | undefined;
 
   /** @throws {RangeError} naming the setting when a voice option is out of range. */
   constructor(options: EspeakTTSServiceOptions = {}) {
@@ -55,6 +58,16 @@ export class EspeakTTSService extends TTSService<
     validateEspeakOptions(changed);
   }
 
+  /** Prepares the resampler before the first reply (creating one costs far more than using it). */
+  protected override async onStart(_frame: StartFrame): Promise<void> {
+    await this.#resamplerFor(ESPEAK_RATE);
+  }
+
+  protected override onCleanup(): void {
+    this.#resampler?.destroy();
+    this.#resampler = undefined;
+  }
+
   protected override async *synthesize(
     text: string,
     signal: AbortSignal,
@@ -64,11 +77,31 @@ export class EspeakTTSService extends TTSService<
       { ...this.settings, ...(this.#command !== undefined && { command: this.#command }) },
       signal,
     );
-    const audio = await resample(pcm, sampleRate, this.sampleRate);
+    // Each sentence is resampled whole (no filter state carried into the next sentence);
+    // libsamplerate's fastest sinc converter is ample for a synthetic voice.
+    const audio =
+      sampleRate === this.sampleRate
+        ? pcm
+        : (await this.#resamplerFor(sampleRate)).processWhole(pcm);
     const step = Math.round((this.sampleRate * CHUNK_MS) / 1000) * 2;
     for (let offset = 0; offset < audio.byteLength; offset += step) {
       if (signal.aborted) return;
       yield audio.subarray(offset, offset + step);
     }
+  }
+
+  async #resamplerFor(inputRate: number): Promise<StreamResampler> {
+    if (
+      this.#resampler?.inputRate !== inputRate ||
+      this.#resampler.outputRate !== this.sampleRate
+    ) {
+      this.#resampler?.destroy();
+      this.#resampler = await StreamResampler.create({
+        inputRate,
+        outputRate: this.sampleRate,
+        quality: "fastest",
+      });
+    }
+    return this.#resampler;
   }
 }

@@ -98,7 +98,8 @@ export async function synthesizeWithEspeak(
     });
     child.once("close", (code) => {
       if (code === 0) resolve();
-      else if (signal?.aborted) reject(new DOMException("espeak-ng synthesis aborted", "AbortError"));
+      else if (signal?.aborted)
+        reject(new DOMException("espeak-ng synthesis aborted", "AbortError"));
       else
         reject(
           new EspeakError(
