@@ -59,10 +59,16 @@ async function startedTask(
 }
 
 /** ns per frame through `hops` pass-through processors (plus the counter), one trial. */
-async function trial(hops: number, frames: Frame[]): Promise<number> {
+async function trial(hops: number, frames: Frame[], observed = false): Promise<number> {
   const counter = new Counter();
   const chain = Array.from({ length: hops }, () => new FrameProcessor());
   const { task, done } = await startedTask([...chain, counter]);
+  let events = 0;
+  const subscription = observed
+    ? task.frames$.subscribe(() => {
+        events++;
+      })
+    : undefined;
   const t0 = process.hrtime.bigint();
   for (const frame of frames) task.queueFrame(frame);
   const t1 = process.hrtime.bigint();
@@ -70,6 +76,9 @@ async function trial(hops: number, frames: Frame[]): Promise<number> {
     throw new Error(`lost frames: ${counter.count}/${frames.length}`);
   task.stopWhenDone();
   await done;
+  subscription?.unsubscribe();
+  if (observed && events < frames.length * hops)
+    throw new Error(`observer missed events: ${events}`);
   return Number(t1 - t0) / frames.length;
 }
 
@@ -92,6 +101,9 @@ async function throughput(): Promise<void> {
     base.push(await trial(0, frames));
     for (const hops of results.keys()) results.get(hops)?.push(await trial(hops, frames));
   }
+  const observed: number[] = [];
+  for (let t = 0; t < Math.max(3, Math.floor(TRIALS / 3)); t++)
+    observed.push(await trial(5, frames, true));
   const baseNs = median(base);
   console.log(
     `\nThroughput: ${FRAMES_PER_TRIAL} × 20 ms audio frames per trial, ${TRIALS} trials (medians)`,
@@ -110,6 +122,11 @@ async function throughput(): Promise<void> {
         `                 | ${(percentile(perHop, 90) / 1000).toFixed(3)} µs`,
     );
   }
+  const obs = median(observed);
+  console.log(
+    `  5 hops with a frames$ subscriber (every push observed, delivered asynchronously): ` +
+      `${Math.round(1e9 / obs).toLocaleString("en-US")} frames/s, ${obs.toFixed(0)} ns/frame`,
+  );
 }
 
 /** Streams until aborted: the "LLM reply in flight". Records when the abort arrived. */

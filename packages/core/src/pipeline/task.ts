@@ -4,7 +4,7 @@
  */
 import mittImport from "mitt";
 import type { Emitter, Handler } from "mitt";
-import { Subject, asapScheduler, observeOn } from "rxjs";
+import { Subject } from "rxjs";
 import type { Observable } from "rxjs";
 import type { Clock } from "../clock.js";
 import { monotonicClock } from "../clock.js";
@@ -187,9 +187,9 @@ export class PipelineTask {
   /** Typed events. */
   readonly events: Emitter<PipelineTaskEvents> = mitt<PipelineTaskEvents>();
   /**
-   * Every push of every processor, delivered asynchronously (asap scheduler): a slow or
-   * throwing subscriber never sits in the pipeline's call stack. Costs nothing while
-   * nobody subscribes. Completes when the task finishes.
+   * Every push of every processor, delivered asynchronously in batches (one microtask
+   * per burst of pushes): subscriber code never runs inside the pipeline's call stack.
+   * Costs one check per push while nobody subscribes. Completes when the task finishes.
    */
   readonly frames$: Observable<FrameEvent>;
 
@@ -200,6 +200,16 @@ export class PipelineTask {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #subject = new Subject<FrameEvent>();
+  // Observation is batched: pushes only append to this array; one microtask per burst
+  // hands the events to subscribers, outside the pipeline's call stack.
+  #pendingEvents: FrameEvent[] = [];
+  #flushScheduled = false;
+  readonly #flushEvents = (): void => {
+    this.#flushScheduled = false;
+    const batch = this.#pendingEvents;
+    this.#pendingEvents = [];
+    for (const event of batch) this.#subject.next(event);
+  };
   readonly #idleFrames: readonly FrameClass[];
 
   #state: "idle" | "running" | "finished" = "idle";
@@ -236,7 +246,7 @@ export class PipelineTask {
     // follows it, and it is not expected to forward the StartFrame.
     this.#source.link(pipeline);
     pipeline.link(this.#sink);
-    this.frames$ = this.#subject.pipe(observeOn(asapScheduler));
+    this.frames$ = this.#subject.asObservable();
   }
 
   /** The pipeline being run. */
@@ -350,7 +360,11 @@ export class PipelineTask {
     const p = this.#params;
     const onFramePushed: FramePushedHook = (processor, direction, frame) => {
       if (this.#subject.observed) {
-        this.#subject.next({ processor, direction, frame, timestamp: this.#clock.now() });
+        this.#pendingEvents.push({ processor, direction, frame, timestamp: this.#clock.now() });
+        if (!this.#flushScheduled) {
+          this.#flushScheduled = true;
+          queueMicrotask(this.#flushEvents);
+        }
       }
     };
     const setup: ProcessorSetup = {
@@ -406,6 +420,7 @@ export class PipelineTask {
 
     const result = await this.#finishedPromise;
     await this.#cleanup();
+    this.#flushEvents();
     this.#subject.complete();
     this.#emit("finished", result);
     if (this.#startError !== undefined) throw this.#startError;
