@@ -9,7 +9,7 @@ import {
   parseServerMessage,
   parseServerMessageObject,
   validateSettings,
-  type ConfigureMessage,
+  type ConfigureSuccessMessage,
   type FluxActiveConfiguration,
   type FluxSettings,
   type ServerMessage,
@@ -30,6 +30,7 @@ import { ReplayBuffer, type TimedChunk } from "./audio/replay-buffer.js";
 import { endpointOf, isLocalUrl, type Carrier, type CarrierConnection } from "./carriers/carrier.js";
 import { sdkCarrier } from "./carriers/sdk.js";
 import { FluxError, inputError, networkError, redactUrls, serverError } from "./errors.js";
+import { ConfigureQueue, isLiveKey, type ConfigureWaiter, type InFlightConfigure } from "./configure-queue.js";
 import type {
   FluxClientMetrics,
   FluxEndOfTurnEvent,
@@ -105,9 +106,6 @@ export interface FluxClientOptions {
 /** Client states. `failed` and `closed` are final. */
 export type FluxClientState = "idle" | "connecting" | "open" | "reconnecting" | "closing" | "closed" | "failed";
 
-/** Settings `Configure` can change mid-stream (flux-protocol.md §2.1). */
-const LIVE_KEYS = ["eotThreshold", "eagerEotThreshold", "eotTimeoutMs", "keyterms", "languageHints", "numerals"] as const;
-type LiveKey = (typeof LIVE_KEYS)[number];
 
 /** Audio a silent server must have been sent before the stall timer runs (2 Updates' worth). */
 const STALL_MIN_UNANSWERED_SECONDS = 0.5;
@@ -159,18 +157,6 @@ interface OpenTurn {
   anchor: number;
   last: FluxTurnFields;
   eagerAt: number | undefined;
-}
-
-interface ConfigureWaiter {
-  resolve(configuration: FluxActiveConfiguration): void;
-  reject(error: Error): void;
-}
-
-interface InFlightConfigure {
-  keys: Set<LiveKey>;
-  sent: Partial<FluxSettings>;
-  waiters: ConfigureWaiter[];
-  deadline: number;
 }
 
 /**
@@ -227,9 +213,7 @@ export class FluxClient {
   private processedUntil = 0;
   private forceEndPending = false;
 
-  private pendingLive = new Set<LiveKey>();
-  private pendingWaiters: ConfigureWaiter[] = [];
-  private inflight: InFlightConfigure | undefined;
+  private readonly configures: ConfigureQueue;
   private switchPending = false;
   private switchWaiters: ConfigureWaiter[] = [];
 
@@ -290,6 +274,7 @@ export class FluxClient {
     this.active = initialActiveConfiguration(settings);
     this.chunker = new AudioChunker(chunkBytes(this.inputFormat, this.opts.chunkMs));
     this.buffer = new ReplayBuffer(this.opts.replayBufferSeconds);
+    this.configures = new ConfigureQueue(this.opts.configureTimeoutMs);
   }
 
   /**
@@ -420,7 +405,7 @@ export class FluxClient {
       if (!sameFormat(format, this.inputFormat)) this.switchInputFormat(format);
       return Promise.resolve(this.active);
     }
-    const needsConnection = changed.some((k) => !(LIVE_KEYS as readonly string[]).includes(k));
+    const needsConnection = changed.some((k) => !isLiveKey(k));
     return new Promise<FluxActiveConfiguration>((resolve, reject) => {
       if (needsConnection) {
         this.switchPending = true;
@@ -428,8 +413,7 @@ export class FluxClient {
         this.maybeSwitch();
         return;
       }
-      for (const k of changed) this.pendingLive.add(k as LiveKey);
-      this.pendingWaiters.push({ resolve, reject });
+      this.configures.add(changed.filter(isLiveKey), { resolve, reject });
       this.maybeSendConfigure();
     });
   }
@@ -769,7 +753,7 @@ export class FluxClient {
       // Planned switch to new settings: connect right away.
       this.lostAt = performance.now();
       this.stateValue = "reconnecting";
-      this.requeueInflight();
+      this.configures.requeue();
       this.runLoop(0);
       return;
     }
@@ -780,7 +764,7 @@ export class FluxClient {
     this.log.warn({ code: error.code, closeCode: code, connection: conn.id }, "flux connection lost; reconnecting");
     this.lostAt = performance.now();
     this.stateValue = "reconnecting";
-    this.requeueInflight();
+    this.configures.requeue();
     this.emit({ type: "Reconnecting", error, attempt: 0 });
     // A connection that died soon and before any result counts as a quick failure (a server
     // that accepts and then fails at once): back off before retrying, and give up eventually.
@@ -825,7 +809,19 @@ export class FluxClient {
         if (conn === this.conn) this.onConfigureAck(message);
         return;
       case "ConfigureFailure":
-        if (conn === this.conn) this.onConfigureFailure(message.code, message.description);
+        if (conn === this.conn) {
+          const done = this.configures.settle();
+          if (done === undefined) return; // stray
+          this.onConfigureFailed(
+            done,
+            new FluxError({
+              source: "configure",
+              kind: "permanent",
+              code: message.code ?? "CONFIGURE_FAILURE",
+              description: this.redact(message.description ?? "Flux rejected the Configure"),
+            }),
+          );
+        }
         return;
       case "Warning":
         // A ForceEndTurn that met no open turn is expected at shutdown.
@@ -964,42 +960,17 @@ export class FluxClient {
 
   private maybeSendConfigure(): void {
     const conn = this.conn;
-    if (this.inflight !== undefined || !conn?.ready || conn.closeRequested || this.pendingLive.size === 0) return;
-    const keys = new Set(this.pendingLive);
-    this.pendingLive.clear();
-    const sent: Partial<FluxSettings> = {};
-    for (const k of keys) (sent as Record<string, unknown>)[k] = this.desired[k];
-    const message: ConfigureMessage = { type: "Configure" };
-    const thresholds: NonNullable<ConfigureMessage["thresholds"]> = {};
-    if (keys.has("eotThreshold") && sent.eotThreshold !== undefined) thresholds.eot_threshold = sent.eotThreshold;
-    if (keys.has("eagerEotThreshold") && sent.eagerEotThreshold !== undefined) {
-      thresholds.eager_eot_threshold = sent.eagerEotThreshold;
-    }
-    if (keys.has("eotTimeoutMs") && sent.eotTimeoutMs !== undefined) thresholds.eot_timeout_ms = sent.eotTimeoutMs;
-    if (Object.keys(thresholds).length > 0) message.thresholds = thresholds;
-    if (keys.has("keyterms")) message.keyterms = [...(sent.keyterms ?? [])];
-    if (keys.has("languageHints")) message.language_hints = [...(sent.languageHints ?? [])];
-    if (keys.has("numerals") && sent.numerals !== undefined) message.numerals = sent.numerals;
-    this.inflight = {
-      keys,
-      sent,
-      waiters: this.pendingWaiters.splice(0),
-      deadline: performance.now() + this.opts.configureTimeoutMs,
-    };
-    this.log.debug({ fields: [...keys] }, "sending Configure");
+    if (!conn?.ready || conn.closeRequested) return;
+    const message = this.configures.take(this.desired, performance.now());
+    if (message === undefined) return;
+    this.log.debug({ fields: [...(this.configures.inFlight?.keys ?? [])] }, "sending Configure");
     this.sendControl(conn, message);
   }
 
-  private onConfigureAck(m: {
-    thresholds: { eot_threshold?: number; eager_eot_threshold?: number; eot_timeout_ms?: number };
-    keyterms: string[];
-    language_hints?: string[];
-    numerals?: boolean;
-  }): void {
-    const inflight = this.inflight;
-    if (inflight === undefined) return; // stray acknowledgement
-    this.inflight = undefined;
-    this.applied = { ...this.applied, ...inflight.sent };
+  private onConfigureAck(m: ConfigureSuccessMessage): void {
+    const done = this.configures.settle();
+    if (done === undefined) return; // stray acknowledgement
+    this.applied = { ...this.applied, ...done.sent };
     this.active = {
       eotThreshold: m.thresholds.eot_threshold ?? this.active.eotThreshold,
       eagerEotThreshold: m.thresholds.eager_eot_threshold ?? this.active.eagerEotThreshold,
@@ -1009,43 +980,22 @@ export class FluxClient {
       numerals: m.numerals ?? this.active.numerals,
     };
     this.emit({ type: "Configured", configuration: this.active });
-    for (const w of inflight.waiters) w.resolve(this.active);
+    for (const w of done.waiters) w.resolve(this.active);
     this.maybeSendConfigure();
   }
 
-  private onConfigureFailure(code: string | undefined, description: string | undefined): void {
-    const inflight = this.inflight;
-    if (inflight === undefined) return;
-    this.inflight = undefined;
-    this.revert(inflight);
-    const error = new FluxError({
-      source: "configure",
-      kind: "permanent",
-      code: code ?? "CONFIGURE_FAILURE",
-      description: this.redact(description ?? "Flux rejected the Configure; previous settings stay in force"),
-    });
-    this.log.warn({ code: error.code, fields: [...inflight.keys] }, "Configure rejected; previous settings stay");
-    this.emit({ type: "Error", error });
-    for (const w of inflight.waiters) w.reject(error);
-    this.maybeSendConfigure();
-  }
-
-  /** Rolls `desired` back to the confirmed values for fields nobody changed again since. */
-  private revert(inflight: InFlightConfigure): void {
+  /** `ConfigureFailure` or no acknowledgement in time: nothing changed, the stream goes on. */
+  private onConfigureFailed(done: InFlightConfigure, error: FluxError): void {
+    // Roll `desired` back to the confirmed values, for fields nobody changed again since.
     const desired = { ...this.desired } as Record<string, unknown>;
-    for (const k of inflight.keys) {
-      if (!this.pendingLive.has(k) && sameValue(desired[k], inflight.sent[k])) desired[k] = this.applied[k];
+    for (const k of done.keys) {
+      if (!this.configures.isPending(k) && sameValue(desired[k], done.sent[k])) desired[k] = this.applied[k];
     }
     this.desired = desired as unknown as FluxSettings;
-  }
-
-  /** A Configure in flight when the connection dropped is resent on the next one. */
-  private requeueInflight(): void {
-    const inflight = this.inflight;
-    if (inflight === undefined) return;
-    this.inflight = undefined;
-    for (const k of inflight.keys) this.pendingLive.add(k);
-    this.pendingWaiters.unshift(...inflight.waiters);
+    this.log.warn({ code: error.code, fields: [...done.keys] }, "Configure not applied; previous settings stay");
+    this.emit({ type: "Error", error });
+    for (const w of done.waiters) w.reject(error);
+    this.maybeSendConfigure();
   }
 
   /** Switches to a new connection for connection-only settings, at a turn boundary. */
@@ -1104,19 +1054,17 @@ export class FluxClient {
         conn.lastSentAt = now;
       }
     }
-    if (this.inflight !== undefined && now > this.inflight.deadline) {
-      const inflight = this.inflight;
-      this.inflight = undefined;
-      this.revert(inflight);
-      const error = new FluxError({
-        source: "configure-timeout",
-        kind: "retryable",
-        code: "CONFIGURE_TIMEOUT",
-        description: `no acknowledgement within ${this.opts.configureTimeoutMs} ms`,
-      });
-      this.emit({ type: "Error", error });
-      for (const w of inflight.waiters) w.reject(error);
-      this.maybeSendConfigure();
+    const expired = this.configures.expired(now);
+    if (expired !== undefined) {
+      this.onConfigureFailed(
+        expired,
+        new FluxError({
+          source: "configure-timeout",
+          kind: "retryable",
+          code: "CONFIGURE_TIMEOUT",
+          description: `no acknowledgement within ${this.opts.configureTimeoutMs} ms`,
+        }),
+      );
     }
   }
 
@@ -1194,11 +1142,8 @@ export class FluxClient {
 
   private rejectAllWaiters(error: Error): void {
     for (const w of this.startWaiters.splice(0)) w.reject(error);
-    for (const w of this.pendingWaiters.splice(0)) w.reject(error);
     for (const w of this.switchWaiters.splice(0)) w.reject(error);
-    const inflight = this.inflight;
-    this.inflight = undefined;
-    for (const w of inflight?.waiters ?? []) w.reject(error);
+    this.configures.rejectAll(error);
   }
 
   private whenOpen(): Promise<void> {
