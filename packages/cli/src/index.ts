@@ -4,6 +4,8 @@
  */
 export { createProgram, runCli, VERSION } from "./program.js";
 export type { CliIO } from "./io.js";
+export { resolveFluxEndpoint } from "./flux-endpoint.js";
+export type { FluxEndpoint, FluxEndpointOptions } from "./flux-endpoint.js";
 export { processIO } from "./io.js";
 export { CliUsageError, addFluxOptions, resolveFluxFlags } from "./options/flux.js";
 export type { FluxCliSettings, FluxFlagValues } from "./options/flux.js";

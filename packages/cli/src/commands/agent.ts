@@ -160,9 +160,11 @@ async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<n
           ...(flags.voice !== undefined && { settings: { voice: flags.voice } }),
         });
 
-  const endpoint = await resolveFluxEndpoint(io, {
+  const endpoint = await resolveFluxEndpoint({
     url: flux.url,
     engine: flags.localEngine,
+    env: io.env,
+    notify: (text) => note(io, text),
     logger,
   });
   const terminal = new TerminalTurnView({

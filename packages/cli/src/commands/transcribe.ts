@@ -140,9 +140,11 @@ async function transcribe(inputSpec: string, flags: TranscribeFlags, io: CliIO):
     micDevice: flags.micDevice,
     backpressure: flow.backpressure,
   });
-  const endpoint = await resolveFluxEndpoint(io, {
+  const endpoint = await resolveFluxEndpoint({
     url: flux.url,
     engine: flags.localEngine,
+    env: io.env,
+    notify: (text) => note(io, text),
     logger,
   });
   const terminal = new TerminalTurnView({
