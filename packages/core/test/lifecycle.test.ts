@@ -13,6 +13,7 @@ import {
   PipelineTask,
   StartFrame,
   StartFrameNotForwardedError,
+  StopFrame,
   TextFrame,
   TranscriptionFrame,
 } from "@voxpipe/core";
@@ -120,6 +121,25 @@ describe("End vs Cancel", () => {
     expect(slow.aborted).toBe(1);
     expect(sink.frames.some((f) => f instanceof EndFrame)).toBe(false);
     expect(slow.cancelled).toBe(true);
+  });
+
+  it("StopFrame ends the run without cleaning processors up; they can run again", async () => {
+    let cleanups = 0;
+    class Conn extends FrameProcessor {
+      protected override onCleanup(): void {
+        cleanups++;
+      }
+    }
+    const conn = new Conn();
+    const first = new PipelineTask(conn, { idleTimeoutMs: null });
+    first.queueFrame(new StopFrame());
+    expect((await first.run()).reason).toBe("stop");
+    expect(cleanups).toBe(0);
+    const second = new PipelineTask(conn, { idleTimeoutMs: null });
+    second.queueFrame(new TextFrame({ text: "again" }));
+    second.stopWhenDone();
+    expect((await second.run()).reason).toBe("end");
+    expect(cleanups).toBe(1);
   });
 
   it("cancel is bounded even when a processor ignores its signal", async () => {

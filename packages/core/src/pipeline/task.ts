@@ -28,6 +28,7 @@ import {
   LLMTextFrame,
   StartFrame,
   StartOfTurnFrame,
+  StopFrame,
   TranscriptionFrame,
   TTSAudioRawFrame,
   UserStartedSpeakingFrame,
@@ -54,8 +55,12 @@ export interface FrameEvent {
 
 /** How a run ended. */
 export interface PipelineTaskResult {
-  /** `end`: the EndFrame reached the sink; `cancel`: cancelled; `error`: a fatal error cancelled it. */
-  readonly reason: "end" | "cancel" | "error";
+  /**
+   * `end`: the EndFrame reached the sink; `cancel`: cancelled; `error`: a fatal error
+   * cancelled it; `stop`: a StopFrame reached the sink — processors were **not** cleaned
+   * up (connections stay open) and can run again in a new task.
+   */
+  readonly reason: "end" | "cancel" | "error" | "stop";
   /** The fatal error, for `reason: "error"`. */
   readonly error?: ErrorFrame | undefined;
 }
@@ -419,7 +424,7 @@ export class PipelineTask {
     if (this.#started) this.#armIdleTimer();
 
     const result = await this.#finishedPromise;
-    await this.#cleanup();
+    if (result.reason !== "stop") await this.#cleanup();
     this.#flushEvents();
     this.#subject.complete();
     this.#emit("finished", result);
@@ -448,6 +453,8 @@ export class PipelineTask {
       this.#emit("started", frame);
     } else if (frame instanceof EndFrame) {
       this.#finish({ reason: "end" });
+    } else if (frame instanceof StopFrame) {
+      this.#finish({ reason: "stop" });
     } else if (frame instanceof ErrorFrame) {
       this.#onError(frame);
     } else if (frame instanceof EndTaskFrame) {
