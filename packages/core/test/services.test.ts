@@ -20,6 +20,7 @@ import {
   TTSTextFrame,
   TextFrame,
   TranscriptionFrame,
+  createContextAggregators,
   UserStartedSpeakingFrame,
   UserStoppedSpeakingFrame,
   EndOfTurnFrame,
@@ -254,6 +255,32 @@ describe("context aggregators", () => {
       ],
     });
     expect(context.messages).toEqual([{ role: "user", content: "first part second part" }]);
+  });
+
+  it("assistant aggregator stores spoken sentences (TTS) or LLM text, once per reply", async () => {
+    const context = new LLMContext();
+    const { assistant } = createContextAggregators(context);
+    await runProcessorTest({
+      processor: assistant,
+      framesToSend: [
+        new TTSStartedFrame(),
+        new TTSTextFrame({ text: "Welcome." }),
+        new TTSStoppedFrame(),
+        new LLMFullResponseStartFrame(),
+        new LLMTextFrame({ text: "Hi" }),
+        new LLMTextFrame({ text: " there." }),
+        new TTSTextFrame({ text: "Hi there." }),
+        new LLMFullResponseEndFrame(),
+        new LLMFullResponseStartFrame(),
+        new LLMTextFrame({ text: "No TTS here." }),
+        new LLMFullResponseEndFrame(),
+      ],
+    });
+    expect(context.messages).toEqual([
+      { role: "assistant", content: "Welcome." },
+      { role: "assistant", content: "Hi there." },
+      { role: "assistant", content: "No TTS here." },
+    ]);
   });
 
   it("errors from services surface as ErrorFrames with the service named", async () => {

@@ -14,6 +14,8 @@ import {
   LLMTextFrame,
   StartOfTurnFrame,
   TranscriptionFrame,
+  TTSStoppedFrame,
+  TTSTextFrame,
   UserStartedSpeakingFrame,
   UserStoppedSpeakingFrame,
 } from "../frames.js";
@@ -108,15 +110,23 @@ export type LLMAssistantAggregatorEvents = FrameProcessorEvents & {
 };
 
 /**
- * Collects the bot's `LLMTextFrame`s between `LLMFullResponseStartFrame` and
- * `LLMFullResponseEndFrame` and adds them as one `assistant` message. When an
- * `InterruptionFrame` cuts the reply, the text that reached this processor so far is
- * stored (what was actually produced), marked `interrupted` in the event.
+ * Records what the bot said as `assistant` messages.
+ *
+ * - With a TTS service upstream, the reply is the text of the `TTSTextFrame`s that got
+ *   here — one per synthesized sentence, travelling just ahead of its audio, so behind
+ *   an output transport they mean "this sentence started playing". Without TTS, it is
+ *   the `LLMTextFrame`s between `LLMFullResponseStartFrame` and `LLMFullResponseEndFrame`.
+ * - A reply ends at `LLMFullResponseEndFrame`; speech outside an LLM response (a
+ *   `TTSSpeakFrame`) ends at `TTSStoppedFrame`.
+ * - When an `InterruptionFrame` cuts the reply, what reached this processor so far is
+ *   stored (what was actually produced), and the event says `interrupted: true`.
+ *
  * All frames are forwarded.
  */
 export class LLMAssistantContextAggregator extends FrameProcessor<LLMAssistantAggregatorEvents> {
   readonly context: LLMContext;
-  #text = "";
+  #llmText = "";
+  #spoken: string[] = [];
   #open = false;
 
   constructor(context: LLMContext, options: FrameProcessorOptions = {}) {
@@ -130,8 +140,12 @@ export class LLMAssistantContextAggregator extends FrameProcessor<LLMAssistantAg
         this.#commit(false);
         this.#open = true;
       } else if (frame instanceof LLMTextFrame) {
-        this.#text += frame.text;
+        this.#llmText += frame.text;
+      } else if (frame instanceof TTSTextFrame) {
+        this.#spoken.push(frame.text);
       } else if (frame instanceof LLMFullResponseEndFrame) {
+        this.#commit(false);
+      } else if (frame instanceof TTSStoppedFrame && !this.#open) {
         this.#commit(false);
       }
     }
@@ -139,12 +153,13 @@ export class LLMAssistantContextAggregator extends FrameProcessor<LLMAssistantAg
   }
 
   protected override onInterruption(_frame: InterruptionFrame): void {
-    if (this.#open || this.#text !== "") this.#commit(true);
+    this.#commit(true);
   }
 
   #commit(interrupted: boolean): void {
-    const text = this.#text.trim();
-    this.#text = "";
+    const text = (this.#spoken.length > 0 ? this.#spoken.join(" ") : this.#llmText).trim();
+    this.#llmText = "";
+    this.#spoken = [];
     this.#open = false;
     if (text === "") return;
     this.context.addMessage({ role: "assistant", content: text });
