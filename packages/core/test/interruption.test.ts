@@ -131,7 +131,7 @@ describe("interruption", () => {
     const delivered = sink.frames
       .slice(0, cut)
       .filter((f) => f instanceof TTSTextFrame)
-      .map((f) => (f as TTSTextFrame).text)
+      .map((f) => f.text)
       .join(" ");
     expect(delivered).not.toBe("");
     expect(stored?.content).toBe(delivered);
