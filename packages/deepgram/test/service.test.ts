@@ -14,6 +14,7 @@ import {
   InterruptionFrame,
   MetricsFrame,
   StartOfTurnFrame,
+  STTMuteFrame,
   STTUpdateSettingsFrame,
   TranscriptionFrame,
   TurnResumedFrame,
@@ -57,7 +58,10 @@ describe("DeepgramFluxSTTService: frames", () => {
     const s = await serve();
     const stt = service(s.url);
     const endOfTurn: FluxEndOfTurnEvent[] = [];
+    const seen: string[] = [];
     stt.on("endOfTurn", (e) => endOfTurn.push(e));
+    stt.on("startOfTurn", (e) => seen.push(`start:${e.turnIndex}`));
+    stt.on("update", (e) => e.transcript !== "" && seen.push("update"));
     const { down } = await runProcessorTest({
       processor: stt,
       framesToSend: [...frames(Buffer.concat([pause(300), speech(1200), pause(1500)])), new SleepFrame(300)],
@@ -86,6 +90,8 @@ describe("DeepgramFluxSTTService: frames", () => {
     const end = out.find((f) => f instanceof EndOfTurnFrame) as EndOfTurnFrame;
     expect(end.trigger).toBe("model");
     expect(endOfTurn.map((e) => e.transcript)).toEqual([TRANSCRIPTS[0]]);
+    expect(seen[0]).toBe("start:0");
+    expect(seen).toContain("update");
     expect(down.some((f) => f instanceof InputAudioRawFrame)).toBe(true); // audio passthrough
   });
 
@@ -132,6 +138,23 @@ describe("DeepgramFluxSTTService: frames", () => {
     });
     expect(down.some((f) => f instanceof InterruptionFrame)).toBe(false);
     expect(down.some((f) => f instanceof TranscriptionFrame)).toBe(true);
+  });
+
+  it("a mute in the middle of a turn does not strand it: silence lets Flux end it", async () => {
+    const s = await serve();
+    const stt = service(s.url);
+    const { down } = await runProcessorTest({
+      processor: stt,
+      framesToSend: [
+        ...frames(Buffer.concat([pause(300), speech(800)])),
+        new STTMuteFrame({ mute: true }),
+        ...frames(speech(400)), // muted: not sent
+        new SleepFrame(2000),
+      ],
+    });
+    const end = down.find((f): f is EndOfTurnFrame => f instanceof EndOfTurnFrame);
+    expect(end?.trigger).toBe("model"); // ended by Flux on streamed silence, not at shutdown
+    expect(stt.flux?.metrics.silenceSecondsInjected).toBeGreaterThan(0);
   });
 
   it("minConfidence drops a low-confidence final but still closes the turn", async () => {
