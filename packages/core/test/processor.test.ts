@@ -9,6 +9,7 @@ import {
   PipelineTask,
   StartFrame,
   StartFrameNotForwardedError,
+  STTUpdateSettingsFrame,
   TextFrame,
 } from "@voxpipe/core";
 import type { Frame, FrameDirection } from "@voxpipe/core";
@@ -103,5 +104,56 @@ describe("FrameProcessor", () => {
     });
     expect(down.map((f) => f.id)).toEqual(frames.map((f) => f.id));
     void EndFrame;
+  });
+
+  it("an interruption does not abandon an uninterruptible frame in flight; it finishes, then the queue resumes", async () => {
+    const order: string[] = [];
+    class SlowSettings extends FrameProcessor {
+      override async process(frame: Frame, direction: FrameDirection): Promise<void> {
+        if (frame instanceof STTUpdateSettingsFrame) {
+          await new Promise((r) => setTimeout(r, 30));
+          order.push("settings applied");
+        }
+        this.push(frame, direction);
+      }
+    }
+    const { down } = await runProcessorTest({
+      processor: new SlowSettings(),
+      framesToSend: [
+        new STTUpdateSettingsFrame({ settings: { eotThreshold: 0.8 } }),
+        new TextFrame({ text: "dropped" }),
+        new SleepFrame(5),
+        new InterruptionFrame(),
+      ],
+    });
+    expect(order).toEqual(["settings applied"]);
+    expect(down.map((f) => f.constructor.name)).toEqual([
+      "InterruptionFrame",
+      "STTUpdateSettingsFrame",
+    ]);
+  });
+
+  it("interruptible tracked tasks are aborted by an interruption, others only at cleanup", async () => {
+    const aborted: string[] = [];
+    class Worker extends FrameProcessor {
+      protected override onStart(): void {
+        for (const interruptible of [true, false]) {
+          void this.createTask(
+            interruptible ? "speech" : "connection",
+            async (signal) => {
+              await abortableSleep(60_000, signal).catch(() =>
+                aborted.push(interruptible ? "speech" : "connection"),
+              );
+            },
+            { interruptible },
+          );
+        }
+      }
+    }
+    await runProcessorTest({
+      processor: new Worker(),
+      framesToSend: [new SleepFrame(5), new InterruptionFrame(), new SleepFrame(5)],
+    });
+    expect(aborted).toEqual(["speech", "connection"]);
   });
 });
