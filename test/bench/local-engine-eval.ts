@@ -82,6 +82,13 @@ async function streamFile(
       ),
     );
   }
+  // Let the server hear every frame before CloseStream: after it, Flux only flushes Updates
+  // (reference §4.6), so a turn ending in the file's last seconds would go unreported.
+  // Updates come every 240 ms of audio in 80 ms frames: the last one is at most 320 ms from the end.
+  const lastUpdate = pcm.length / 16000 - 0.33;
+  while (!messages.some((m) => m.type === "TurnInfo" && m.audio_window_end >= lastUpdate)) {
+    await once(ws, "message");
+  }
   ws.send(JSON.stringify({ type: "CloseStream" }));
   await closed;
   const events: ObservedEvent[] = [];

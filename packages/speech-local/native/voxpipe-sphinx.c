@@ -8,7 +8,7 @@
  * stream's child (pocketsphinx 5prealpha has no API to share a model between
  * decoders, but fork gives the same effect; a child only dirties its search state).
  *
- * Usage: voxpipe-sphinx <unix-socket-path> <hmm-dir> <lm.bin> <dict>
+ * Usage: voxpipe-sphinx <unix-socket-path> <hmm-dir> <lm.bin> <dict> [partial-interval-s [-arg value]...]
  * Prints one JSON line {"type":"ready",...} on stdout once listening; exits when
  * stdin reaches EOF (its Node parent went away).
  *
@@ -318,15 +318,20 @@ static void serve(int fd, double partial_every_s) {
 
 int main(int argc, char **argv) {
   if (argc < 5) {
-    fprintf(stderr, "usage: %s <socket> <hmm-dir> <lm.bin> <dict> [partial-interval-s]\n", argv[0]);
+    fprintf(stderr, "usage: %s <socket> <hmm-dir> <lm.bin> <dict> [partial-interval-s [-pocketsphinx-arg value]...]\n", argv[0]);
     return 2;
   }
   const char *sock_path = argv[1];
   lm_path = argv[3];
   double partial_every = argc > 5 ? atof(argv[5]) : 0.2;
   double t0 = cpu_seconds();
-  config = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", argv[2], "-lm", argv[3], "-dict", argv[4],
-                       "-logfn", "/dev/null", NULL);
+  /* Fixed arguments, then any extra pocketsphinx "-name value" pairs from argv[6...]. */
+  int n = 0;
+  char **args = calloc((size_t)argc + 8, sizeof *args);
+  const char *fixed[] = {"-hmm", argv[2], "-lm", argv[3], "-dict", argv[4], "-logfn", "/dev/null"};
+  for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) args[n++] = (char *)fixed[i];
+  for (int i = 6; i < argc; i++) args[n++] = argv[i];
+  config = cmd_ln_parse_r(NULL, ps_args(), n, args, TRUE);
   if (!config || !(ps = ps_init(config))) {
     printf("{\"type\":\"error\",\"message\":\"pocketsphinx failed to load the model\"}\n");
     return 1;

@@ -2,7 +2,7 @@ export { readWav16k, Resampler16k, SAMPLE_RATE } from "./audio.js";
 export { formatTranscript, formatWords, QUESTION_STARTERS } from "./format.js";
 export { LocalSpeech, LocalSpeechStream } from "./local-speech.js";
 export type { LocalSpeechOptions, TurnObservation } from "./local-speech.js";
-export { RecognizerStream, SphinxRecognizer } from "./recognizer.js";
+export { DEFAULT_DECODER_ARGS, RecognizerStream, SphinxRecognizer } from "./recognizer.js";
 export type {
   KeytermReport,
   RecognizedWord,
