@@ -666,8 +666,22 @@ export class FrameProcessor<
     } else if (frame instanceof InterruptionFrame) {
       this.#interrupt();
       this.#emitBase("interrupted", frame);
-      const hook = this.onInterruption(frame);
-      if (hook !== undefined) return hook.then(() => this.process(frame, direction));
+      // A failing hook is reported, but the InterruptionFrame always moves on.
+      let hook: void | Promise<void> = undefined;
+      try {
+        hook = this.onInterruption(frame);
+      } catch (err) {
+        this.#processError(err, frame);
+      }
+      if (hook !== undefined) {
+        return hook.then(
+          () => this.process(frame, direction),
+          (err: unknown) => {
+            this.#processError(err, frame);
+            return this.process(frame, direction);
+          },
+        );
+      }
     }
     return this.process(frame, direction);
   }

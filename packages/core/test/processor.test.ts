@@ -156,4 +156,18 @@ describe("FrameProcessor", () => {
     });
     expect(aborted).toEqual(["speech", "connection"]);
   });
+
+  it("an InterruptionFrame moves on even when onInterruption throws", async () => {
+    class BadHook extends FrameProcessor {
+      protected override onInterruption(): void {
+        throw new Error("hook bug");
+      }
+    }
+    const { errors } = await runProcessorTest({
+      processor: new BadHook(),
+      framesToSend: [new InterruptionFrame()],
+      expectedDown: [InterruptionFrame],
+    });
+    expect(errors[0]?.error).toContain("hook bug");
+  });
 });
