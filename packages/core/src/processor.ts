@@ -206,6 +206,7 @@ export class FrameProcessor<
   #startState: StartState = "pending";
   #started = false;
   #ended = false;
+  #endForwarded: EndFrame | undefined;
   #cancelled = false;
   // Created lazily on first use of `signal`: a processor whose work never reads the
   // signal pays nothing for interruptions (no controller, no abort event).
@@ -440,8 +441,12 @@ export class FrameProcessor<
    * cheap; with no neighbour the frame is dropped (logged at debug).
    */
   push(frame: Frame, direction: FrameDirection = "downstream"): void {
-    if (frame.kind === "system" && direction === "downstream" && frame instanceof StartFrame) {
-      this.#startState = "forwarded";
+    if (direction === "downstream") {
+      if (frame.kind === "system") {
+        if (frame instanceof StartFrame) this.#startState = "forwarded";
+      } else if (frame.kind === "control" && frame instanceof EndFrame) {
+        this.#endForwarded = frame;
+      }
     }
     const hook = this.#onPush;
     if (hook !== undefined) hook(this, direction, frame);
@@ -828,22 +833,47 @@ export class FrameProcessor<
   }
 
   #handleEnd(frame: EndFrame): void | Promise<void> {
-    // A failing onEnd is reported, but the EndFrame still moves on: a graceful end must finish.
-    const report = (err: unknown): void => {
-      this.pushError(`${this.name}: onEnd failed: ${describe(err)}`, { cause: err });
+    // A graceful end must finish: a failing onEnd is reported and the EndFrame still moves
+    // on; if process() fails or swallows it, the base class forwards it (a lost EndFrame
+    // would leave the task waiting forever).
+    const report = (what: string) => (err: unknown) => {
+      this.pushError(`${this.name}: ${what} failed: ${describe(err)}`, { cause: err });
     };
     const hook = (): void | Promise<void> => {
       try {
-        return this.onEnd(frame)?.catch(report);
+        return this.onEnd(frame)?.catch(report("onEnd"));
       } catch (err) {
-        report(err);
+        report("onEnd")(err);
       }
     };
-    return seq(hook, () => {
+    const ensureForwarded = (): void => {
+      if (this.#endForwarded !== frame && this.#next !== undefined) {
+        this.logger.warn(
+          { frame: frame.name },
+          "EndFrame was not forwarded by process(): forwarding it",
+        );
+        this.push(frame, "downstream");
+      }
+    };
+    const forward = (): void | Promise<void> => {
       this.#ended = true;
       this.#emitBase("ended", frame);
-      return this.process(frame, "downstream");
-    });
+      let result: void | Promise<void> = undefined;
+      try {
+        result = this.process(frame, "downstream");
+      } catch (err) {
+        report("processing the EndFrame")(err);
+      }
+      if (result === undefined) {
+        ensureForwarded();
+        return;
+      }
+      return result.then(ensureForwarded, (err: unknown) => {
+        report("processing the EndFrame")(err);
+        ensureForwarded();
+      });
+    };
+    return seq(hook, forward);
   }
 
   #cancel(frame: CancelFrame, direction: FrameDirection): void {

@@ -170,4 +170,26 @@ describe("FrameProcessor", () => {
     });
     expect(errors[0]?.error).toContain("hook bug");
   });
+
+  it("a graceful end finishes even if a processor swallows or fails on the EndFrame", async () => {
+    class Swallows extends FrameProcessor {
+      override process(frame: Frame, direction: FrameDirection): void {
+        if (!(frame instanceof EndFrame)) this.push(frame, direction);
+      }
+    }
+    class Throws extends FrameProcessor {
+      override process(frame: Frame, direction: FrameDirection): void {
+        if (frame instanceof EndFrame) throw new Error("cleanup bug");
+        this.push(frame, direction);
+      }
+    }
+    const task = new PipelineTask(new Pipeline([new Swallows(), new Throws()]), {
+      idleTimeoutMs: null,
+    });
+    const errors: string[] = [];
+    task.on("error", (e) => errors.push(e.error));
+    task.stopWhenDone();
+    expect((await task.run()).reason).toBe("end");
+    expect(errors.join()).toContain("processing the EndFrame failed: cleanup bug");
+  });
 });
