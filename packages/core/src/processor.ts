@@ -429,8 +429,10 @@ export class FrameProcessor<
    * frames, and forward the rest (`this.push(frame, direction)` or `super.process`).
    * May be async: the ordered lane waits for it (system frames still get through).
    * Lifecycle frames arrive here too — after `onStart`/`onEnd`/`onInterruption` ran —
-   * and must be forwarded. `CancelFrame` is forwarded by the base class and never
-   * reaches `process`.
+   * and must be forwarded: a swallowed `StartFrame` fails the run at once
+   * ({@link StartFrameNotForwardedError}, a bug caught early); a swallowed or failed
+   * `EndFrame` is forwarded by the base class with a warning (an end must finish).
+   * `CancelFrame` is forwarded by the base class and never reaches `process`.
    */
   process(frame: Frame, direction: FrameDirection): void | Promise<void> {
     this.push(frame, direction);
