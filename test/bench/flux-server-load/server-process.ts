@@ -16,6 +16,8 @@ export interface ServerStats {
   rssBytes: number;
   heapUsedBytes: number;
   liveSessions: number;
+  /** Sessions ended so far, by reason (`close-stream`, `idle-timeout`, `client-closed`, …). */
+  endReasons: Record<string, number>;
   /** Event-loop delay since the previous stats request, ms (p50, p99, max). */
   loopDelayMs: { p50: number; p99: number; max: number };
   counters: ReturnType<Awaited<ReturnType<typeof startFluxServer>>["counters"]>;
@@ -36,6 +38,12 @@ const server = await startFluxServer({
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 
+const endReasons: Record<string, number> = {};
+server.events.on("sessionEnded", (_session, end) => {
+  const key = `${end.reason} (${end.code})`;
+  endReasons[key] = (endReasons[key] ?? 0) + 1;
+});
+
 function stats(): ServerStats {
   const cpu = process.cpuUsage();
   const memory = process.memoryUsage();
@@ -52,6 +60,7 @@ function stats(): ServerStats {
     rssBytes: memory.rss,
     heapUsedBytes: memory.heapUsed,
     liveSessions: server.sessions.size,
+    endReasons: { ...endReasons },
     counters: server.counters(),
   };
 }
