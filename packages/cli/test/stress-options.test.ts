@@ -113,7 +113,7 @@ describe("resolveStressOptions", () => {
       throw new Error("accepted");
     };
     expect(refuse({ eotThreshold: 0.4 })).toMatch(
-      /--eot-threshold=0\.4 is out of range: allowed a number 0\.5–1/,
+      /--eot-threshold=0\.4 is out of range: allowed .*0\.5.*1/,
     );
     expect(refuse({ eotThreshold: 0.6, eagerEotThreshold: 0.7 })).toMatch(
       /--eager-eot-threshold.*eot/,

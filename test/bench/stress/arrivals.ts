@@ -15,8 +15,16 @@ import { createRequire } from "node:module";
 export class SocketArrivals {
   /** Arrival times (performance.now) of unmatched messages, oldest first, by `request_id|event`. */
   readonly #pending = new Map<string, number[]>();
-  /** Messages seen. */
+  readonly #events: ReadonlySet<string>;
+  /** `request_id`s of the connections that received `Connected`. */
+  readonly connections = new Set<string>();
+  /** TurnInfo messages noted. */
   messages = 0;
+
+  /** @param events TurnInfo events to note (others are only counted as connections' traffic). */
+  constructor(events: readonly string[]) {
+    this.#events = new Set(events);
+  }
 
   /**
    * Instruments the `ws` copy that `fromModule`'s package resolves (e.g. `import.meta.url` of a
@@ -51,32 +59,32 @@ export class SocketArrivals {
     return queue?.shift();
   }
 
-  /** Forgets a connection's unmatched arrivals (messages its client never turns into frames). */
-  forget(requestId: string): void {
-    for (const key of this.#pending.keys())
-      if (key.startsWith(`${requestId}|`)) this.#pending.delete(key);
-  }
-
   #note(data: unknown): void {
     const at = performance.now();
     if (data instanceof ArrayBuffer) data = Buffer.from(data);
     if (!Buffer.isBuffer(data)) return;
     const requestId = field(data, REQUEST_ID);
+    if (requestId === undefined) return;
     const event = field(data, EVENT);
-    if (requestId === undefined || event === undefined) return;
+    if (event === undefined) {
+      if (data.includes(CONNECTED)) this.connections.add(requestId);
+      return;
+    }
     this.messages += 1;
+    if (!this.#events.has(event)) return;
     const key = `${requestId}|${event}`;
     let queue = this.#pending.get(key);
     if (queue === undefined) this.#pending.set(key, (queue = []));
     queue.push(at);
-    // Updates a client drops (LiveKit skips them outside a turn) must not pile up.
-    if (queue.length > 64) queue.shift();
+    // A message the client never delivers (e.g. after its stream closed) must not pile up.
+    if (queue.length > 16) queue.shift();
   }
 }
 
 const MARK = Symbol.for("voxpipe.bench.socketArrivals");
 const REQUEST_ID = Buffer.from('"request_id":"');
 const EVENT = Buffer.from('"event":"');
+const CONNECTED = Buffer.from('"type":"Connected"');
 
 /** The string value of a `"key":"` prefix in a JSON buffer, without parsing it. */
 function field(data: Buffer, prefix: Buffer): string | undefined {

@@ -1,5 +1,7 @@
 import { FLUX_LISTEN_PATH, validateSettings } from "@voxpipe/flux-protocol";
 import type { FluxModel, FluxSettingsIssue } from "@voxpipe/flux-protocol";
+import { LOG_LEVELS } from "../logging.js";
+import type { LogLevel } from "../logging.js";
 import { CliUsageError } from "../options/flux.js";
 
 /** Deepgram's Flux endpoint, used when `<endpoint>` is omitted or `deepgram`. */
@@ -7,11 +9,6 @@ export const DEEPGRAM_FLUX_URL = "wss://api.deepgram.com/v2/listen";
 
 /** Most connections one run may open (a guard against a mistyped `--connections 50000`). */
 export const MAX_CONNECTIONS = 5000;
-
-/** Log levels of `--log-level` (pino's). */
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-/** A pino log level. */
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Where the connections go. */
 export type StressEndpoint =

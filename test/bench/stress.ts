@@ -1,0 +1,155 @@
+/**
+ * `pnpm bench:stress` — voxpipe's Flux STT client under load, side by side with LiveKit's
+ * TypeScript Flux plugin (`@livekit/agents-plugin-deepgram` STTv2), against the local Flux
+ * server (scripted engine) running in its own process.
+ *
+ * For each load level (default 50, 200, 500 concurrent sessions) and each client, a fresh
+ * client process opens the sessions and streams a tone/silence signal at real-time pace
+ * (20 ms frames from one shared pacer) for `--seconds`, then reports CPU, RSS above its
+ * baseline, and message-to-frame delay (a TurnInfo reaching the socket → the client delivering
+ * it). Then the core pipeline benchmark (`test/bench/core-pipeline.ts`) runs, when present.
+ *
+ * Options: --levels 50,200,500  --seconds 20  --clients voxpipe,livekit  --json
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type { ClientArgs, ClientResult } from "./stress/client.js";
+import { renderTable, type LevelResult } from "./stress/table.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+
+const { values } = parseArgs({
+  options: {
+    levels: { type: "string", default: "50,200,500" },
+    seconds: { type: "string", default: "20" },
+    clients: { type: "string", default: "voxpipe,livekit" },
+    json: { type: "boolean", default: false },
+  },
+});
+const levels = values.levels.split(",").map(Number);
+const seconds = Number(values.seconds);
+const clients = values.clients.split(",") as ClientArgs["client"][];
+for (const n of levels)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--levels: ${n} is not a positive integer`);
+if (!(seconds > 0)) throw new Error(`--seconds: ${values.seconds} is not a positive number`);
+for (const c of clients)
+  if (c !== "voxpipe" && c !== "livekit")
+    throw new Error(`--clients: ${String(c)} is not voxpipe or livekit`);
+
+/** Node flags that run a TypeScript entry with workspace packages resolved to their sources. */
+const NODE_ARGS = ["--import", "tsx", "--conditions=@voxpipe/source", "--expose-gc"];
+
+/** Runs a TypeScript entry as a child process and resolves with its stdout once it exits. */
+function runChild(entry: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...NODE_ARGS, entry, ...args], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else
+        reject(
+          new Error(
+            `${entry} exited with ${code ?? signal}: ${err.trim().split("\n").slice(-5).join("\n")}`,
+          ),
+        );
+    });
+  });
+}
+
+/** Starts the Flux server process; resolves with its base URL and a stop function. */
+function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...NODE_ARGS, join(here, "stress", "server.ts")], {
+      cwd: root,
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    let buffer = "";
+    const exited = new Promise<void>((r) => child.on("close", () => r()));
+    child.on("error", reject);
+    child.stdout.on("data", (d: Buffer) => {
+      buffer += d.toString();
+      const ready = /READY (\S+)/.exec(buffer);
+      if (ready) {
+        buffer = "";
+        resolve({
+          url: `${ready[1]}/v2/listen`,
+          stop: async () => {
+            child.stdin.end();
+            await exited;
+          },
+        });
+      }
+    });
+    setTimeout(() => reject(new Error("Flux server did not start within 30 s")), 30_000).unref();
+  });
+}
+
+async function runLevel(sessions: number): Promise<LevelResult> {
+  const server = await startServer();
+  const results: Partial<Record<ClientArgs["client"], ClientResult>> = {};
+  try {
+    for (const client of clients) {
+      const args: ClientArgs = {
+        client,
+        sessions,
+        seconds,
+        url: server.url,
+        sampleRate: 16000,
+        frameMs: 20,
+      };
+      process.stderr.write(`  ${sessions} sessions, ${client}: streaming ${seconds} s…\n`);
+      const out = await runChild(
+        join(here, "stress", "client.ts"),
+        [JSON.stringify(args)],
+        (seconds + 120) * 1000,
+      );
+      const line = out.split("\n").find((l) => l.startsWith("RESULT "));
+      if (!line) throw new Error(`${client} client printed no RESULT line`);
+      results[client] = JSON.parse(line.slice("RESULT ".length)) as ClientResult;
+    }
+  } finally {
+    await server.stop();
+  }
+  return { sessions, seconds, results };
+}
+
+/** The core pipeline benchmark's output, when its script exists. */
+async function corePipeline(): Promise<string | undefined> {
+  const entry = join(here, "core-pipeline.ts");
+  if (!existsSync(entry)) return undefined;
+  process.stderr.write("  core pipeline benchmark…\n");
+  return (await runChild(entry, [], 600_000)).trim();
+}
+
+process.stderr.write(
+  `voxpipe stress benchmark: levels ${levels.join(", ")}; ${seconds} s each; clients ${clients.join(", ")}\n`,
+);
+const levelResults: LevelResult[] = [];
+for (const n of levels) levelResults.push(await runLevel(n));
+const core = await corePipeline();
+
+if (values.json) {
+  process.stdout.write(
+    `${JSON.stringify({ levels: levelResults, corePipeline: core ?? null }, null, 2)}\n`,
+  );
+} else {
+  process.stdout.write(renderTable(levelResults));
+  process.stdout.write(
+    core
+      ? `\nCore pipeline (test/bench/core-pipeline.ts):\n${core}\n`
+      : "\nCore pipeline: test/bench/core-pipeline.ts not present.\n",
+  );
+}

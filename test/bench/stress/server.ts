@@ -1,0 +1,46 @@
+/**
+ * The benchmark's Flux server in its own process, so its CPU never counts against the clients:
+ * `@voxpipe/flux-server` with the scripted engine in energy mode (tone = speech). Prints
+ * `READY <base url>` once listening and `COUNTERS {json}` when asked to stop (SIGTERM or stdin end).
+ *
+ * Usage: tsx --conditions=@voxpipe/source test/bench/stress/server.ts
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { startFluxServer } from "@voxpipe/flux-server";
+
+const server = await startFluxServer({
+  engine: "scripted",
+  engineOptions: {
+    transcripts: [
+      "Hello there, how are you?",
+      "I would like to book a table for two.",
+      "Thank you, goodbye.",
+    ],
+  },
+});
+const lag = monitorEventLoopDelay({ resolution: 10 });
+lag.enable();
+const cpuStart = process.cpuUsage();
+const startedAt = performance.now();
+process.stdout.write(`READY ${server.url}\n`);
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const cpu = process.cpuUsage(cpuStart);
+  const counters = {
+    ...server.counters(),
+    /** Average cores the server used over its life. */
+    cores:
+      Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - startedAt)) * 1000) / 1000,
+    /** Event-loop delay p99, ms: above a few ms the server itself is the bottleneck. */
+    loopDelayP99Ms: Math.round(lag.percentile(99) / 1e4) / 100,
+  };
+  await server.close();
+  process.stdout.write(`COUNTERS ${JSON.stringify(counters)}\n`);
+  process.exit(0);
+}
+process.on("SIGTERM", () => void stop());
+process.stdin.on("end", () => void stop());
+process.stdin.resume();
