@@ -34,19 +34,20 @@ export class Deque<T> {
     return item;
   }
 
-  /** Keep only the items for which `keep` returns true, preserving their order. */
+  /** Keep only the items for which `keep` returns true, preserving their order (in place). */
   retain(keep: (item: T) => boolean): void {
-    const kept: T[] = [];
+    let write = 0;
     for (let i = this.#head; i < this.#items.length; i++) {
       const item = this.#items[i] as T;
-      if (keep(item)) kept.push(item);
+      if (keep(item)) this.#items[write++] = item;
     }
-    this.#items = kept;
+    this.#items.length = write;
     this.#head = 0;
   }
 
+  /** Remove everything (keeps the backing array: no allocation on the interruption path). */
   clear(): void {
-    this.#items = [];
+    this.#items.length = 0;
     this.#head = 0;
   }
 
