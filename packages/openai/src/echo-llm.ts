@@ -9,6 +9,8 @@ export interface EchoLLMSettings {
   prefix: string;
   /** Delay between streamed words, ms (imitates token streaming). Default 0. */
   tokenDelayMs: number;
+  /** Delay before the first word, ms (imitates an LLM's time to first token). Default 0. */
+  firstTokenDelayMs: number;
 }
 
 /** Options of {@link EchoLLMService}. */
@@ -29,19 +31,27 @@ export class EchoLLMService extends SpeculativeLLMService<
   SpeculativeLLMServiceEvents<EchoLLMSettings>
 > {
   constructor(options: EchoLLMServiceOptions = {}) {
-    super({ ...options, settings: { prefix: "You said: ", tokenDelayMs: 0, ...options.settings } });
+    super({
+      ...options,
+      settings: {
+        prefix: "You said: ",
+        tokenDelayMs: 0,
+        firstTokenDelayMs: 0,
+        ...options.settings,
+      },
+    });
   }
 
   protected override async *stream(
     messages: readonly LLMMessage[],
     signal: AbortSignal,
   ): AsyncGenerator<string> {
-    const heard =
-      messages
-        .filter((m) => m.role === "user")
-        .at(-1)
-        ?.content.trim() ?? "";
+    const lastUser = messages.filter((m) => m.role === "user").at(-1);
+    // Without its final punctuation: "…man." + "." would read "man..".
+    const heard = (lastUser?.content.trim() ?? "").replace(/[.!?]+$/, "");
     const reply = `${this.settings.prefix}${heard === "" ? "nothing" : heard}.`;
+    const { firstTokenDelayMs } = this.settings;
+    if (firstTokenDelayMs > 0) await sleep(firstTokenDelayMs, undefined, { signal });
     for (const [i, word] of (reply.match(/\S+\s*/g) ?? []).entries()) {
       if (i > 0 && this.settings.tokenDelayMs > 0)
         await sleep(this.settings.tokenDelayMs, undefined, { signal });
