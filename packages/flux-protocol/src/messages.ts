@@ -431,24 +431,7 @@ export function encodeServerMessage(message: KnownServerMessage): string {
         sequence_id: message.sequence_id,
       });
     case "TurnInfo":
-      return JSON.stringify({
-        type: message.type,
-        request_id: message.request_id,
-        event: message.event,
-        turn_index: message.turn_index,
-        audio_window_start: float32(message.audio_window_start),
-        audio_window_end: float32(message.audio_window_end),
-        transcript: message.transcript,
-        words: message.words.map(encodeWord),
-        languages: message.languages,
-        languages_hinted: message.languages_hinted,
-        end_of_turn_confidence:
-          message.end_of_turn_confidence === undefined
-            ? undefined
-            : float32(message.end_of_turn_confidence),
-        trigger: message.trigger,
-        sequence_id: message.sequence_id,
-      });
+      return encodeTurnInfo(message);
     case "ConfigureSuccess":
       return JSON.stringify({
         type: message.type,
@@ -482,13 +465,40 @@ export function encodeServerMessage(message: KnownServerMessage): string {
   }
 }
 
-function encodeWord(word: FluxWord): FluxWord {
-  return {
-    word: word.word,
-    confidence: float32(word.confidence),
-    start: optionalFloat32(word.start),
-    end: optionalFloat32(word.end),
-  };
+/**
+ * TurnInfo is most of the traffic (one per 240 ms per stream), so it is written directly
+ * as text, without the intermediate objects `JSON.stringify` would need. Same output as
+ * stringifying the object in wire order: strings through `JSON.stringify`, numbers through
+ * {@link float32}, `undefined` fields left out.
+ */
+function encodeTurnInfo(m: TurnInfoMessage): string {
+  let text =
+    `{"type":"TurnInfo","request_id":${JSON.stringify(m.request_id)},"event":${JSON.stringify(m.event)}` +
+    `,"turn_index":${jsonNumber(m.turn_index)}` +
+    `,"audio_window_start":${jsonNumber(float32(m.audio_window_start))}` +
+    `,"audio_window_end":${jsonNumber(float32(m.audio_window_end))}` +
+    `,"transcript":${JSON.stringify(m.transcript)},"words":[`;
+  for (let i = 0; i < m.words.length; i++) {
+    const w = m.words[i];
+    text += `${i === 0 ? "" : ","}{"word":${JSON.stringify(w.word)},"confidence":${jsonNumber(float32(w.confidence))}`;
+    if (w.start !== undefined) text += `,"start":${jsonNumber(float32(w.start))}`;
+    if (w.end !== undefined) text += `,"end":${jsonNumber(float32(w.end))}`;
+    text += "}";
+  }
+  text += "]";
+  if (m.languages !== undefined) text += `,"languages":${JSON.stringify(m.languages)}`;
+  if (m.languages_hinted !== undefined)
+    text += `,"languages_hinted":${JSON.stringify(m.languages_hinted)}`;
+  if (m.end_of_turn_confidence !== undefined) {
+    text += `,"end_of_turn_confidence":${jsonNumber(float32(m.end_of_turn_confidence))}`;
+  }
+  if (m.trigger !== undefined) text += `,"trigger":${JSON.stringify(m.trigger)}`;
+  return `${text},"sequence_id":${jsonNumber(m.sequence_id)}}`;
+}
+
+/** A number as JSON writes it (`null` for NaN and infinities). */
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : "null";
 }
 
 function optionalFloat32(value: number | undefined): number | undefined {

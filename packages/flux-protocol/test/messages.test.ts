@@ -145,3 +145,79 @@ describe("encodeServerMessage", () => {
     ).toBe('{"type":"Error","sequence_id":3,"code":"INTERNAL_SERVER_ERROR","description":"boom"}');
   });
 });
+
+describe("encodeServerMessage (property)", () => {
+  it("writes TurnInfo exactly as JSON.stringify would write it in wire order, and it parses back", async () => {
+    const fc = (await import("fast-check")).default;
+    const finite = fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 });
+    const word = fc.record(
+      { word: fc.string(), confidence: finite, start: finite, end: finite },
+      { requiredKeys: ["word", "confidence"] },
+    );
+    const turnInfo = fc.record(
+      {
+        type: fc.constant("TurnInfo" as const),
+        request_id: fc.uuid(),
+        sequence_id: fc.nat(),
+        event: fc.constantFrom(
+          "Update",
+          "StartOfTurn",
+          "EagerEndOfTurn",
+          "TurnResumed",
+          "EndOfTurn",
+        ),
+        turn_index: fc.nat(),
+        audio_window_start: finite,
+        audio_window_end: finite,
+        transcript: fc.string(),
+        words: fc.array(word, { maxLength: 5 }),
+        end_of_turn_confidence: finite,
+        trigger: fc.constantFrom("model", "manual", "timeout"),
+        languages: fc.array(fc.string(), { maxLength: 3 }),
+        languages_hinted: fc.array(fc.string(), { maxLength: 3 }),
+      },
+      {
+        requiredKeys: [
+          "type",
+          "request_id",
+          "sequence_id",
+          "event",
+          "turn_index",
+          "audio_window_start",
+          "audio_window_end",
+          "transcript",
+          "words",
+        ],
+      },
+    );
+    fc.assert(
+      fc.property(turnInfo, (m) => {
+        const reference = JSON.stringify({
+          type: m.type,
+          request_id: m.request_id,
+          event: m.event,
+          turn_index: m.turn_index,
+          audio_window_start: float32(m.audio_window_start),
+          audio_window_end: float32(m.audio_window_end),
+          transcript: m.transcript,
+          words: m.words.map((w) => ({
+            word: w.word,
+            confidence: float32(w.confidence),
+            start: w.start === undefined ? undefined : float32(w.start),
+            end: w.end === undefined ? undefined : float32(w.end),
+          })),
+          languages: m.languages,
+          languages_hinted: m.languages_hinted,
+          end_of_turn_confidence:
+            m.end_of_turn_confidence === undefined ? undefined : float32(m.end_of_turn_confidence),
+          trigger: m.trigger,
+          sequence_id: m.sequence_id,
+        });
+        const text = encodeServerMessage(m);
+        expect(text).toBe(reference);
+        expect(parseServerMessage(text).type).toBe("TurnInfo");
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

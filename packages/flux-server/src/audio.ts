@@ -72,12 +72,12 @@ export class AudioFramer {
       this.pendingLength += take;
       offset = take;
       if (this.pendingLength === this.frameBytes) {
-        frames.push(this.frame(this.pending.subarray(0, this.frameBytes)));
+        frames.push(this.frame(this.pending.subarray(0, this.frameBytes), true));
         this.pendingLength = 0;
       }
     }
     while (data.length - offset >= this.frameBytes) {
-      frames.push(this.frame(data.subarray(offset, offset + this.frameBytes)));
+      frames.push(this.frame(data.subarray(offset, offset + this.frameBytes), false));
       offset += this.frameBytes;
     }
     if (offset < data.length) {
@@ -91,23 +91,30 @@ export class AudioFramer {
   flush(): AudioFrame | undefined {
     const usable = this.pendingLength - (this.pendingLength % this.bytesPerSample);
     if (usable === 0) return undefined;
-    const frame = this.frame(this.pending.subarray(0, usable));
+    const frame = this.frame(this.pending.subarray(0, usable), true);
     this.pendingLength = 0;
     return frame;
   }
 
-  private frame(bytes: Buffer): AudioFrame {
-    const samples = this.decode(bytes);
+  /** `reused`: `bytes` live in the pending buffer, which the next message overwrites. */
+  private frame(bytes: Buffer, reused: boolean): AudioFrame {
+    const samples = this.decode(bytes, reused);
     const start = this.framedSamples / this.sampleRate;
     this.framedSamples += samples.length;
     return { samples, start, end: this.framedSamples / this.sampleRate };
   }
 
-  /** Decodes into a fresh array the engine may keep. */
-  private decode(bytes: Buffer): Int16Array {
+  /**
+   * Decodes into samples the engine may keep. s16le is read in place (Node runs on
+   * little-endian hosts) when the bytes are 2-byte aligned and not in the reused pending
+   * buffer — received message buffers are never reused — and copied otherwise.
+   */
+  private decode(bytes: Buffer, reused: boolean): Int16Array {
     switch (this.encoding) {
       case "linear16":
-        // s16le: one copy into an aligned buffer, read in place (Node runs on little-endian hosts).
+        if (!reused && bytes.byteOffset % 2 === 0) {
+          return new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length >> 1);
+        }
         return new Int16Array(new Uint8Array(bytes).buffer, 0, bytes.length >> 1);
       case "mulaw":
         return alawmulaw.mulaw.decode(bytes);
