@@ -38,6 +38,7 @@
 #define SAMPLE_RATE 16000
 #define FRAME_RATE 100 /* pocketsphinx default -frate */
 #define MAX_WORDS 512
+#define KEYTERM_MAXHMMPF 10000 /* active HMMs per frame while keyterms are boosted */
 
 static ps_decoder_t *ps;
 static cmd_ln_t *config;
@@ -200,7 +201,13 @@ static void apply_keyterms(const char *text) {
        * magnitude while common words lose almost nothing. */
       const float32 weights[2] = {0.98f, 0.02f};
       ngram_model_t *set = ngram_model_set_init(config, models, names, weights, 2);
+      /* A boosted phrase often starts as an unlikely path: a tight HMM cap (-maxhmmpf, set
+       * low for speed) prunes it before the boost can pay off, so the keyterm search gets a
+       * wider one. The search reads the value when it is created. */
+      int32 maxhmmpf = cmd_ln_int32_r(config, "-maxhmmpf");
+      if (maxhmmpf >= 0 && maxhmmpf < KEYTERM_MAXHMMPF) cmd_ln_set_int32_r(config, "-maxhmmpf", KEYTERM_MAXHMMPF);
       if (set && ps_set_lm(ps, "keyterms", set) == 0 && ps_set_search(ps, "keyterms") == 0) ok = 1;
+      cmd_ln_set_int32_r(config, "-maxhmmpf", maxhmmpf);
     }
   } else {
     fclose(f);
