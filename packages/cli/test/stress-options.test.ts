@@ -125,6 +125,16 @@ describe("resolveStressOptions", () => {
     );
   });
 
+  it("checks --configure-every", () => {
+    expect(
+      resolveStressOptions("file", "local", { file: "a.wav", configureEvery: 2 })
+        .configureEverySeconds,
+    ).toBe(2);
+    expect(() =>
+      resolveStressOptions("file", "local", { file: "a.wav", configureEvery: 0 }),
+    ).toThrow(/--configure-every=0 is out of range/);
+  });
+
   it("reports every problem at once", () => {
     expect(() =>
       resolveStressOptions("file", "ftp://x/v2/listen", {

@@ -136,12 +136,13 @@ describe("voxpipe stress file local (real run, scripted engine)", () => {
     expect(json).toBe("");
   }, 30_000);
 
-  it("ends after --duration even when the file loops", async () => {
+  it("ends after --duration even when the file loops, and measures Configure round trips", async () => {
     const options = resolveStressOptions("file", "local", {
       file: wavPath,
       connections: 2,
       loop: true,
       duration: 2,
+      configureEvery: 0.5,
     });
     const started = performance.now();
     const report = await runStress(options, {
@@ -155,6 +156,12 @@ describe("voxpipe stress file local (real run, scripted engine)", () => {
     // Two seconds in: the first turn was open and is ended by the graceful stop (ForceEndTurn).
     expect(report.perConnection.map((c) => c.turns)).toEqual([1, 1]);
     expect(report.aggregate.audioSeconds).toBeGreaterThan(3.5);
+    // Every Configure sent while connected was acknowledged by the server, and timed.
+    const cfg = report.aggregate.configure;
+    expect(cfg.sent).toBeGreaterThanOrEqual(4);
+    expect(cfg.succeeded).toBe(cfg.sent);
+    expect(cfg.failed).toBe(0);
+    expect(cfg.roundTripMs.count).toBe(cfg.sent);
   }, 30_000);
 
   it("refuses to load-test Deepgram without DEEPGRAM_API_KEY", async () => {

@@ -51,6 +51,12 @@ function addCommonOptions(command: Command): Command {
       ),
     )
     .addOption(
+      new Option(
+        "--configure-every <seconds>",
+        "send a Configure (eot_threshold ±0.01) on every connection this often, to measure Configure round trips",
+      ).argParser(parseNumber("--configure-every")),
+    )
+    .addOption(
       new Option("--log-level <level>", "structured logs on stderr")
         .choices(LOG_LEVELS)
         .default("warn"),

@@ -184,6 +184,24 @@ export class StressConnection {
     this.stats.disconnected();
   }
 
+  /**
+   * Sends a Flux `Configure` changing `eot_threshold` and records its round trip (send →
+   * `ConfigureSuccess`/`ConfigureFailure`, as the Flux client reports it). Never throws: a
+   * refusal or a timeout is a result, counted in the statistics.
+   */
+  async configure(eotThreshold: number): Promise<void> {
+    const flux = this.stt.flux;
+    if (flux === undefined || !this.stats.up) return;
+    this.stats.configureSent(performance.now());
+    try {
+      await flux.configure({ eotThreshold });
+      this.stats.configureAcknowledged(performance.now(), true);
+    } catch (error) {
+      this.stats.configureAcknowledged(performance.now(), false);
+      this.#report({ ...describe(error), fatal: false });
+    }
+  }
+
   /** Seconds of audio the Flux client wrote to its sockets (replays and injected silence included). */
   get audioSecondsSent(): number {
     return this.stt.flux?.metrics.audioSecondsSent ?? 0;

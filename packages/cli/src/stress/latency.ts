@@ -72,15 +72,19 @@ export class LatencyRecorder {
     const h = this.#histogram;
     if (h === undefined || h.totalCount === 0) return { ...EMPTY_LATENCY };
     const ms = (us: number): number => Math.round((us / US_PER_MS) * 1000) / 1000;
+    // Percentiles are bucket values (within 0.1%); never report one above the true maximum.
+    const max = h.maxValue;
+    const at = (percentile: number): number =>
+      ms(Math.min(h.getValueAtPercentile(percentile), max));
     return {
       count: h.totalCount,
       mean: ms(h.mean),
-      min: ms(h.getValueAtPercentile(0)),
-      p50: ms(h.getValueAtPercentile(50)),
-      p90: ms(h.getValueAtPercentile(90)),
-      p95: ms(h.getValueAtPercentile(95)),
-      p99: ms(h.getValueAtPercentile(99)),
-      max: ms(h.maxValue),
+      min: at(0),
+      p50: at(50),
+      p90: at(90),
+      p95: at(95),
+      p99: at(99),
+      max: ms(max),
     };
   }
 

@@ -30,6 +30,8 @@ export interface StressFlagValues {
   keyterms?: string;
   loop?: boolean;
   duration?: number;
+  /** Seconds between `Configure` messages on each connection. */
+  configureEvery?: number;
   logLevel?: string;
   json?: boolean;
   /** `file` mode. */
@@ -60,6 +62,11 @@ export interface StressOptions {
     | { kind: "microphone"; sampleRate: number; device?: string };
   /** Stop after this many seconds; unset = when the file ends (file mode) or on Ctrl-C. */
   durationSeconds?: number;
+  /**
+   * Every this many seconds each connection sends a `Configure` nudging `eot_threshold` by
+   * ±0.01 around its value (alternating), to measure Configure round trips under load.
+   */
+  configureEverySeconds?: number;
   logLevel: LogLevel;
   /** Print the summary as JSON on stdout (live output goes to stderr). */
   json: boolean;
@@ -141,6 +148,14 @@ export function resolveStressOptions(
   if (values.duration !== undefined && !(values.duration > 0 && Number.isFinite(values.duration))) {
     problems.push(`--duration=${values.duration} is out of range: allowed a number of seconds > 0`);
   }
+  if (
+    values.configureEvery !== undefined &&
+    !(values.configureEvery >= 0.1 && Number.isFinite(values.configureEvery))
+  ) {
+    problems.push(
+      `--configure-every=${values.configureEvery} is out of range: allowed a number of seconds ≥ 0.1`,
+    );
+  }
   const logLevel = (values.logLevel ?? "warn") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(
@@ -187,6 +202,7 @@ export function resolveStressOptions(
     flux,
     source,
     ...(values.duration !== undefined && { durationSeconds: values.duration }),
+    ...(values.configureEvery !== undefined && { configureEverySeconds: values.configureEvery }),
     logLevel,
     json: values.json ?? false,
   };

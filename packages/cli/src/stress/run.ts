@@ -1,5 +1,6 @@
 import { FrameProcessor, InputAudioRawFrame, Pipeline, PipelineTask } from "@voxpipe/core";
 import type { Frame, FrameDirection, Logger } from "@voxpipe/core";
+import { DEFAULT_EOT_THRESHOLD, EOT_THRESHOLD_RANGE } from "@voxpipe/flux-protocol";
 import { startFluxServer } from "@voxpipe/flux-server";
 import type { FluxServer, TurnEngineFactory } from "@voxpipe/flux-server";
 import { MicrophoneInputTransport } from "@voxpipe/transports";
@@ -123,6 +124,8 @@ export async function runStress(
   const connections: StressConnection[] = [];
   let capture: PipelineTask | undefined;
   let progressTimer: NodeJS.Timeout | undefined;
+  let configureTimer: NodeJS.Timeout | undefined;
+  const configuring = new Set<Promise<void>>();
   let stopped = false;
   try {
     view.legend();
@@ -177,6 +180,22 @@ export async function runStress(
         turns: connections.reduce((n, c) => n + c.stats.turns, 0),
         audioSeconds: connections.reduce((s, c) => s + c.audioSecondsSent, 0),
       });
+    if (options.configureEverySeconds !== undefined) {
+      // Alternate around the run's threshold: base+0.01, base, … (−0.01 at the 1.0 ceiling).
+      const base = options.flux.eotThreshold ?? DEFAULT_EOT_THRESHOLD;
+      const nudged =
+        Math.round((base + (base + 0.01 > EOT_THRESHOLD_RANGE.max ? -0.01 : 0.01)) * 100) / 100;
+      let tick = 0;
+      configureTimer = setInterval(() => {
+        const value = ++tick % 2 === 1 ? nudged : base;
+        for (const c of connections) {
+          // Tracked so the run awaits every round trip it started; configure() never rejects.
+          const pending = c.configure(value);
+          configuring.add(pending);
+          void pending.finally(() => configuring.delete(pending));
+        }
+      }, options.configureEverySeconds * 1000);
+    }
     progressTimer = setInterval(progress, ctx.progressMs ?? (interactive ? 1000 : 5000));
 
     // The run ends at the first of: all connections finished, the duration, the signal, the capture ending.
@@ -208,14 +227,17 @@ export async function runStress(
     clearTimeout(timer);
     if (onAbort !== undefined) ctx.signal?.removeEventListener("abort", onAbort);
 
+    clearInterval(configureTimer);
+    await Promise.all(configuring);
+    progress();
     if (ctx.signal?.aborted) view.notice("stopping: ending open turns…");
     await capture?.cancel("stress run over");
     await captureRun;
     await Promise.all(connections.map((c) => c.stop(STOP_TIMEOUT_MS)));
     stopped = true;
-    progress();
   } finally {
     clearInterval(progressTimer);
+    clearInterval(configureTimer);
     view.close();
     // After a throw, end whatever was started (never-started connections have nothing to stop).
     if (!stopped) {
