@@ -3,6 +3,7 @@ import { FluxSettingsError } from "@voxpipe/flux-protocol";
 import { registerAgentCommand } from "./commands/agent.js";
 import { registerFluxServerCommand } from "./commands/flux-server.js";
 import { registerTranscribeCommand } from "./commands/transcribe.js";
+import { registerStressCommand } from "./stress/index.js";
 import type { CliIO } from "./io.js";
 import { processIO } from "./io.js";
 import { CliUsageError } from "./options/flux.js";
@@ -11,7 +12,7 @@ import { CliUsageError } from "./options/flux.js";
 export const VERSION = "0.1.0";
 
 /**
- * Builds the `voxpipe` program: `transcribe`, `agent`, `flux-server` (and `stress`, registered
+ * Builds the `voxpipe` program: `transcribe`, `agent`, `flux-server` and `stress` (registered
  * by its own module). Each command's action reports its exit code through `done`.
  */
 export function createProgram(io: CliIO, done: (code: number) => void): Command {
@@ -29,6 +30,7 @@ export function createProgram(io: CliIO, done: (code: number) => void): Command 
   registerTranscribeCommand(program, io, done);
   registerAgentCommand(program, io, done);
   registerFluxServerCommand(program, io, done);
+  registerStressCommand(program, io, done);
   return program;
 }
 
