@@ -6,7 +6,13 @@ import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { checkModel, defaultModelPaths, ensureHelper, SpeechLocalSetupError } from "./system.js";
+import {
+  APT_INSTALL_HINT,
+  checkModel,
+  defaultModelPaths,
+  ensureHelper,
+  SpeechLocalSetupError,
+} from "./system.js";
 import type { SphinxModelPaths } from "./system.js";
 
 /** One recognized word. Times are seconds of stream audio (since the stream's first sample). */
@@ -141,7 +147,11 @@ export class SphinxRecognizer {
         lines.once("line", (l) => resolve(JSON.parse(l) as WireLine));
         child.once("error", reject);
         child.once("exit", (code) =>
-          reject(new SpeechLocalSetupError(`pocketsphinx helper exited (${code})`)),
+          reject(
+            new SpeechLocalSetupError(
+              `pocketsphinx helper exited (code ${String(code)}); install: ${APT_INSTALL_HINT}`,
+            ),
+          ),
         );
       });
       if (first.type !== "ready") {
