@@ -488,18 +488,17 @@ function assignTurn(target: Frame, init: TurnFrameInit, transcript: string): voi
   t.userId = init.userId;
 }
 
+// The turn fields are declared once, in `TurnFields`, and merged into each turn frame class
+// below (interface + class declaration merging); `assignTurn` sets them in the constructor.
+// The lint rule guards against merged members that nothing initialises — here the
+// constructor initialises every one of them.
+
+/** The {@link TurnFields} of every `TurnControlFrame` (declaration merging). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- merged into the class below (that is its point); assignTurn sets the fields
+export interface TurnControlFrame extends TurnFields {}
 /** Base of turn-boundary frames. Control + uninterruptible (see the module comment). */
-export abstract class TurnControlFrame extends ControlFrame implements TurnFields {
-  declare readonly turnIndex: number;
-  declare readonly transcript: string;
-  declare readonly words: readonly Word[];
-  declare readonly language: string | undefined;
-  declare readonly languages: readonly string[] | undefined;
-  declare readonly endOfTurnConfidence: number | undefined;
-  declare readonly audioWindowStart: number | undefined;
-  declare readonly audioWindowEnd: number | undefined;
-  declare readonly result: unknown;
-  declare readonly userId: string | undefined;
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- fields set by assignTurn
+export abstract class TurnControlFrame extends ControlFrame {
   constructor(init: TurnFrameInit) {
     super(init);
     assignTurn(this, init, init.transcript ?? "");
@@ -534,18 +533,12 @@ export class EndOfTurnFrame extends TurnControlFrame {
   }
 }
 
+/** The {@link TurnFields} of every `InterimTranscriptionFrame` (declaration merging). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- merged into the class below (that is its point); assignTurn sets the fields
+export interface InterimTranscriptionFrame extends TurnFields {}
 /** Interim transcript of the current turn (Flux `Update`). Data, uninterruptible. */
-export class InterimTranscriptionFrame extends TextFrame implements TurnFields {
-  declare readonly turnIndex: number;
-  declare readonly transcript: string;
-  declare readonly words: readonly Word[];
-  declare readonly language: string | undefined;
-  declare readonly languages: readonly string[] | undefined;
-  declare readonly endOfTurnConfidence: number | undefined;
-  declare readonly audioWindowStart: number | undefined;
-  declare readonly audioWindowEnd: number | undefined;
-  declare readonly result: unknown;
-  declare readonly userId: string | undefined;
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- fields set by assignTurn
+export class InterimTranscriptionFrame extends TextFrame {
   constructor(init: TranscriptionFrameInit) {
     super(init);
     assignTurn(this, init, init.text);
@@ -555,25 +548,53 @@ export class InterimTranscriptionFrame extends TextFrame implements TurnFields {
   }
 }
 
-/** Final transcript of a turn (Flux `EndOfTurn` transcript). Data, uninterruptible. */
-export class TranscriptionFrame extends TextFrame implements TurnFields {
-  declare readonly turnIndex: number;
-  declare readonly transcript: string;
-  declare readonly words: readonly Word[];
-  declare readonly language: string | undefined;
-  declare readonly languages: readonly string[] | undefined;
-  declare readonly endOfTurnConfidence: number | undefined;
-  declare readonly audioWindowStart: number | undefined;
-  declare readonly audioWindowEnd: number | undefined;
-  declare readonly result: unknown;
-  declare readonly userId: string | undefined;
-  constructor(init: TranscriptionFrameInit) {
+/** Constructor fields of {@link TranscriptionFrame}: a transcription plus how the turn ended. */
+export type FinalTranscriptionFrameInit = TranscriptionFrameInit & {
+  readonly trigger?: EndOfTurnTrigger | undefined;
+  readonly confidence?: number | undefined;
+};
+
+/** The {@link TurnFields} of every `TranscriptionFrame` (declaration merging). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- merged into the class below (that is its point); assignTurn sets the fields
+export interface TranscriptionFrame extends TurnFields {}
+/**
+ * Final transcript of a turn (Flux `EndOfTurn` transcript). Data, uninterruptible.
+ * Pushed before the turn's {@link EndOfTurnFrame}, which carries the same `trigger`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- fields set by assignTurn
+export class TranscriptionFrame extends TextFrame {
+  /**
+   * Why the turn ended (Flux `EndOfTurn` `trigger`: `model`, `manual`, `timeout`; a
+   * service may add its own, e.g. voxpipe's Flux client uses `connection-lost` and
+   * `closed` for turns it had to close itself). `undefined` when the provider does not say.
+   */
+  readonly trigger: EndOfTurnTrigger | undefined;
+  /**
+   * Confidence of the transcript, 0–1: the **mean of the words' confidences**
+   * ({@link meanWordConfidence}; Flux sends
+   * per-word `confidence` only, flux-protocol.md §TurnInfo; `end_of_turn_confidence` is a
+   * different thing, see {@link TurnFields.endOfTurnConfidence}). `undefined` when the
+   * turn has no words or the provider gives no confidence.
+   */
+  readonly confidence: number | undefined;
+  constructor(init: FinalTranscriptionFrameInit) {
     super(init);
     assignTurn(this, init, init.text);
+    this.trigger = init.trigger;
+    this.confidence = init.confidence;
   }
   override get uninterruptible(): boolean {
     return true;
   }
+}
+
+/**
+ * Mean of the words' confidences (0–1): what {@link TranscriptionFrame.confidence} holds.
+ * @returns `undefined` for no words.
+ */
+export function meanWordConfidence(words: readonly Pick<Word, "confidence">[]): number | undefined {
+  if (words.length === 0) return undefined;
+  return words.reduce((sum, w) => sum + w.confidence, 0) / words.length;
 }
 
 /** Any frame of a user turn. */

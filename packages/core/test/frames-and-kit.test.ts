@@ -10,6 +10,7 @@ import {
   InterimTranscriptionFrame,
   InterruptionFrame,
   isTurnFrame,
+  meanWordConfidence,
   LLMTextFrame,
   OutputAudioRawFrame,
   pcmDurationMs,
@@ -102,7 +103,22 @@ describe("frames", () => {
       raw,
       6.8,
     ]);
-    expect(new TranscriptionFrame({ text: "x", turnIndex: 1 }).transcript).toBe("x");
+    const plain = new TranscriptionFrame({ text: "x", turnIndex: 1 });
+    expect([plain.transcript, plain.trigger, plain.confidence]).toEqual([
+      "x",
+      undefined,
+      undefined,
+    ]);
+    const final = new TranscriptionFrame({
+      text: "hola",
+      turnIndex: 3,
+      words: [{ word: "hola", confidence: 0.9 }],
+      trigger: "timeout",
+      confidence: 0.9,
+    });
+    expect([final.trigger, final.confidence, final.words.length]).toEqual(["timeout", 0.9, 1]);
+    expect(meanWordConfidence([{ confidence: 0.5 }, { confidence: 1 }])).toBe(0.75);
+    expect(meanWordConfidence([])).toBeUndefined();
     expect(
       isTurnFrame(f) && isTurnFrame(new InterimTranscriptionFrame({ text: "", turnIndex: 0 })),
     ).toBe(true);
@@ -144,6 +160,7 @@ describe("test kit", () => {
       ["there", 1.3, 1.6],
       ["you", 1.6, expect.closeTo(1.9, 5)],
     ]);
+    expect([final?.trigger, final?.confidence]).toEqual(["model", expect.closeTo(0.95, 9)]);
     expect(frames.every((f) => isTurnFrame(f) && f.turnIndex === 2)).toBe(true);
     void EagerEndOfTurnFrame;
     void TurnResumedFrame;

@@ -76,7 +76,7 @@ export interface FluxTurnMetrics {
 export interface FluxEndOfTurnEvent extends FluxTurnFields {
   type: "EndOfTurn";
   trigger: FluxEndOfTurnTrigger;
-  /** Mean word confidence (0–1), or `undefined` when the turn has no words. */
+  /** Mean word confidence (0–1, `meanWordConfidence` of `@voxpipe/core`), or `undefined` when the turn has no words. */
   confidence: number | undefined;
   /** `true` when voxpipe closed the turn itself (see {@link FluxEndOfTurnTrigger}). */
   synthetic: boolean;

@@ -15,7 +15,7 @@ import {
   type ServerMessage,
   type TurnInfoMessage,
 } from "@voxpipe/flux-protocol";
-import { rootLogger, type Logger } from "@voxpipe/core";
+import { meanWordConfidence, rootLogger, type Logger } from "@voxpipe/core";
 import {
   RAW_ENCODINGS,
   chunkBytes,
@@ -934,7 +934,7 @@ export class FluxClient {
       ...fields,
       type: "EndOfTurn",
       trigger,
-      confidence: meanConfidence(fields.words),
+      confidence: meanWordConfidence(fields.words),
       synthetic,
       metrics,
     };
@@ -1201,11 +1201,6 @@ function rawFormat(settings: FluxSettings): AudioFormat {
 function anchorOf(fields: FluxTurnFields): number {
   const first = fields.words.find((w) => w.start !== undefined)?.start;
   return first !== undefined ? Math.max(fields.audioWindowStart, first) : fields.audioWindowStart;
-}
-
-function meanConfidence(words: readonly { confidence: number }[]): number | undefined {
-  if (words.length === 0) return undefined;
-  return words.reduce((sum, w) => sum + w.confidence, 0) / words.length;
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

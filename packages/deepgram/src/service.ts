@@ -319,7 +319,8 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
         new TranscriptionFrame({
           ...init,
           text: event.transcript,
-          metadata: { trigger: event.trigger, confidence: event.confidence, synthetic: event.synthetic },
+          trigger: event.trigger,
+          confidence: event.confidence,
         }),
       );
     } else if (event.transcript !== "") {

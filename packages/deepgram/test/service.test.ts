@@ -85,7 +85,7 @@ describe("DeepgramFluxSTTService: frames", () => {
     expect(final.turnIndex).toBe(0);
     expect(final.words.length).toBe(2);
     expect(final.language).toBe("en");
-    expect(final.metadata).toMatchObject({ trigger: "model", confidence: 0.95 });
+    expect([final.trigger, final.confidence]).toEqual(["model", 0.95]);
     expect(final.result).toMatchObject({ type: "TurnInfo", event: "EndOfTurn", turn_index: 0 });
     const end = out.find((f) => f instanceof EndOfTurnFrame) as EndOfTurnFrame;
     expect(end.trigger).toBe("model");
@@ -233,6 +233,8 @@ describe("DeepgramFluxSTTService: control", () => {
     });
     const end = down.find((f): f is EndOfTurnFrame => f instanceof EndOfTurnFrame);
     expect(end?.trigger).toBe("manual");
+    const final = down.find((f): f is TranscriptionFrame => f instanceof TranscriptionFrame);
+    expect(final?.trigger).toBe("manual");
     expect(down.filter((f) => f instanceof EndOfTurnFrame)).toHaveLength(1);
   });
 

@@ -14,6 +14,7 @@ import {
   SystemFrame,
   TranscriptionFrame,
   TurnResumedFrame,
+  meanWordConfidence,
 } from "../frames.js";
 import type { EndOfTurnTrigger, Frame, Word } from "../frames.js";
 
@@ -143,6 +144,7 @@ export function transcriptionFrame(
   return new TranscriptionFrame({
     text,
     words,
+    confidence: meanWordConfidence(words),
     turnIndex: options.turnIndex ?? 0,
     language: options.language,
     audioWindowStart: 0,
@@ -158,7 +160,7 @@ export interface TurnBuildOptions extends TranscriptBuildOptions {
   readonly eager?: boolean;
   /** Insert `EagerEndOfTurnFrame` + `TurnResumedFrame` after this many words. */
   readonly resumeAfterWords?: number;
-  /** `EndOfTurnFrame.trigger`. Default `"model"`. */
+  /** `trigger` of the `TranscriptionFrame` and the `EndOfTurnFrame`. Default `"model"`. */
   readonly trigger?: EndOfTurnTrigger;
   /** Final end-of-turn confidence. Default 0.9. */
   readonly endOfTurnConfidence?: number;
@@ -235,6 +237,8 @@ export function turnFrames(text: string, options: TurnBuildOptions = {}): Frame[
       words: all.words,
       audioWindowEnd: end,
       endOfTurnConfidence: eot,
+      trigger: options.trigger ?? "model",
+      confidence: meanWordConfidence(all.words),
     }),
   );
   frames.push(
