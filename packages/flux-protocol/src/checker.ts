@@ -32,12 +32,20 @@ export type TurnSequenceRule =
   | "empty-between-turns"
   | "audio-time-monotonic"
   | "multilingual-fields"
-  | "nothing-after-error";
+  | "nothing-after-error"
+  | "update-cadence";
 
 /** Options for the checker. */
 export interface TurnSequenceCheckOptions {
   /** When `flux-general-multi`, every TurnInfo must carry `languages` and `languages_hinted` (§4.2 rule 6). */
   model?: FluxModel;
+  /**
+   * When set, consecutive TurnInfo messages may be at most this many seconds of audio apart
+   * (`update-cadence`). Flux sends an Update "approximately every 0.25 s" of audio (D-state),
+   * so 0.24 suits a server on the exact 240 ms grid (the local server); off by default because
+   * a live stream is only approximately regular.
+   */
+  maxUpdateGapSeconds?: number;
 }
 
 type TurnState = "idle" | "ongoing" | "awaiting-end";
@@ -61,6 +69,8 @@ type TurnState = "idle" | "ongoing" | "awaiting-end";
  * - `audio-time-monotonic`: `audio_window_end` never decreases; `audio_window_start` ≤ `audio_window_end` (§4.3).
  * - `multilingual-fields` (rule 6): on multi, every TurnInfo has `languages` and `languages_hinted`.
  * - `nothing-after-error`: `Error` is fatal, nothing follows it (§3.6).
+ * - `update-cadence` (optional, {@link TurnSequenceCheckOptions.maxUpdateGapSeconds}): no gap in
+ *   TurnInfo longer than the given audio time (rule 1).
  * Unknown messages count in the sequence but are otherwise ignored.
  */
 export class TurnSequenceChecker {
@@ -134,6 +144,17 @@ export class TurnSequenceChecker {
         "audio-time-monotonic",
         `audio_window_start ${m.audio_window_start} > audio_window_end ${m.audio_window_end}`,
       );
+    const gap = this.options.maxUpdateGapSeconds;
+    if (
+      gap !== undefined &&
+      Number.isFinite(this.lastAudioEnd) &&
+      m.audio_window_end - this.lastAudioEnd > gap + 1e-6
+    ) {
+      fail(
+        "update-cadence",
+        `${m.event} at ${m.audio_window_end} s follows a TurnInfo at ${this.lastAudioEnd} s: more than ${gap} s apart`,
+      );
+    }
     this.lastAudioEnd = Math.max(this.lastAudioEnd, m.audio_window_end);
     if (
       this.options.model === FLUX_MULTILINGUAL_MODEL &&

@@ -128,5 +128,11 @@ describe("checkTurnSequence", () => {
     expect(
       checkTurnSequence(s, { model: "flux-general-multi" }).violations.map((v) => v.rule),
     ).toEqual(["multilingual-fields", "multilingual-fields"]);
+    const late = [...s];
+    late[2] = { ...(late[2] as TurnInfoMessage), audio_window_end: 0.8 };
+    expect(checkTurnSequence(late).violations).toEqual([]);
+    expect(
+      checkTurnSequence(late, { maxUpdateGapSeconds: 0.24 }).violations.map((v) => v.rule),
+    ).toEqual(["update-cadence"]);
   });
 });

@@ -114,7 +114,9 @@ export class TurnStateMachine {
    */
   finalUpdate(state?: RecognitionState, audioTime?: number): TurnUpdate | undefined {
     if (state !== undefined && audioTime !== undefined) {
-      this.latest = state;
+      // Words first heard in the flushed audio cannot open a turn (no StartOfTurn here), so
+      // outside a turn the last Update stays empty, as every Update between turns (rule 5).
+      this.latest = this.phase === "idle" ? EMPTY : state;
       this.latestTime = audioTime;
     }
     return this.latestTime > this.reportedUntil ? this.update("Update") : undefined;

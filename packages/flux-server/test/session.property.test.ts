@@ -80,7 +80,9 @@ describe("session (property)", () => {
           }
           client.sendText({ type: "CloseStream" });
           expect((await client.closed).code).toBe(1005);
-          expect(checkTurnSequence(client.messages).violations).toEqual([]);
+          expect(
+            checkTurnSequence(client.messages, { maxUpdateGapSeconds: 0.24 }).violations,
+          ).toEqual([]);
           const turnInfos = client.messages.filter((m) => m.type === "TurnInfo");
           const last = turnInfos.at(-1);
           if (bytes > 0)

@@ -87,7 +87,7 @@ describe("TurnStateMachine (property)", () => {
           push(u);
           if (u.event === "EndOfTurn") words = [];
         }
-        const report = checkTurnSequence(out);
+        const report = checkTurnSequence(out, { maxUpdateGapSeconds: 0.24 });
         expect(report.violations).toEqual([]);
         // Eager events only in eager mode (D-mig); model ends never with eot_threshold 1.0 (D-byo).
         const events = out.flatMap((m) => (m.type === "TurnInfo" ? [m] : []));

@@ -158,3 +158,19 @@ describe("TurnStateMachine", () => {
     expect(m.finalUpdate(silent, 0.35)).toMatchObject({ event: "Update", audioWindowEnd: 0.35 });
   });
 });
+
+describe("TurnStateMachine.finalUpdate", () => {
+  it("keeps the CloseStream Update empty when the flushed audio holds the first words (no turn opens)", () => {
+    const m = new TurnStateMachine({
+      eotThreshold: 0.7,
+      eagerEotThreshold: undefined,
+      eotTimeoutMs: 5000,
+    });
+    m.frame(silent, 0.08);
+    expect(m.finalUpdate(said("late words", 0.2), 0.081)).toMatchObject({
+      event: "Update",
+      transcript: "",
+      words: [],
+    });
+  });
+});
