@@ -78,9 +78,12 @@ export function addInputOptions(command: Command): Command {
     )
     .option("--mic-device <name>", "capture device for input mic (ALSA name, e.g. hw:1,0)")
     .addOption(
-      new Option("--log-level <level>", "structured logs on stderr")
+      new Option(
+        "--log-level <level>",
+        "structured logs (pino JSON) on stderr; the view already shows errors and reconnects",
+      )
         .choices(LOG_LEVELS)
-        .default("warn"),
+        .default("error"),
     )
     .addOption(
       new Option("--local-engine <name>", "engine of the embedded local Flux server")
