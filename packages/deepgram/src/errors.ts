@@ -68,16 +68,22 @@ export class FluxError extends Error {
     this.fatal = init.fatal ?? false;
   }
 
-  /** A copy of this error marked as the one that ended the client. */
-  asFatal(): FluxError {
+  /** A copy of this error with `changes` applied (e.g. a redacted description). */
+  with(changes: Partial<FluxErrorInit>): FluxError {
     return new FluxError({
       source: this.source,
       kind: this.kind,
       code: this.code,
       description: this.description,
       ...(this.status !== undefined ? { status: this.status } : {}),
-      fatal: true,
+      fatal: this.fatal,
+      ...changes,
     });
+  }
+
+  /** A copy of this error marked as the one that ended the client. */
+  asFatal(): FluxError {
+    return this.with({ fatal: true });
   }
 
   get retryable(): boolean {

@@ -1,10 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import pRetry from "p-retry";
-import type { Observable} from "rxjs";
+import type { Observable } from "rxjs";
 import { Subject } from "rxjs";
 import {
   FluxSettingsError,
-  buildListenQuery,
   initialActiveConfiguration,
   parseServerMessage,
   parseServerMessageObject,
@@ -15,149 +13,55 @@ import {
   type ServerMessage,
   type TurnInfoMessage,
 } from "@voxpipe/flux-protocol";
-import { meanWordConfidence, rootLogger, type Logger } from "@voxpipe/core";
-import {
-  RAW_ENCODINGS,
-  chunkBytes,
-  sameFormat,
-  secondsOf,
-  silence,
-  type AudioFormat,
-  type RawEncoding,
-} from "./audio/format.js";
+import { rootLogger, type Logger } from "@voxpipe/core";
+import { chunkBytes, sameFormat, secondsOf, silence, type AudioFormat } from "./audio/format.js";
 import { AudioChunker } from "./audio/chunker.js";
 import { ReplayBuffer, type TimedChunk } from "./audio/replay-buffer.js";
-import { endpointOf, isLocalUrl, type Carrier, type CarrierConnection } from "./carriers/carrier.js";
+import type { Carrier } from "./carriers/carrier.js";
 import { sdkCarrier } from "./carriers/sdk.js";
 import { FluxError, inputError, networkError, redactUrls, serverError } from "./errors.js";
-import { ConfigureQueue, isLiveKey, type ConfigureWaiter, type InFlightConfigure } from "./configure-queue.js";
-import type {
-  FluxClientMetrics,
-  FluxEndOfTurnEvent,
-  FluxEndOfTurnTrigger,
-  FluxEvent,
-  FluxTimedWord,
-  FluxTurnFields,
-  FluxTurnMetrics,
-} from "./events.js";
+import {
+  ConfigureQueue,
+  isLiveKey,
+  type ConfigureWaiter,
+  type InFlightConfigure,
+} from "./configure-queue.js";
+import type { FluxClientMetrics, FluxEvent } from "./events.js";
+import {
+  DEEPGRAM_URL,
+  rawFormat,
+  resolveOptions,
+  validateClientOptions,
+  type FluxClientOptions,
+  type FluxClientState,
+  type ResolvedFluxClientOptions,
+} from "./client/options.js";
+import {
+  markAnswered,
+  openConnection,
+  sendChunk,
+  sendControl,
+  type Connection,
+} from "./client/connection.js";
+import { observableIterator } from "./client/event-iterator.js";
+import { RESUME_SLACK_SECONDS, TurnTracker } from "./client/turn-tracker.js";
+import { Watchdog } from "./client/watchdog.js";
+import {
+  asFluxError,
+  backoffDelay,
+  connectWithRetry,
+  exhaustedError,
+} from "./client/reconnect.js";
 
-/** Deepgram's production endpoint. */
-export const DEEPGRAM_URL = "wss://api.deepgram.com";
+export { DEEPGRAM_URL } from "./client/options.js";
+export type {
+  FluxClientOptions,
+  FluxClientState,
+  FluxReconnectOptions,
+} from "./client/options.js";
 
-/** Reconnection policy: jittered exponential backoff with a cap. */
-export interface FluxReconnectOptions {
-  /** Delay before the 2nd attempt of an outage, in ms (the 1st is immediate). Default 100. */
-  minDelayMs?: number;
-  /** Cap on any delay, in ms. Default 5000. */
-  maxDelayMs?: number;
-  /** Growth factor per attempt. Default 2. Each delay is multiplied by a random 1–2 (jitter). */
-  factor?: number;
-  /** Attempts per outage before the client gives up with a fatal `exhausted` error. Default 20. */
-  maxAttempts?: number;
-}
-
-/** Options of a {@link FluxClient}. Durations in ms. */
-export interface FluxClientOptions {
-  /**
-   * Connection settings (`@voxpipe/flux-protocol` {@link FluxSettings}). Validated before
-   * anything connects. `encoding` and `sampleRate` are required and must be a raw
-   * encoding (`linear16`, `linear32`, `mulaw`, `alaw`): the client times audio by bytes.
-   */
-  settings: FluxSettings;
-  /** API key. Default: env `DEEPGRAM_API_KEY`. Required unless {@link url} is a loopback address. */
-  apiKey?: string;
-  /** Deepgram, a regional host, a self-hosted or a local server. Default `wss://api.deepgram.com`. */
-  url?: string;
-  /** Transport. Default {@link sdkCarrier} (`@deepgram/sdk` `listen.v2`, SDK reconnection off). */
-  carrier?: Carrier;
-  /** Logger (pino). Default: voxpipe's root logger, child `flux-client`. */
-  logger?: Logger;
-  /** Chunk length sent to Flux. Default 80 (Flux's recommendation, flux-protocol.md §1.4). */
-  chunkMs?: number;
-  /** Bound on the WebSocket handshake plus Flux's `Connected`. Default 10000. */
-  connectTimeoutMs?: number;
-  reconnect?: FluxReconnectOptions;
-  /** Most audio kept for replay, in seconds of audio. Default 30. */
-  replayBufferSeconds?: number;
-  /**
-   * Audio kept and replayed before the first point Flux has not confirmed (the open
-   * turn's first word, else the end of the processed audio), so speech cut by a drop,
-   * or not yet detected, is heard whole on the new connection. Default 1000.
-   */
-  replayMarginMs?: number;
-  /**
-   * Input gap inside an open turn after which silence is streamed (at least twice the
-   * duration of the last input frame, so large, sparse frames are not taken for a gap).
-   * Default 500.
-   */
-  silenceAfterMs?: number;
-  /** No message for this long while ≥ 0.5 s of audio went unanswered → stalled, reconnect. Default 5000. */
-  stallTimeoutMs?: number;
-  /** WebSocket ping after this long without sending anything. Default 10000. */
-  pingIntervalMs?: number;
-  /** Wait for a Configure acknowledgement. Default 5000. */
-  configureTimeoutMs?: number;
-  /** Wait for Flux's last result on {@link FluxClient.close}. Default 3000. */
-  closeTimeoutMs?: number;
-  /** Period of the watchdog (silence, stall, ping, configure timeout). Default 100. */
-  watchdogIntervalMs?: number;
-}
-
-/** Client states. `failed` and `closed` are final. */
-export type FluxClientState = "idle" | "connecting" | "open" | "reconnecting" | "closing" | "closed" | "failed";
-
-
-/** Audio a silent server must have been sent before the stall timer runs (2 Updates' worth). */
-const STALL_MIN_UNANSWERED_SECONDS = 0.5;
 /** A connection lost within this many ms of `Connected`, before any result, is a quick failure. */
 const QUICK_FAILURE_MS = 5_000;
-/** Audio past the replayed range after which a turn that Flux did not re-open is closed by us. */
-const RESUME_SLACK_SECONDS = 1;
-
-interface Connection {
-  readonly id: number;
-  /** Set once the carrier opened the socket. */
-  carrier: CarrierConnection | undefined;
-  /** `Connected` arrived before the carrier finished opening (same TCP segment). */
-  pendingConnected: string | undefined;
-  /** The attempt was abandoned: ignore anything this connection still reports. */
-  dead: boolean;
-  readonly format: AudioFormat;
-  readonly settings: FluxSettings;
-  /** Continuous-timeline start of the first byte sent on this connection. */
-  offset: number;
-  /** Continuous-timeline end of the audio sent on this connection. */
-  sentUntil: number;
-  turnIndexOffset: number;
-  requestId: string;
-  ready: boolean;
-  lastSentAt: number;
-  /** Seconds of audio sent since the last message. */
-  unanswered: number;
-  /** When {@link unanswered} crossed the stall minimum. */
-  stallSince: number | undefined;
-  gotTurnInfo: boolean;
-  /** `performance.now()` when `Connected` arrived. */
-  readyAt: number;
-  /** Set while a turn open before the drop waits for Flux to re-open it. */
-  resumeUntil: number | undefined;
-  /** The fatal `Error` message Flux sent before closing, if any. */
-  serverError: FluxError | undefined;
-  onReady: (() => void) | undefined;
-  onLost: ((error: FluxError) => void) | undefined;
-  closeRequested: boolean;
-}
-
-interface OpenTurn {
-  index: number;
-  /**
-   * Where the turn's speech starts on the continuous timeline: its first word, else
-   * `audio_window_start`. Replays after a drop start a margin before it.
-   */
-  anchor: number;
-  last: FluxTurnFields;
-  eagerAt: number | undefined;
-}
 
 /**
  * The Flux connection layer, usable on its own (no pipeline needed): send audio,
@@ -166,10 +70,11 @@ interface OpenTurn {
  *
  * It owns the connection's state machine: waits for `Connected`, re-chunks audio
  * to 80 ms, keeps recent audio and replays what Flux has not confirmed on a new
- * connection, keeps audio time and turn indices continuous across connections,
- * classifies errors (permanent → one fatal error; retryable → jittered
- * exponential backoff, the first connection included), and runs a watchdog
- * (silence inside an open turn when input stops, stall detection, WebSocket pings).
+ * connection, keeps audio time and turn indices continuous across connections
+ * ({@link TurnTracker}), classifies errors (permanent → one fatal error; retryable →
+ * jittered exponential backoff, the first connection included), and runs a
+ * {@link Watchdog} (silence inside an open turn when input stops, stall detection,
+ * WebSocket pings).
  *
  * Never logs the API key, keyterms or a URL with its query string.
  */
@@ -182,9 +87,7 @@ export class FluxClient {
   private readonly carrier: Carrier;
   private readonly url: string;
   private readonly apiKey: string | undefined;
-  private readonly opts: Required<
-    Omit<FluxClientOptions, "settings" | "apiKey" | "url" | "carrier" | "logger" | "reconnect">
-  > & { reconnect: Required<FluxReconnectOptions> };
+  private readonly opts: ResolvedFluxClientOptions;
 
   private stateValue: FluxClientState = "idle";
   /** Settings in force on the current connection (what Flux has confirmed). */
@@ -207,33 +110,23 @@ export class FluxClient {
   private quickFailures = 0;
   private startWaiters: { resolve(): void; reject(e: Error): void }[] = [];
 
-  private turn: OpenTurn | undefined;
-  private lastFinalIndex = -1;
-  private lastFinalEnd = 0;
-  private processedUntil = 0;
+  private readonly turns: TurnTracker;
   private forceEndPending = false;
 
   private readonly configures: ConfigureQueue;
   private switchPending = false;
   private switchWaiters: ConfigureWaiter[] = [];
 
-  private lastInputAt = performance.now();
-  /** Duration of the last `sendAudio` call (ms): big, sparse frames must not look like silence. */
-  private lastInputMs = 0;
-  private lastSilenceAt = 0;
-  private watchdog: NodeJS.Timeout | undefined;
-  private lastTickAt = performance.now();
+  private readonly watchdog: Watchdog;
   private closing: Promise<void> | undefined;
+  private closeWake: (() => void) | undefined;
 
-  private readonly counters: FluxClientMetrics = {
+  private readonly counters: Omit<FluxClientMetrics, "bufferedSeconds" | "turns" | "lastTurn"> = {
     audioSecondsSent: 0,
     audioSecondsReplayed: 0,
     silenceSecondsInjected: 0,
     audioSecondsDropped: 0,
-    bufferedSeconds: 0,
     reconnects: 0,
-    turns: 0,
-    lastTurn: undefined,
   };
 
   /**
@@ -248,25 +141,7 @@ export class FluxClient {
     this.inputFormat = rawFormat(settings);
     this.url = options.url ?? DEEPGRAM_URL;
     this.apiKey = apiKey;
-    const r = options.reconnect ?? {};
-    this.opts = {
-      chunkMs: options.chunkMs ?? 80,
-      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-      replayBufferSeconds: options.replayBufferSeconds ?? 30,
-      replayMarginMs: options.replayMarginMs ?? 1000,
-      silenceAfterMs: options.silenceAfterMs ?? 500,
-      stallTimeoutMs: options.stallTimeoutMs ?? 5_000,
-      pingIntervalMs: options.pingIntervalMs ?? 10_000,
-      configureTimeoutMs: options.configureTimeoutMs ?? 5_000,
-      closeTimeoutMs: options.closeTimeoutMs ?? 3_000,
-      watchdogIntervalMs: options.watchdogIntervalMs ?? 100,
-      reconnect: {
-        minDelayMs: r.minDelayMs ?? 100,
-        maxDelayMs: r.maxDelayMs ?? 5_000,
-        factor: r.factor ?? 2,
-        maxAttempts: r.maxAttempts ?? 20,
-      },
-    };
+    this.opts = resolveOptions(options);
     this.carrier = options.carrier ?? sdkCarrier;
     this.log = options.logger ?? rootLogger().child({ component: "flux-client" });
     this.applied = settings;
@@ -275,6 +150,32 @@ export class FluxClient {
     this.chunker = new AudioChunker(chunkBytes(this.inputFormat, this.opts.chunkMs));
     this.buffer = new ReplayBuffer(this.opts.replayBufferSeconds);
     this.configures = new ConfigureQueue(this.opts.configureTimeoutMs);
+    this.turns = new TurnTracker({
+      emit: (event) => this.emit(event),
+      sentAt: (time) => this.buffer.at(time)?.sentAt,
+      log: this.log,
+    });
+    this.watchdog = new Watchdog(
+      {
+        intervalMs: this.opts.watchdogIntervalMs,
+        silenceAfterMs: this.opts.silenceAfterMs,
+        stallTimeoutMs: this.opts.stallTimeoutMs,
+        pingIntervalMs: this.opts.pingIntervalMs,
+      },
+      {
+        connection: () => this.conn,
+        wantsSilence: () => this.turns.isOpen && this.stateValue === "open",
+        injectSilence: (ms) => this.injectSilence(ms),
+        stalled: (conn, error) => {
+          this.log.warn(
+            { connection: conn.id, unansweredSeconds: conn.unanswered },
+            "flux stalled; reconnecting",
+          );
+          this.onConnectionLost(conn, error);
+        },
+        tick: (now) => this.expireConfigure(now),
+      },
+    );
   }
 
   /**
@@ -285,18 +186,10 @@ export class FluxClient {
    * @throws FluxSettingsError naming each bad field, its value and the allowed range.
    * @throws FluxError (`input`) for a non-raw encoding, a bad URL or a missing API key.
    */
-  static validate(options: Pick<FluxClientOptions, "settings" | "url" | "apiKey">): { apiKey: string | undefined } {
-    const issues = validateSettings(options.settings);
-    if (issues.length > 0) throw new FluxSettingsError(issues);
-    rawFormat(options.settings);
-    const url = options.url ?? DEEPGRAM_URL;
-    endpointOf(url);
-    const key = options.apiKey ?? process.env.DEEPGRAM_API_KEY;
-    const apiKey = key === "" ? undefined : key;
-    if (apiKey === undefined && !isLocalUrl(url)) {
-      throw inputError("MISSING_API_KEY", "apiKey: required for a non-local url; pass apiKey or set DEEPGRAM_API_KEY");
-    }
-    return { apiKey };
+  static validate(options: Pick<FluxClientOptions, "settings" | "url" | "apiKey">): {
+    apiKey: string | undefined;
+  } {
+    return validateClientOptions(options);
   }
 
   /** Current state. */
@@ -316,12 +209,17 @@ export class FluxClient {
 
   /** Whether a turn is open (between `StartOfTurn` and `EndOfTurn`). */
   get turnOpen(): boolean {
-    return this.turn !== undefined;
+    return this.turns.isOpen;
   }
 
   /** A snapshot of the counters. */
   get metrics(): FluxClientMetrics {
-    return { ...this.counters, bufferedSeconds: this.buffer.seconds };
+    return {
+      ...this.counters,
+      bufferedSeconds: this.buffer.seconds,
+      turns: this.turns.turns,
+      lastTurn: this.turns.lastTurn,
+    };
   }
 
   /** Seconds of audio on the continuous timeline (accepted so far). */
@@ -342,8 +240,7 @@ export class FluxClient {
         : this.whenOpen();
     }
     this.stateValue = "connecting";
-    this.lastTickAt = performance.now();
-    this.watchdog = setInterval(() => this.tick(), this.opts.watchdogIntervalMs);
+    this.watchdog.start();
     const ready = this.whenOpen();
     this.runLoop(0);
     return ready;
@@ -359,8 +256,7 @@ export class FluxClient {
     if (this.stateValue === "closing" || this.stateValue === "closed" || this.stateValue === "failed") {
       return false;
     }
-    this.lastInputAt = performance.now();
-    this.lastInputMs = secondsOf(this.inputFormat, audio.length) * 1000;
+    this.watchdog.input(secondsOf(this.inputFormat, audio.length) * 1000);
     for (const bytes of this.chunker.push(audio)) this.enqueue(bytes, this.inputFormat);
     return true;
   }
@@ -424,9 +320,9 @@ export class FluxClient {
    * is sent as soon as the new connection is ready.
    */
   forceEndTurn(): void {
-    if (this.turn === undefined) return;
+    if (!this.turns.isOpen) return;
     const conn = this.conn;
-    if (conn?.ready) this.sendControl(conn, { type: "ForceEndTurn" });
+    if (conn?.ready) sendControl(conn, { type: "ForceEndTurn" });
     else this.forceEndPending = true;
   }
 
@@ -455,42 +351,7 @@ export class FluxClient {
    * sending audio. Ends when the client closes; throws the fatal error if it fails.
    */
   [Symbol.asyncIterator](): AsyncIterator<FluxEvent> {
-    const queue: FluxEvent[] = [];
-    let done = false;
-    let failure: Error | undefined;
-    let wake: (() => void) | undefined;
-    const subscription = this.events$.subscribe({
-      next: (e) => {
-        queue.push(e);
-        wake?.();
-      },
-      error: (e: unknown) => {
-        failure = e instanceof Error ? e : new Error(String(e));
-        done = true;
-        wake?.();
-      },
-      complete: () => {
-        done = true;
-        wake?.();
-      },
-    });
-    return {
-      next: async (): Promise<IteratorResult<FluxEvent>> => {
-        while (queue.length === 0 && !done) {
-          await new Promise<void>((r) => (wake = r));
-          wake = undefined;
-        }
-        const value = queue.shift();
-        if (value !== undefined) return { value, done: false };
-        if (failure !== undefined) throw failure;
-        return { value: undefined, done: true };
-      },
-      return: (): Promise<IteratorResult<FluxEvent>> => {
-        subscription.unsubscribe();
-        done = true;
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+    return observableIterator(this.events$);
   }
 
   // ---------------------------------------------------------------- audio path
@@ -503,23 +364,14 @@ export class FluxClient {
     const lost = this.buffer.push(chunk);
     if (lost > 0) this.reportDropped(lost);
     const conn = this.conn;
-    if (conn?.ready && !conn.closeRequested && sameFormat(conn.format, format)) this.sendChunk(conn, chunk);
+    if (conn?.ready && !conn.closeRequested && sameFormat(conn.format, format)) {
+      this.sendChunk(conn, chunk);
+    }
   }
 
   private sendChunk(conn: Connection, chunk: TimedChunk): boolean {
-    try {
-      conn.carrier?.sendBinary(chunk.bytes);
-    } catch {
-      // The socket died under us; its close event drives the reconnect and the replay.
-      return false;
-    }
-    const now = performance.now();
-    chunk.sentAt = now;
-    conn.lastSentAt = now;
-    conn.sentUntil = chunk.start + chunk.duration;
+    if (!sendChunk(conn, chunk)) return false;
     this.counters.audioSecondsSent += chunk.duration;
-    conn.unanswered += chunk.duration;
-    if (conn.stallSince === undefined && conn.unanswered >= STALL_MIN_UNANSWERED_SECONDS) conn.stallSince = now;
     return true;
   }
 
@@ -544,127 +396,72 @@ export class FluxClient {
     this.chunker = new AudioChunker(chunkBytes(format, this.opts.chunkMs));
   }
 
+  /** Streams `ms` of silence through the chunker (the watchdog's input-gap filler). */
+  private injectSilence(ms: number): void {
+    const bytes = chunkBytes(this.inputFormat, ms);
+    if (bytes <= 0) return;
+    this.counters.silenceSecondsInjected += secondsOf(this.inputFormat, bytes);
+    for (const chunk of this.chunker.push(silence(this.inputFormat, bytes))) {
+      this.enqueue(chunk, this.inputFormat);
+    }
+  }
+
   // ---------------------------------------------------------------- connection loop
 
   private runLoop(initialDelayMs: number): void {
-    const loop = this.connectWithRetry(initialDelayMs).catch((error: unknown) => {
+    const loop = connectWithRetry((attempt) => this.connectOnce(attempt), {
+      policy: this.opts.reconnect,
+      initialDelayMs,
+      signal: this.abort.signal,
+      onFailedAttempt: (error, attempt) => {
+        this.log.warn(
+          { code: error.code, status: error.status, kind: error.kind, attempt },
+          "flux connection attempt failed",
+        );
+        if (error.retryable) this.emit({ type: "Reconnecting", error, attempt });
+      },
+    }).catch((error: unknown) => {
       if (this.abort.signal.aborted) return;
-      const fluxError =
-        error instanceof FluxError ? error : networkError("CONNECT_FAILED", "could not connect");
+      const fluxError = asFluxError(error);
       this.fail(
-        fluxError.kind === "retryable"
-          ? new FluxError({
-              source: "exhausted",
-              kind: "permanent",
-              code: fluxError.code,
-              description: `gave up after ${this.opts.reconnect.maxAttempts} attempts: ${fluxError.description}`,
-              ...(fluxError.status !== undefined ? { status: fluxError.status } : {}),
-            })
+        fluxError.retryable
+          ? exhaustedError(fluxError, `${this.opts.reconnect.maxAttempts} attempts`)
           : fluxError,
       );
     });
     this.loop = loop;
   }
 
-  private async connectWithRetry(initialDelayMs: number): Promise<void> {
-    const r = this.opts.reconnect;
-    if (initialDelayMs > 0) await sleep(initialDelayMs, undefined, { signal: this.abort.signal });
-    await pRetry((attempt) => this.connectOnce(attempt), {
-      retries: Math.max(0, r.maxAttempts - 1),
-      minTimeout: r.minDelayMs,
-      maxTimeout: r.maxDelayMs,
-      factor: r.factor,
-      randomize: true,
-      signal: this.abort.signal,
-      shouldRetry: ({ error }) => error instanceof FluxError && error.retryable,
-      onFailedAttempt: ({ error, attemptNumber }) => {
-        if (this.abort.signal.aborted) return;
-        const fluxError = error instanceof FluxError ? error : networkError("CONNECT_FAILED", "could not connect");
-        this.log.warn(
-          { code: fluxError.code, status: fluxError.status, kind: fluxError.kind, attempt: attemptNumber },
-          "flux connection attempt failed",
-        );
-        if (fluxError.retryable) this.emit({ type: "Reconnecting", error: fluxError, attempt: attemptNumber });
-      },
-    });
-  }
-
   /** Opens one connection and waits for `Connected`; rejects with a classified {@link FluxError}. */
   private async connectOnce(_attempt: number): Promise<void> {
     this.abort.signal.throwIfAborted();
     const settings = this.switchPending ? this.desired : this.applied;
-    const conn: Connection = {
-      id: ++this.connections,
-      carrier: undefined,
-      pendingConnected: undefined,
-      dead: false,
-      format: rawFormat(settings),
-      settings,
-      offset: 0,
-      sentUntil: 0,
-      turnIndexOffset: 0,
-      requestId: "",
-      ready: false,
-      lastSentAt: performance.now(),
-      unanswered: 0,
-      stallSince: undefined,
-      gotTurnInfo: false,
-      readyAt: 0,
-      resumeUntil: undefined,
-      serverError: undefined,
-      onReady: undefined,
-      onLost: undefined,
-      closeRequested: false,
-    };
-    const ready = new Promise<void>((resolve, reject) => {
-      conn.onReady = resolve;
-      conn.onLost = reject;
-    });
-    ready.catch(() => {}); // awaited below; a rejection before that point must not be "unhandled"
-    const attempt = new AbortController();
-    const giveUp = (error: FluxError): void => {
-      attempt.abort();
-      conn.onLost?.(error);
-    };
-    const onAbort = (): void => giveUp(networkError("ABORTED", "the client closed"));
-    this.abort.signal.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(
-      () => giveUp(networkError("CONNECT_TIMEOUT", `not connected within ${this.opts.connectTimeoutMs} ms`)),
-      this.opts.connectTimeoutMs,
-    );
     try {
-      conn.carrier = await this.carrier(
+      await openConnection(
         {
+          id: ++this.connections,
+          settings,
+          format: rawFormat(settings),
+          carrier: this.carrier,
           url: this.url,
-          query: new URLSearchParams(buildListenQuery(settings)),
           apiKey: this.apiKey,
           connectTimeoutMs: this.opts.connectTimeoutMs,
-          signal: attempt.signal,
+          signal: this.abort.signal,
         },
         {
-          onMessage: (message) => this.onMessage(conn, message),
-          onClose: (close) =>
+          onMessage: (conn, message) => this.onMessage(conn, message),
+          onClose: (conn, close) =>
             this.onConnectionLost(
               conn,
-              conn.serverError ?? networkError("CONNECTION_CLOSED", `the connection closed (code ${close.code})`),
+              conn.serverError ??
+                networkError("CONNECTION_CLOSED", `the connection closed (code ${close.code})`),
               close.code,
             ),
+          onConnected: (conn, requestId) => this.onConnected(conn, requestId),
         },
       );
-      if (conn.dead) throw networkError("ABORTED", "the attempt was abandoned");
-      if (conn.pendingConnected !== undefined) this.onConnected(conn, conn.pendingConnected);
-      await ready;
     } catch (error) {
-      conn.dead = true;
-      conn.onLost = undefined;
-      conn.onReady = undefined;
-      conn.carrier?.close();
-      throw error instanceof FluxError
-        ? this.sanitize(error)
-        : networkError("CONNECT_FAILED", "could not open the WebSocket");
-    } finally {
-      clearTimeout(timer);
-      this.abort.signal.removeEventListener("abort", onAbort);
+      throw error instanceof FluxError ? this.sanitize(error) : error;
     }
   }
 
@@ -691,13 +488,11 @@ export class FluxClient {
       if (!sameFormat(conn.format, this.inputFormat)) this.switchInputFormat(conn.format);
     }
     // Replay from the first point Flux has not confirmed (with a margin so a cut word is heard whole).
-    const margin = this.opts.replayMarginMs / 1000;
-    const anchor = this.turn !== undefined ? this.turn.anchor : this.processedUntil;
-    const replayFrom = Math.max(this.lastFinalEnd, anchor - margin, 0);
+    const replayFrom = this.turns.replayFrom(this.opts.replayMarginMs / 1000);
     const chunks = this.buffer.from(replayFrom).filter((c) => sameFormat(c.format, conn.format));
     conn.offset = chunks[0]?.start ?? this.timeline;
     conn.sentUntil = conn.offset;
-    conn.turnIndexOffset = this.turn !== undefined ? this.turn.index : this.lastFinalIndex + 1;
+    conn.turnIndexOffset = this.turns.nextTurnIndexOffset();
     this.conn = conn;
     conn.readyAt = now;
     if (++this.readyConnections > 1) this.counters.reconnects++;
@@ -711,7 +506,7 @@ export class FluxClient {
       if (wasSent) replayed += chunk.duration;
     }
     this.counters.audioSecondsReplayed += replayed;
-    if (this.turn !== undefined) conn.resumeUntil = conn.sentUntil + RESUME_SLACK_SECONDS;
+    if (this.turns.isOpen) conn.resumeUntil = conn.sentUntil + RESUME_SLACK_SECONDS;
     this.log.info(
       { connection: conn.id, requestId, downtimeMs: Math.round(downtimeMs), replayedSeconds: replayed },
       "flux connected",
@@ -724,7 +519,7 @@ export class FluxClient {
       replayedSeconds: replayed,
     });
     if (switched) for (const w of this.switchWaiters.splice(0)) w.resolve(this.active);
-    if (this.forceEndPending && this.turn !== undefined) this.sendControl(conn, { type: "ForceEndTurn" });
+    if (this.forceEndPending && this.turns.isOpen) sendControl(conn, { type: "ForceEndTurn" });
     this.forceEndPending = false;
     const waiters = this.startWaiters.splice(0);
     for (const w of waiters) w.resolve();
@@ -772,21 +567,13 @@ export class FluxClient {
     this.quickFailures = quick ? this.quickFailures + 1 : 0;
     if (this.quickFailures >= this.opts.reconnect.maxAttempts) {
       this.fail(
-        new FluxError({
-          source: "exhausted",
-          kind: "permanent",
-          code: error.code,
-          description: `gave up after ${this.quickFailures} connections failed before any result: ${error.description}`,
-        }),
+        exhaustedError(error, `${this.quickFailures} connections failed before any result`),
       );
       return;
     }
-    this.runLoop(this.quickFailures > 0 ? this.backoffDelay(this.quickFailures) : 0);
-  }
-
-  private backoffDelay(failures: number): number {
-    const r = this.opts.reconnect;
-    return Math.min(r.maxDelayMs, r.minDelayMs * r.factor ** (failures - 1) * (1 + Math.random()));
+    this.runLoop(
+      this.quickFailures > 0 ? backoffDelay(this.opts.reconnect, this.quickFailures) : 0,
+    );
   }
 
   // ---------------------------------------------------------------- messages
@@ -794,8 +581,7 @@ export class FluxClient {
   private onMessage(conn: Connection, raw: unknown): void {
     if (conn.dead) return;
     const message: ServerMessage = typeof raw === "string" ? parseServerMessage(raw) : parseServerMessageObject(raw);
-    conn.unanswered = 0;
-    conn.stallSince = undefined;
+    markAnswered(conn);
     switch (message.type) {
       case "Connected":
         if (conn.ready) return;
@@ -844,116 +630,11 @@ export class FluxClient {
   private onTurnInfo(conn: Connection, m: TurnInfoMessage): void {
     conn.gotTurnInfo = true;
     this.quickFailures = 0;
-    const fields = this.toTurnFields(conn, m);
-    this.processedUntil = Math.max(this.processedUntil, fields.audioWindowEnd);
-    const index = fields.turnIndex;
-    switch (m.event) {
-      case "StartOfTurn":
-        conn.resumeUntil = undefined;
-        if (this.turn !== undefined && this.turn.index === index) {
-          // Flux re-opened the turn cut by the drop: it continues, no second StartOfTurn.
-          this.turn.last = fields;
-          this.turn.anchor = Math.min(this.turn.anchor, anchorOf(fields));
-          this.emit({ type: "Update", ...fields });
-        } else if (index > this.lastFinalIndex) {
-          if (this.turn !== undefined) this.endTurn(this.turn.last, "connection-lost", true);
-          this.turn = { index, anchor: anchorOf(fields), last: fields, eagerAt: undefined };
-          this.emit({ type: "StartOfTurn", ...fields });
-        }
-        break;
-      case "Update":
-      case "EagerEndOfTurn":
-      case "TurnResumed":
-        if (this.turn !== undefined && conn.resumeUntil !== undefined && fields.audioWindowEnd >= conn.resumeUntil) {
-          // Flux did not re-open the turn cut by the drop: close it with what we have.
-          conn.resumeUntil = undefined;
-          conn.turnIndexOffset += 1;
-          this.endTurn(this.turn.last, "connection-lost", true);
-          break;
-        }
-        if (this.turn !== undefined && conn.resumeUntil !== undefined) break; // not re-opened (yet)
-        if (this.turn !== undefined && this.turn.index === index) {
-          this.turn.last = fields;
-          if (m.event === "EagerEndOfTurn") this.turn.eagerAt = fields.receivedAt;
-          this.emit({ type: m.event, ...fields });
-        } else if (m.event === "Update" && this.turn === undefined && index > this.lastFinalIndex) {
-          this.emit({ type: "Update", ...fields });
-        }
-        break;
-      case "EndOfTurn": {
-        conn.resumeUntil = undefined;
-        if (index <= this.lastFinalIndex) break; // already final: never emit a transcript twice
-        if (this.turn === undefined || this.turn.index !== index) {
-          // EndOfTurn without a known start: open and close it rather than drop it (pipecat #5425).
-          if (this.turn !== undefined) this.endTurn(this.turn.last, "connection-lost", true);
-          this.turn = { index, anchor: anchorOf(fields), last: fields, eagerAt: undefined };
-          this.emit({ type: "StartOfTurn", ...fields });
-        }
-        this.endTurn(fields, m.trigger ?? "model", false);
-        break;
-      }
-    }
+    this.turns.onTurnInfo(conn, m);
     // Keep only what a reconnect could need to replay.
-    const margin = this.opts.replayMarginMs / 1000;
-    const keepFrom = (this.turn !== undefined ? this.turn.anchor : this.processedUntil) - margin;
+    const keepFrom = this.turns.unconfirmedFrom - this.opts.replayMarginMs / 1000;
     this.buffer.trimBefore(Math.max(0, keepFrom));
-    if (this.turn === undefined) this.maybeSwitch();
-  }
-
-  private toTurnFields(conn: Connection, m: TurnInfoMessage): FluxTurnFields {
-    const o = conn.offset;
-    return {
-      turnIndex: conn.turnIndexOffset + m.turn_index,
-      transcript: m.transcript,
-      words: m.words.map((w): FluxTimedWord => {
-        const word: FluxTimedWord = { word: w.word, confidence: w.confidence };
-        if (w.start !== undefined) word.start = o + w.start;
-        if (w.end !== undefined) word.end = o + w.end;
-        return word;
-      }),
-      audioWindowStart: o + m.audio_window_start,
-      audioWindowEnd: o + m.audio_window_end,
-      endOfTurnConfidence: m.end_of_turn_confidence,
-      languages: m.languages,
-      languagesHinted: m.languages_hinted,
-      receivedAt: performance.now(),
-      raw: m,
-    };
-  }
-
-  /** Emits the one `EndOfTurn` of the open turn and closes it. */
-  private endTurn(fields: FluxTurnFields, trigger: FluxEndOfTurnTrigger, synthetic: boolean): void {
-    const turn = this.turn;
-    this.turn = undefined;
-    this.lastFinalIndex = Math.max(this.lastFinalIndex, fields.turnIndex);
-    this.lastFinalEnd = Math.max(this.lastFinalEnd, fields.audioWindowEnd);
-    this.counters.turns++;
-    const metrics = this.turnMetrics(fields, turn?.eagerAt);
-    this.counters.lastTurn = metrics;
-    const event: FluxEndOfTurnEvent = {
-      ...fields,
-      type: "EndOfTurn",
-      trigger,
-      confidence: meanWordConfidence(fields.words),
-      synthetic,
-      metrics,
-    };
-    this.log.debug({ turnIndex: event.turnIndex, trigger, transcript: event.transcript }, "end of turn");
-    this.emit(event);
-  }
-
-  private turnMetrics(fields: FluxTurnFields, eagerAt: number | undefined): FluxTurnMetrics {
-    const lastWordEnd = fields.words.reduce<number | undefined>(
-      (end, w) => (w.end !== undefined && (end === undefined || w.end > end) ? w.end : end),
-      undefined,
-    );
-    const sentAt = lastWordEnd !== undefined ? this.buffer.at(lastWordEnd)?.sentAt : undefined;
-    return {
-      endOfSpeechToEndOfTurnAudioMs:
-        lastWordEnd !== undefined ? Math.max(0, (fields.audioWindowEnd - lastWordEnd) * 1000) : undefined,
-      endOfSpeechToEndOfTurnWallMs: sentAt !== undefined ? fields.receivedAt - sentAt : undefined,
-      eagerToEndOfTurnMs: eagerAt !== undefined ? fields.receivedAt - eagerAt : undefined,
-    };
+    if (!this.turns.isOpen) this.maybeSwitch();
   }
 
   // ---------------------------------------------------------------- configure
@@ -964,7 +645,7 @@ export class FluxClient {
     const message = this.configures.take(this.desired, performance.now());
     if (message === undefined) return;
     this.log.debug({ fields: [...(this.configures.inFlight?.keys ?? [])] }, "sending Configure");
-    this.sendControl(conn, message);
+    sendControl(conn, message);
   }
 
   private onConfigureAck(m: ConfigureSuccessMessage): void {
@@ -1001,83 +682,29 @@ export class FluxClient {
   /** Switches to a new connection for connection-only settings, at a turn boundary. */
   private maybeSwitch(): void {
     const conn = this.conn;
-    if (!this.switchPending || this.turn !== undefined || !conn?.ready || conn.closeRequested) return;
+    if (!this.switchPending || this.turns.isOpen || !conn?.ready || conn.closeRequested) return;
     if (this.stateValue !== "open") return;
     this.log.info({ connection: conn.id }, "reconnecting for new connection settings at a turn boundary");
     conn.closeRequested = true;
     this.onConnectionLost(conn, networkError("SETTINGS_CHANGED", "new connection settings"));
   }
 
-  // ---------------------------------------------------------------- watchdog
-
-  private tick(): void {
-    const now = performance.now();
-    const conn = this.conn;
-    // After the event loop was blocked, timers run before pending socket reads: time the
-    // loop spent blocked is not time Flux stayed silent, so it does not count as a stall.
-    const blocked = now - this.lastTickAt - this.opts.watchdogIntervalMs;
-    this.lastTickAt = now;
-    // Likewise input audio could not arrive while the loop was blocked: not an input gap.
-    if (blocked > 20) {
-      if (conn?.stallSince !== undefined) conn.stallSince += blocked;
-      this.lastInputAt += blocked;
-    }
-    // Silence: Flux only advances its turn timers on streamed audio (flux-protocol.md §4.3).
-    // Silence covers the whole input gap, so audio time keeps pace with wall time.
-    if (
-      this.turn !== undefined &&
-      conn?.ready &&
-      this.stateValue === "open" &&
-      now - this.lastInputAt >= Math.max(this.opts.silenceAfterMs, 2 * this.lastInputMs)
-    ) {
-      this.injectSilence(Math.min(now - Math.max(this.lastInputAt, this.lastSilenceAt), 1000));
-      this.lastSilenceAt = now;
-    }
-    if (conn?.ready && !conn.closeRequested) {
-      if (conn.stallSince !== undefined && now - conn.stallSince > this.opts.stallTimeoutMs) {
-        this.log.warn({ connection: conn.id, unansweredSeconds: conn.unanswered }, "flux stalled; reconnecting");
-        this.onConnectionLost(
-          conn,
-          new FluxError({
-            source: "stall",
-            kind: "retryable",
-            code: "STALLED",
-            description: `no message for ${this.opts.stallTimeoutMs} ms while ${conn.unanswered.toFixed(2)} s of audio went unanswered`,
-          }),
-        );
-      } else if (now - conn.lastSentAt >= this.opts.pingIntervalMs) {
-        try {
-          conn.carrier?.ping();
-        } catch {
-          // a dead socket reports itself through its close event
-        }
-        conn.lastSentAt = now;
-      }
-    }
+  /** A Configure whose acknowledgement is overdue counts as failed (checked by the watchdog). */
+  private expireConfigure(now: number): void {
     const expired = this.configures.expired(now);
-    if (expired !== undefined) {
-      this.onConfigureFailed(
-        expired,
-        new FluxError({
-          source: "configure-timeout",
-          kind: "retryable",
-          code: "CONFIGURE_TIMEOUT",
-          description: `no acknowledgement within ${this.opts.configureTimeoutMs} ms`,
-        }),
-      );
-    }
-  }
-
-  private injectSilence(ms: number): void {
-    const bytes = chunkBytes(this.inputFormat, ms);
-    if (bytes <= 0) return;
-    this.counters.silenceSecondsInjected += secondsOf(this.inputFormat, bytes);
-    for (const chunk of this.chunker.push(silence(this.inputFormat, bytes))) this.enqueue(chunk, this.inputFormat);
+    if (expired === undefined) return;
+    this.onConfigureFailed(
+      expired,
+      new FluxError({
+        source: "configure-timeout",
+        kind: "retryable",
+        code: "CONFIGURE_TIMEOUT",
+        description: `no acknowledgement within ${this.opts.configureTimeoutMs} ms`,
+      }),
+    );
   }
 
   // ---------------------------------------------------------------- close / fail
-
-  private closeWake: (() => void) | undefined;
 
   private async closeGracefully(): Promise<void> {
     if (this.stateValue === "closed" || this.stateValue === "failed") return;
@@ -1103,15 +730,15 @@ export class FluxClient {
       const closed = new Promise<void>((resolve) => (this.closeWake = resolve));
       // Flux handles control messages in stream order, so a turn it is about to open in
       // audio it has not answered yet is ended too.
-      if (this.turn !== undefined || conn.sentUntil - this.processedUntil > 0.1) {
-        this.sendControl(conn, { type: "ForceEndTurn" });
+      if (this.turns.isOpen || conn.sentUntil - this.turns.processedUntil > 0.1) {
+        sendControl(conn, { type: "ForceEndTurn" });
       }
-      this.sendControl(conn, { type: "CloseStream" });
+      sendControl(conn, { type: "CloseStream" });
       const timer = setTimeout(() => this.closeWake?.(), this.opts.closeTimeoutMs);
       await closed;
       clearTimeout(timer);
     }
-    if (this.turn !== undefined) this.endTurn(this.turn.last, "closed", true);
+    this.turns.closeOpen("closed");
     this.teardown();
     this.stateValue = "closed";
     this.rejectAllWaiters(inputError("CLOSED", "the client closed"));
@@ -1122,7 +749,7 @@ export class FluxClient {
     if (this.stateValue === "closed" || this.stateValue === "failed") return;
     const fatal = error.asFatal();
     this.log.error({ code: fatal.code, status: fatal.status, source: fatal.source }, "flux client failed");
-    if (this.turn !== undefined) this.endTurn(this.turn.last, "connection-lost", true);
+    this.turns.closeOpen("connection-lost");
     this.teardown();
     this.stateValue = "failed";
     this.rejectAllWaiters(fatal);
@@ -1130,8 +757,7 @@ export class FluxClient {
   }
 
   private teardown(): void {
-    if (this.watchdog) clearInterval(this.watchdog);
-    this.watchdog = undefined;
+    this.watchdog.stop();
     this.abort.abort();
     const conn = this.conn;
     this.conn = undefined;
@@ -1151,15 +777,6 @@ export class FluxClient {
     return new Promise<void>((resolve, reject) => this.startWaiters.push({ resolve, reject }));
   }
 
-  private sendControl(conn: Connection, message: Parameters<CarrierConnection["sendControl"]>[0]): void {
-    try {
-      conn.carrier?.sendControl(message);
-      conn.lastSentAt = performance.now();
-    } catch {
-      // the close event of the dead socket drives the reconnect; the message is resent or moot
-    }
-  }
-
   private emit(event: FluxEvent): void {
     this.subject.next(event);
   }
@@ -1167,14 +784,7 @@ export class FluxClient {
   /** A copy of a provider error whose description cannot leak keyterms or query strings. */
   private sanitize(error: FluxError): FluxError {
     const description = this.redact(error.description);
-    if (description === error.description) return error;
-    return new FluxError({
-      source: error.source,
-      kind: error.kind,
-      code: error.code,
-      description,
-      ...(error.status !== undefined ? { status: error.status } : {}),
-    });
+    return description === error.description ? error : error.with({ description });
   }
 
   /** Removes keyterms and query strings from provider text before it reaches logs or errors. */
@@ -1186,22 +796,7 @@ export class FluxClient {
   }
 }
 
-function rawFormat(settings: FluxSettings): AudioFormat {
-  const encoding = settings.encoding;
-  if (encoding === undefined || !(RAW_ENCODINGS as readonly string[]).includes(encoding) || settings.sampleRate === undefined) {
-    throw inputError(
-      "UNSUPPORTED_ENCODING",
-      `encoding=${String(encoding)}: the client needs raw audio with a sample rate: allowed ${RAW_ENCODINGS.join(", ")}`,
-    );
-  }
-  return { encoding: encoding as RawEncoding, sampleRate: settings.sampleRate };
-}
 
-/** Start of a turn's speech: its first timed word, else the start of its audio window. */
-function anchorOf(fields: FluxTurnFields): number {
-  const first = fields.words.find((w) => w.start !== undefined)?.start;
-  return first !== undefined ? Math.max(fields.audioWindowStart, first) : fields.audioWindowStart;
-}
 
 function sameValue(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);

@@ -1,0 +1,145 @@
+import { FluxSettingsError, validateSettings, type FluxSettings } from "@voxpipe/flux-protocol";
+import type { Logger } from "@voxpipe/core";
+import { RAW_ENCODINGS, type AudioFormat, type RawEncoding } from "../audio/format.js";
+import { endpointOf, isLocalUrl, type Carrier } from "../carriers/carrier.js";
+import { inputError } from "../errors.js";
+
+/** Deepgram's production endpoint. */
+export const DEEPGRAM_URL = "wss://api.deepgram.com";
+
+/** Reconnection policy: jittered exponential backoff with a cap. */
+export interface FluxReconnectOptions {
+  /** Delay before the 2nd attempt of an outage, in ms (the 1st is immediate). Default 100. */
+  minDelayMs?: number;
+  /** Cap on any delay, in ms. Default 5000. */
+  maxDelayMs?: number;
+  /** Growth factor per attempt. Default 2. Each delay is multiplied by a random 1–2 (jitter). */
+  factor?: number;
+  /** Attempts per outage before the client gives up with a fatal `exhausted` error. Default 20. */
+  maxAttempts?: number;
+}
+
+/** Options of a `FluxClient`. Durations in ms. */
+export interface FluxClientOptions {
+  /**
+   * Connection settings (`@voxpipe/flux-protocol` {@link FluxSettings}). Validated before
+   * anything connects. `encoding` and `sampleRate` are required and must be a raw
+   * encoding (`linear16`, `linear32`, `mulaw`, `alaw`): the client times audio by bytes.
+   */
+  settings: FluxSettings;
+  /** API key. Default: env `DEEPGRAM_API_KEY`. Required unless {@link url} is a loopback address. */
+  apiKey?: string;
+  /** Deepgram, a regional host, a self-hosted or a local server. Default `wss://api.deepgram.com`. */
+  url?: string;
+  /** Transport. Default `sdkCarrier` (`@deepgram/sdk` `listen.v2`, SDK reconnection off). */
+  carrier?: Carrier;
+  /** Logger (pino). Default: voxpipe's root logger, child `flux-client`. */
+  logger?: Logger;
+  /** Chunk length sent to Flux. Default 80 (Flux's recommendation, flux-protocol.md §1.4). */
+  chunkMs?: number;
+  /** Bound on the WebSocket handshake plus Flux's `Connected`. Default 10000. */
+  connectTimeoutMs?: number;
+  reconnect?: FluxReconnectOptions;
+  /** Most audio kept for replay, in seconds of audio. Default 30. */
+  replayBufferSeconds?: number;
+  /**
+   * Audio kept and replayed before the first point Flux has not confirmed (the open
+   * turn's first word, else the end of the processed audio), so speech cut by a drop,
+   * or not yet detected, is heard whole on the new connection. Default 1000.
+   */
+  replayMarginMs?: number;
+  /**
+   * Input gap inside an open turn after which silence is streamed (at least twice the
+   * duration of the last input frame, so large, sparse frames are not taken for a gap).
+   * Default 500.
+   */
+  silenceAfterMs?: number;
+  /** No message for this long while ≥ 0.5 s of audio went unanswered → stalled, reconnect. Default 5000. */
+  stallTimeoutMs?: number;
+  /** WebSocket ping after this long without sending anything. Default 10000. */
+  pingIntervalMs?: number;
+  /** Wait for a Configure acknowledgement. Default 5000. */
+  configureTimeoutMs?: number;
+  /** Wait for Flux's last result on `FluxClient.close`. Default 3000. */
+  closeTimeoutMs?: number;
+  /** Period of the watchdog (silence, stall, ping, configure timeout). Default 100. */
+  watchdogIntervalMs?: number;
+}
+
+/** Client states. `failed` and `closed` are final. */
+export type FluxClientState =
+  "idle" | "connecting" | "open" | "reconnecting" | "closing" | "closed" | "failed";
+
+/** The tuning options of {@link FluxClientOptions} with every default filled in. */
+export type ResolvedFluxClientOptions = Required<
+  Omit<FluxClientOptions, "settings" | "apiKey" | "url" | "carrier" | "logger" | "reconnect">
+> & { reconnect: Required<FluxReconnectOptions> };
+
+/** Fills in the defaults documented on {@link FluxClientOptions}. */
+export function resolveOptions(options: FluxClientOptions): ResolvedFluxClientOptions {
+  const r = options.reconnect ?? {};
+  return {
+    chunkMs: options.chunkMs ?? 80,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    replayBufferSeconds: options.replayBufferSeconds ?? 30,
+    replayMarginMs: options.replayMarginMs ?? 1000,
+    silenceAfterMs: options.silenceAfterMs ?? 500,
+    stallTimeoutMs: options.stallTimeoutMs ?? 5_000,
+    pingIntervalMs: options.pingIntervalMs ?? 10_000,
+    configureTimeoutMs: options.configureTimeoutMs ?? 5_000,
+    closeTimeoutMs: options.closeTimeoutMs ?? 3_000,
+    watchdogIntervalMs: options.watchdogIntervalMs ?? 100,
+    reconnect: {
+      minDelayMs: r.minDelayMs ?? 100,
+      maxDelayMs: r.maxDelayMs ?? 5_000,
+      factor: r.factor ?? 2,
+      maxAttempts: r.maxAttempts ?? 20,
+    },
+  };
+}
+
+/**
+ * Checks what must hold before anything connects: settings (with
+ * `@voxpipe/flux-protocol`), raw encoding, URL, API key (option, else env
+ * `DEEPGRAM_API_KEY`; not needed for a loopback URL).
+ * @returns the API key to use (`undefined`: connect without auth).
+ * @throws FluxSettingsError naming each bad field, its value and the allowed range.
+ * @throws FluxError (`input`) for a non-raw encoding, a bad URL or a missing API key.
+ */
+export function validateClientOptions(
+  options: Pick<FluxClientOptions, "settings" | "url" | "apiKey">,
+): { apiKey: string | undefined } {
+  const issues = validateSettings(options.settings);
+  if (issues.length > 0) throw new FluxSettingsError(issues);
+  rawFormat(options.settings);
+  const url = options.url ?? DEEPGRAM_URL;
+  endpointOf(url);
+  const key = options.apiKey ?? process.env.DEEPGRAM_API_KEY;
+  const apiKey = key === "" ? undefined : key;
+  if (apiKey === undefined && !isLocalUrl(url)) {
+    throw inputError(
+      "MISSING_API_KEY",
+      "apiKey: required for a non-local url; pass apiKey or set DEEPGRAM_API_KEY",
+    );
+  }
+  return { apiKey };
+}
+
+/**
+ * The byte format of the audio `settings` describe.
+ * @throws FluxError (`input`, `UNSUPPORTED_ENCODING`) unless the encoding is raw and the sample rate set.
+ */
+export function rawFormat(settings: FluxSettings): AudioFormat {
+  const encoding = settings.encoding;
+  if (
+    encoding === undefined ||
+    !(RAW_ENCODINGS as readonly string[]).includes(encoding) ||
+    settings.sampleRate === undefined
+  ) {
+    throw inputError(
+      "UNSUPPORTED_ENCODING",
+      `encoding=${String(encoding)}: the client needs raw audio with a sample rate: allowed ${RAW_ENCODINGS.join(", ")}`,
+    );
+  }
+  return { encoding: encoding as RawEncoding, sampleRate: settings.sampleRate };
+}

@@ -1,0 +1,109 @@
+import { FluxError } from "../errors.js";
+import type { Connection } from "./connection.js";
+
+/** Timing of a {@link Watchdog} (ms; see `FluxClientOptions`). */
+export interface WatchdogOptions {
+  readonly intervalMs: number;
+  readonly silenceAfterMs: number;
+  readonly stallTimeoutMs: number;
+  readonly pingIntervalMs: number;
+}
+
+/** What the watchdog watches and how it acts. */
+export interface WatchdogHost {
+  /** The current connection, if any. */
+  connection(): Connection | undefined;
+  /** Whether input gaps must be filled with silence now (a turn is open and the client is open). */
+  wantsSilence(): boolean;
+  /** Stream `ms` of silence (Flux only advances its turn timers on streamed audio). */
+  injectSilence(ms: number): void;
+  /** `conn` stalled: audio went unanswered for too long. */
+  stalled(conn: Connection, error: FluxError): void;
+  /** Called on every tick, after the checks above (e.g. for Configure deadlines). */
+  tick(now: number): void;
+}
+
+/**
+ * Periodic checks of a Flux connection: streams silence while a turn is open and
+ * input stopped (so Flux can end the turn, flux-protocol.md §4.3), detects a stalled
+ * connection (audio flows, Flux says nothing), and sends WebSocket pings when idle
+ * (never a JSON `KeepAlive` on v2). Time the event loop spent blocked counts
+ * neither as a stall nor as an input gap.
+ */
+export class Watchdog {
+  private timer: NodeJS.Timeout | undefined;
+  private lastTickAt = performance.now();
+  private lastInputAt = performance.now();
+  /** Duration of the last input (ms): big, sparse frames must not look like silence. */
+  private lastInputMs = 0;
+  private lastSilenceAt = 0;
+
+  constructor(
+    private readonly options: WatchdogOptions,
+    private readonly host: WatchdogHost,
+  ) {}
+
+  /** Starts ticking every `intervalMs`. */
+  start(): void {
+    this.lastTickAt = performance.now();
+    this.timer = setInterval(() => this.tick(), this.options.intervalMs);
+  }
+
+  /** Stops ticking. Idempotent. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Input audio of `durationMs` arrived now. */
+  input(durationMs: number): void {
+    this.lastInputAt = performance.now();
+    this.lastInputMs = durationMs;
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    const conn = this.host.connection();
+    const o = this.options;
+    // After the event loop was blocked, timers run before pending socket reads: time the
+    // loop spent blocked is not time Flux stayed silent, so it does not count as a stall.
+    const blocked = now - this.lastTickAt - o.intervalMs;
+    this.lastTickAt = now;
+    // Likewise input audio could not arrive while the loop was blocked: not an input gap.
+    if (blocked > 20) {
+      if (conn?.stallSince !== undefined) conn.stallSince += blocked;
+      this.lastInputAt += blocked;
+    }
+    // Silence: Flux only advances its turn timers on streamed audio (flux-protocol.md §4.3).
+    // Silence covers the whole input gap, so audio time keeps pace with wall time.
+    if (
+      conn?.ready &&
+      this.host.wantsSilence() &&
+      now - this.lastInputAt >= Math.max(o.silenceAfterMs, 2 * this.lastInputMs)
+    ) {
+      this.host.injectSilence(Math.min(now - Math.max(this.lastInputAt, this.lastSilenceAt), 1000));
+      this.lastSilenceAt = now;
+    }
+    if (conn?.ready && !conn.closeRequested) {
+      if (conn.stallSince !== undefined && now - conn.stallSince > o.stallTimeoutMs) {
+        this.host.stalled(
+          conn,
+          new FluxError({
+            source: "stall",
+            kind: "retryable",
+            code: "STALLED",
+            description: `no message for ${o.stallTimeoutMs} ms while ${conn.unanswered.toFixed(2)} s of audio went unanswered`,
+          }),
+        );
+      } else if (now - conn.lastSentAt >= o.pingIntervalMs) {
+        try {
+          conn.carrier?.ping();
+        } catch {
+          // a dead socket reports itself through its close event
+        }
+        conn.lastSentAt = now;
+      }
+    }
+    this.host.tick(now);
+  }
+}
