@@ -111,6 +111,29 @@ describe("voxpipe transcribe", () => {
     expect(lines.find((l) => l.startsWith("✓ [turn 1]"))).toContain("at eight please");
   });
 
+  it("--min-confidence marks finals the service dropped", async () => {
+    const io = captureIO();
+    const args = [
+      "transcribe",
+      twoTurns,
+      "--fast",
+      "--json",
+      "--url",
+      server.url,
+      "--log-level",
+      "silent",
+    ];
+    expect(await cli(io, ...args, "--min-confidence", "0.99")).toBe(0);
+    const ends = io
+      .out()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((e) => e.event === "EndOfTurn");
+    // The scripted engine's words have confidence 0.95: not above 0.99, so both finals are dropped.
+    expect(ends.map((e) => e.dropped_below_min_confidence)).toEqual([true, true]);
+  });
+
   it("refuses bad Flux flags before connecting, naming flag, value and range", async () => {
     const io = captureIO();
     const code = await cli(

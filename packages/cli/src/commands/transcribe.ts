@@ -94,7 +94,7 @@ export function addInputOptions(command: Command): Command {
 
 /**
  * `voxpipe transcribe <file|url|->`: input transport → Flux, with a live view of the turns.
- * Resolves to the process exit code (0 ok, 1 the run failed).
+ * Reports the exit code through `done` (0 ok, 1 the run failed); usage errors are thrown.
  */
 export function registerTranscribeCommand(
   program: Command,

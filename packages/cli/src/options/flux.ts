@@ -108,7 +108,7 @@ export function addFluxOptions(command: Command): Command {
     .addOption(
       new Option(
         "--min-confidence <n>",
-        "drop final transcripts whose mean word confidence is below this, 0–1",
+        "drop final transcripts whose mean word confidence is not above this, 0–1",
       ).argParser(parseNumber("--min-confidence")),
     )
     .addOption(
