@@ -633,19 +633,7 @@ export class FrameProcessor<
       this.#processError(err, frame);
       result = undefined;
     }
-    if (result !== undefined) {
-      this.#track(
-        result.then(
-          () => this.#systemDone(),
-          (err: unknown) => {
-            this.#processError(err, frame);
-            this.#systemDone();
-          },
-        ),
-      );
-      return;
-    }
-    this.#systemDone();
+    this.#settle(result, frame, "system", this.#generation);
   }
 
   #systemDone(): void {
@@ -766,19 +754,39 @@ export class FrameProcessor<
       this.#processError(err, frame);
       result = undefined;
     }
-    if (result !== undefined) {
-      this.#track(
-        result.then(
-          () => this.#orderedDone(generation),
-          (err: unknown) => {
-            if (generation === this.#generation) this.#processError(err, frame);
-            this.#orderedDone(generation);
-          },
-        ),
-      );
+    this.#settle(result, frame, "ordered", generation);
+  }
+
+  /**
+   * Finishes a lane's frame once its handler's `result` settled: at once for a sync
+   * handler (no allocation on that hot path), on settlement for an async one (tracked),
+   * reporting a rejection — unless an interruption/cancel abandoned the ordered work
+   * meanwhile (its `generation` is stale), which is expected.
+   */
+  #settle(
+    result: void | Promise<void>,
+    frame: Frame,
+    lane: "system" | "ordered",
+    generation: number,
+  ): void {
+    if (result === undefined) {
+      this.#laneDone(lane, generation);
       return;
     }
-    this.#orderedDone(generation);
+    this.#track(
+      result.then(
+        () => this.#laneDone(lane, generation),
+        (err: unknown) => {
+          if (lane === "system" || generation === this.#generation) this.#processError(err, frame);
+          this.#laneDone(lane, generation);
+        },
+      ),
+    );
+  }
+
+  #laneDone(lane: "system" | "ordered", generation: number): void {
+    if (lane === "system") this.#systemDone();
+    else this.#orderedDone(generation);
   }
 
   #orderedDone(generation: number): void {

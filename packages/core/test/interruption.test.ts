@@ -73,8 +73,13 @@ describe("interruption", () => {
     const running = task.run();
 
     for (const f of turnFrames("tell me a story")) task.queueFrame(f);
-    // Mid-stream: some tokens out, some bot output queued behind the slow output.
-    await waitFor(() => (llm.calls[0]?.tokens ?? 0) >= 5);
+    // Mid-stream: some tokens out, the first sentence delivered (its text reached the end
+    // of the pipeline: waiting on token counts alone races a loaded machine), and some bot
+    // output queued behind the slow output.
+    await waitFor(
+      () =>
+        (llm.calls[0]?.tokens ?? 0) >= 5 && sink.frames.some((f) => f instanceof TTSTextFrame),
+    );
     expect(output.queuedFrames).toBeGreaterThan(0);
 
     // Ordered, uninterruptible frames queued behind the in-flight reply.
