@@ -77,8 +77,7 @@ describe("interruption", () => {
     // of the pipeline: waiting on token counts alone races a loaded machine), and some bot
     // output queued behind the slow output.
     await waitFor(
-      () =>
-        (llm.calls[0]?.tokens ?? 0) >= 5 && sink.frames.some((f) => f instanceof TTSTextFrame),
+      () => (llm.calls[0]?.tokens ?? 0) >= 5 && sink.frames.some((f) => f instanceof TTSTextFrame),
     );
     expect(output.queuedFrames).toBeGreaterThan(0);
 

@@ -113,14 +113,19 @@ export class ConfigureQueue {
 }
 
 /** The `Configure` message for `keys` (flux-protocol.md §2.1): numbers as numbers, lists replaced whole. */
-export function configureMessage(keys: ReadonlySet<LiveKey>, values: Partial<FluxSettings>): ConfigureMessage {
+export function configureMessage(
+  keys: ReadonlySet<LiveKey>,
+  values: Partial<FluxSettings>,
+): ConfigureMessage {
   const message: ConfigureMessage = { type: "Configure" };
   const thresholds: NonNullable<ConfigureMessage["thresholds"]> = {};
-  if (keys.has("eotThreshold") && values.eotThreshold !== undefined) thresholds.eot_threshold = values.eotThreshold;
+  if (keys.has("eotThreshold") && values.eotThreshold !== undefined)
+    thresholds.eot_threshold = values.eotThreshold;
   if (keys.has("eagerEotThreshold") && values.eagerEotThreshold !== undefined) {
     thresholds.eager_eot_threshold = values.eagerEotThreshold;
   }
-  if (keys.has("eotTimeoutMs") && values.eotTimeoutMs !== undefined) thresholds.eot_timeout_ms = values.eotTimeoutMs;
+  if (keys.has("eotTimeoutMs") && values.eotTimeoutMs !== undefined)
+    thresholds.eot_timeout_ms = values.eotTimeoutMs;
   if (Object.keys(thresholds).length > 0) message.thresholds = thresholds;
   if (keys.has("keyterms")) message.keyterms = [...(values.keyterms ?? [])];
   if (keys.has("languageHints")) message.language_hints = [...(values.languageHints ?? [])];

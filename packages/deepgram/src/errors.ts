@@ -112,7 +112,11 @@ export function handshakeError(status: number, code?: string, description?: stri
  * Server `Error` codes that mean the client sent something Flux cannot accept;
  * sending the same thing again on a new connection would fail the same way.
  */
-const PERMANENT_SERVER_CODES = new Set(["UNPARSABLE_CLIENT_MESSAGE", "INVALID_AUTH", "BAD_REQUEST"]);
+const PERMANENT_SERVER_CODES = new Set([
+  "UNPARSABLE_CLIENT_MESSAGE",
+  "INVALID_AUTH",
+  "BAD_REQUEST",
+]);
 
 /**
  * Classifies a Flux `Error` message (flux-protocol.md §3.6): protocol errors

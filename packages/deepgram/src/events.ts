@@ -60,7 +60,8 @@ export interface FluxTurnEvent extends FluxTurnFields {
  * `connection-lost` (the turn could not be resumed after a reconnect) or
  * `closed` (the client closed before Flux ended the turn).
  */
-export type FluxEndOfTurnTrigger = "model" | "manual" | "timeout" | "connection-lost" | "closed" | (string & {});
+export type FluxEndOfTurnTrigger =
+  "model" | "manual" | "timeout" | "connection-lost" | "closed" | (string & {});
 
 /** Latency figures of one turn (all in ms; `undefined` when not measurable). */
 export interface FluxTurnMetrics {

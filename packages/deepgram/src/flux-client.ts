@@ -46,19 +46,10 @@ import {
 import { observableIterator } from "./client/event-iterator.js";
 import { RESUME_SLACK_SECONDS, TurnTracker } from "./client/turn-tracker.js";
 import { Watchdog } from "./client/watchdog.js";
-import {
-  asFluxError,
-  backoffDelay,
-  connectWithRetry,
-  exhaustedError,
-} from "./client/reconnect.js";
+import { asFluxError, backoffDelay, connectWithRetry, exhaustedError } from "./client/reconnect.js";
 
 export { DEEPGRAM_URL } from "./client/options.js";
-export type {
-  FluxClientOptions,
-  FluxClientState,
-  FluxReconnectOptions,
-} from "./client/options.js";
+export type { FluxClientOptions, FluxClientState, FluxReconnectOptions } from "./client/options.js";
 
 /** A connection lost within this many ms of `Connected`, before any result, is a quick failure. */
 const QUICK_FAILURE_MS = 5_000;
@@ -253,7 +244,11 @@ export class FluxClient {
    * @returns `false` if the client is closing, closed or failed (nothing was queued).
    */
   sendAudio(audio: Uint8Array): boolean {
-    if (this.stateValue === "closing" || this.stateValue === "closed" || this.stateValue === "failed") {
+    if (
+      this.stateValue === "closing" ||
+      this.stateValue === "closed" ||
+      this.stateValue === "failed"
+    ) {
       return false;
     }
     this.watchdog.input(secondsOf(this.inputFormat, audio.length) * 1000);
@@ -277,7 +272,11 @@ export class FluxClient {
    * @throws (rejects) FluxSettingsError before anything is sent when the merged settings are invalid.
    */
   configure(changes: Partial<FluxSettings>): Promise<FluxActiveConfiguration> {
-    if (this.stateValue === "closing" || this.stateValue === "closed" || this.stateValue === "failed") {
+    if (
+      this.stateValue === "closing" ||
+      this.stateValue === "closed" ||
+      this.stateValue === "failed"
+    ) {
       return Promise.reject(inputError("CLOSED", "the client is closed"));
     }
     const next: FluxSettings = { ...this.desired, ...stripUndefined(changes) };
@@ -508,7 +507,12 @@ export class FluxClient {
     this.counters.audioSecondsReplayed += replayed;
     if (this.turns.isOpen) conn.resumeUntil = conn.sentUntil + RESUME_SLACK_SECONDS;
     this.log.info(
-      { connection: conn.id, requestId, downtimeMs: Math.round(downtimeMs), replayedSeconds: replayed },
+      {
+        connection: conn.id,
+        requestId,
+        downtimeMs: Math.round(downtimeMs),
+        replayedSeconds: replayed,
+      },
       "flux connected",
     );
     this.emit({
@@ -556,7 +560,10 @@ export class FluxClient {
       this.fail(error);
       return;
     }
-    this.log.warn({ code: error.code, closeCode: code, connection: conn.id }, "flux connection lost; reconnecting");
+    this.log.warn(
+      { code: error.code, closeCode: code, connection: conn.id },
+      "flux connection lost; reconnecting",
+    );
     this.lostAt = performance.now();
     this.stateValue = "reconnecting";
     this.configures.requeue();
@@ -580,7 +587,8 @@ export class FluxClient {
 
   private onMessage(conn: Connection, raw: unknown): void {
     if (conn.dead) return;
-    const message: ServerMessage = typeof raw === "string" ? parseServerMessage(raw) : parseServerMessageObject(raw);
+    const message: ServerMessage =
+      typeof raw === "string" ? parseServerMessage(raw) : parseServerMessageObject(raw);
     markAnswered(conn);
     switch (message.type) {
       case "Connected":
@@ -611,7 +619,8 @@ export class FluxClient {
         return;
       case "Warning":
         // A ForceEndTurn that met no open turn is expected at shutdown.
-        if (message.code === "FORCE_END_TURN_NO_ACTIVE_TURN") this.log.debug({ code: message.code }, "flux warning");
+        if (message.code === "FORCE_END_TURN_NO_ACTIVE_TURN")
+          this.log.debug({ code: message.code }, "flux warning");
         else this.log.warn({ code: message.code }, "flux warning");
         this.emit({ type: "Warning", code: message.code, description: message.description });
         return;
@@ -622,7 +631,10 @@ export class FluxClient {
         this.onConnectionLost(conn, conn.serverError);
         return;
       case "Unknown":
-        this.log.warn({ reason: message.reason, wireType: message.wireType, detail: message.detail }, "unknown flux message skipped");
+        this.log.warn(
+          { reason: message.reason, wireType: message.wireType, detail: message.detail },
+          "unknown flux message skipped",
+        );
         return;
     }
   }
@@ -670,10 +682,14 @@ export class FluxClient {
     // Roll `desired` back to the confirmed values, for fields nobody changed again since.
     const desired = { ...this.desired } as Record<string, unknown>;
     for (const k of done.keys) {
-      if (!this.configures.isPending(k) && sameValue(desired[k], done.sent[k])) desired[k] = this.applied[k];
+      if (!this.configures.isPending(k) && sameValue(desired[k], done.sent[k]))
+        desired[k] = this.applied[k];
     }
     this.desired = desired as unknown as FluxSettings;
-    this.log.warn({ code: error.code, fields: [...done.keys] }, "Configure not applied; previous settings stay");
+    this.log.warn(
+      { code: error.code, fields: [...done.keys] },
+      "Configure not applied; previous settings stay",
+    );
     this.emit({ type: "Error", error });
     for (const w of done.waiters) w.reject(error);
     this.maybeSendConfigure();
@@ -684,7 +700,10 @@ export class FluxClient {
     const conn = this.conn;
     if (!this.switchPending || this.turns.isOpen || !conn?.ready || conn.closeRequested) return;
     if (this.stateValue !== "open") return;
-    this.log.info({ connection: conn.id }, "reconnecting for new connection settings at a turn boundary");
+    this.log.info(
+      { connection: conn.id },
+      "reconnecting for new connection settings at a turn boundary",
+    );
     conn.closeRequested = true;
     this.onConnectionLost(conn, networkError("SETTINGS_CHANGED", "new connection settings"));
   }
@@ -720,7 +739,9 @@ export class FluxClient {
       const bound = new AbortController();
       await Promise.race([
         this.whenOpen().catch(() => {}),
-        sleep(this.opts.connectTimeoutMs + this.opts.closeTimeoutMs, undefined, { signal: bound.signal }).catch(() => {}),
+        sleep(this.opts.connectTimeoutMs + this.opts.closeTimeoutMs, undefined, {
+          signal: bound.signal,
+        }).catch(() => {}),
       ]);
       bound.abort();
       if (this.stateValue !== "closing") return; // failed meanwhile (reported) or destroyed
@@ -748,7 +769,10 @@ export class FluxClient {
   private fail(error: FluxError): void {
     if (this.stateValue === "closed" || this.stateValue === "failed") return;
     const fatal = error.asFatal();
-    this.log.error({ code: fatal.code, status: fatal.status, source: fatal.source }, "flux client failed");
+    this.log.error(
+      { code: fatal.code, status: fatal.status, source: fatal.source },
+      "flux client failed",
+    );
     this.turns.closeOpen("connection-lost");
     this.teardown();
     this.stateValue = "failed";
@@ -790,16 +814,17 @@ export class FluxClient {
   /** Removes keyterms and query strings from provider text before it reaches logs or errors. */
   private redact(text: string): string {
     let out = redactUrls(text);
-    for (const term of this.desired.keyterms ?? []) if (term.length > 2) out = out.split(term).join("…");
-    for (const term of this.applied.keyterms ?? []) if (term.length > 2) out = out.split(term).join("…");
+    for (const term of this.desired.keyterms ?? [])
+      if (term.length > 2) out = out.split(term).join("…");
+    for (const term of this.applied.keyterms ?? [])
+      if (term.length > 2) out = out.split(term).join("…");
     return out;
   }
 }
 
-
-
 function sameValue(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((v, i) => v === b[i]);
   return a === b;
 }
 

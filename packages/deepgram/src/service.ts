@@ -80,8 +80,10 @@ export interface DeepgramFluxSettings {
 }
 
 /** Constructor options of {@link DeepgramFluxSTTService}. */
-export interface DeepgramFluxSTTServiceOptions
-  extends Omit<FluxClientOptions, "settings" | "logger" | "carrier"> {
+export interface DeepgramFluxSTTServiceOptions extends Omit<
+  FluxClientOptions,
+  "settings" | "logger" | "carrier"
+> {
   /** Initial settings (see {@link DeepgramFluxSettings}); validated in the constructor. */
   settings?: Partial<DeepgramFluxSettings>;
   /** Transport (default: `@deepgram/sdk` `listen.v2`). */
@@ -131,7 +133,10 @@ const DEFAULTS = { model: "flux-general-en", encoding: "linear16" } as const;
  * Errors: permanent → one fatal `ErrorFrame`; `ConfigureFailure` → non-fatal
  * `ErrorFrame` with Flux's code and description (previous settings stay).
  */
-export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, DeepgramFluxSTTServiceEvents> {
+export class DeepgramFluxSTTService extends STTService<
+  DeepgramFluxSettings,
+  DeepgramFluxSTTServiceEvents
+> {
   private readonly clientOptions: Omit<FluxClientOptions, "settings">;
   private client: FluxClient | undefined;
   private subscription: Subscription | undefined;
@@ -148,14 +153,19 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
     super({
       settings,
       ...(options.name !== undefined ? { name: options.name } : {}),
-      ...(options.audioPassthrough !== undefined ? { audioPassthrough: options.audioPassthrough } : {}),
+      ...(options.audioPassthrough !== undefined
+        ? { audioPassthrough: options.audioPassthrough }
+        : {}),
       ...(settings.sampleRate !== undefined ? { sampleRate: settings.sampleRate } : {}),
     });
     const { settings: _s, audioPassthrough: _a, name: _n, ...clientOptions } = options;
     this.clientOptions = clientOptions;
     checkMinConfidence(settings.minConfidence);
     // Validate now (throws), with the rate the StartFrame will most likely bring.
-    FluxClient.validate({ ...this.clientOptions, settings: toFluxSettings(settings, settings.sampleRate ?? 16000) });
+    FluxClient.validate({
+      ...this.clientOptions,
+      settings: toFluxSettings(settings, settings.sampleRate ?? 16000),
+    });
   }
 
   /** The connection layer (after setup/start), e.g. for its metrics. */
@@ -177,7 +187,15 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
     this.subscription?.unsubscribe();
     const sent = this.client?.metrics.audioSecondsSent;
     if (sent !== undefined && this.startFrame?.enableUsageMetrics === true) {
-      this.pushMetrics([{ processor: this.name, type: "usage", value: sent, unit: "audio_seconds", model: this.settings.model }]);
+      this.pushMetrics([
+        {
+          processor: this.name,
+          type: "usage",
+          value: sent,
+          unit: "audio_seconds",
+          model: this.settings.model,
+        },
+      ]);
     }
   }
 
@@ -218,7 +236,10 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
   }
 
   /** Validates with flux-protocol; live fields become a `Configure`, others a reconnect at the next turn boundary. */
-  protected override applySettings(changed: Partial<DeepgramFluxSettings>, previous: Partial<DeepgramFluxSettings>): void {
+  protected override applySettings(
+    changed: Partial<DeepgramFluxSettings>,
+    previous: Partial<DeepgramFluxSettings>,
+  ): void {
     if (this.reverting) return;
     checkMinConfidence(changed.minConfidence);
     const { minConfidence: _m, ...fluxChanged } = changed;
@@ -226,7 +247,10 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
     const client = this.client;
     const next = { ...this.settings, ...changed };
     // Same validation as the connection (throws FluxSettingsError → non-fatal ErrorFrame, settings unchanged).
-    FluxClient.validate({ ...this.clientOptions, settings: toFluxSettings(next, next.sampleRate ?? this.sampleRate) });
+    FluxClient.validate({
+      ...this.clientOptions,
+      settings: toFluxSettings(next, next.sampleRate ?? this.sampleRate),
+    });
     if (client === undefined) return; // not connected yet: the connection will use the new settings
     const delta = toFluxSettingsDelta(fluxChanged);
     void this.createTask("configure", async () => {
@@ -271,7 +295,9 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
         return;
       case "Update":
         if (event.transcript !== "" && this.client?.turnOpen === true) {
-          this.push(new InterimTranscriptionFrame({ ...this.turnInit(event), text: event.transcript }));
+          this.push(
+            new InterimTranscriptionFrame({ ...this.turnInit(event), text: event.transcript }),
+          );
         }
         this.emit("update", event);
         return;
@@ -300,7 +326,8 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
         return;
       case "Warning":
         // A ForceEndTurn that met no open turn is expected at shutdown; anything else is news.
-        if (event.code === "FORCE_END_TURN_NO_ACTIVE_TURN") this.logger.debug({ code: event.code }, "flux warning");
+        if (event.code === "FORCE_END_TURN_NO_ACTIVE_TURN")
+          this.logger.debug({ code: event.code }, "flux warning");
         else this.logger.warn({ code: event.code, description: event.description }, "flux warning");
         return;
       case "Configured":
@@ -324,22 +351,31 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
         }),
       );
     } else if (event.transcript !== "") {
-      this.logger.debug({ turnIndex: event.turnIndex, confidence: event.confidence }, "final below minConfidence dropped");
+      this.logger.debug(
+        { turnIndex: event.turnIndex, confidence: event.confidence },
+        "final below minConfidence dropped",
+      );
     }
     this.push(new EndOfTurnFrame({ ...init, trigger: event.trigger }));
     this.push(new UserStoppedSpeakingFrame());
     const wall = event.metrics.endOfSpeechToEndOfTurnWallMs;
-    if (wall !== undefined) this.pushMetrics([{ processor: this.name, type: "ttfb", value: wall, model: this.settings.model }]);
+    if (wall !== undefined)
+      this.pushMetrics([
+        { processor: this.name, type: "ttfb", value: wall, model: this.settings.model },
+      ]);
     this.emit("endOfTurn", event);
   }
 
-  private turnInit(event: FluxTurnFields & { type: FluxEvent["type"] }): TurnFrameInit & { transcript: string } {
+  private turnInit(
+    event: FluxTurnFields & { type: FluxEvent["type"] },
+  ): TurnFrameInit & { transcript: string } {
     return {
       turnIndex: event.turnIndex,
       transcript: event.transcript,
       words: event.words,
       languages: event.languages,
-      language: event.languages?.[0] ?? (this.settings.model === "flux-general-en" ? "en" : undefined),
+      language:
+        event.languages?.[0] ?? (this.settings.model === "flux-general-en" ? "en" : undefined),
       endOfTurnConfidence: event.endOfTurnConfidence,
       audioWindowStart: event.audioWindowStart,
       audioWindowEnd: event.audioWindowEnd,
@@ -349,7 +385,9 @@ export class DeepgramFluxSTTService extends STTService<DeepgramFluxSettings, Dee
 
   private reportError(error: unknown, fatal: boolean): void {
     const message =
-      error instanceof FluxError || error instanceof Error ? error.message : `flux error: ${String(error)}`;
+      error instanceof FluxError || error instanceof Error
+        ? error.message
+        : `flux error: ${String(error)}`;
     this.pushError(`${this.name}: ${message}`, { fatal, cause: error });
   }
 }

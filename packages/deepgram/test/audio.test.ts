@@ -16,7 +16,8 @@ describe("80 ms chunking", () => {
     const chunker = new AudioChunker(2560);
     const input = Uint8Array.from({ length: 10_000 }, (_, i) => i % 251);
     const out: Uint8Array[] = [];
-    for (let i = 0; i < input.length; i += 333) out.push(...chunker.push(input.subarray(i, i + 333)));
+    for (let i = 0; i < input.length; i += 333)
+      out.push(...chunker.push(input.subarray(i, i + 333)));
     expect(out.every((c) => c.length === 2560)).toBe(true);
     const rest = chunker.flush();
     const joined = new Uint8Array([...out.flatMap((c) => [...c]), ...(rest ?? [])]);

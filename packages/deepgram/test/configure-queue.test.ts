@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ConfigureQueue, configureMessage } from "../src/configure-queue.js";
 
-const settings = { model: "flux-general-en", eotThreshold: 0.8, keyterms: ["a"], eotTimeoutMs: 3000 } as const;
+const settings = {
+  model: "flux-general-en",
+  eotThreshold: 0.8,
+  keyterms: ["a"],
+  eotTimeoutMs: 3000,
+} as const;
 const noop = { resolve: () => {}, reject: () => {} };
 
 describe("ConfigureQueue", () => {

@@ -1,11 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { endpointOf, isLocalUrl } from "../src/carriers/carrier.js";
-import { handshakeError, redactUrls, serverError, statusFromHandshakeMessage } from "../src/errors.js";
+import {
+  handshakeError,
+  redactUrls,
+  serverError,
+  statusFromHandshakeMessage,
+} from "../src/errors.js";
 
 describe("error classification", () => {
   it("treats 400/401/402/403 handshakes as permanent and 408/429/5xx as retryable", () => {
-    for (const status of [400, 401, 402, 403, 404]) expect(handshakeError(status).kind).toBe("permanent");
-    for (const status of [408, 429, 500, 502, 503]) expect(handshakeError(status).kind).toBe("retryable");
+    for (const status of [400, 401, 402, 403, 404])
+      expect(handshakeError(status).kind).toBe("permanent");
+    for (const status of [408, 429, 500, 502, 503])
+      expect(handshakeError(status).kind).toBe("retryable");
   });
 
   it("treats protocol errors as permanent and server failures as retryable", () => {
@@ -27,13 +34,19 @@ describe("error classification", () => {
 
 describe("endpoint URLs", () => {
   it("accepts base URLs, full endpoints and http(s) spellings", () => {
-    expect(endpointOf("wss://api.eu.deepgram.com").endpoint).toBe("wss://api.eu.deepgram.com/v2/listen");
+    expect(endpointOf("wss://api.eu.deepgram.com").endpoint).toBe(
+      "wss://api.eu.deepgram.com/v2/listen",
+    );
     expect(endpointOf("ws://127.0.0.1:8080/v2/listen/").base).toBe("ws://127.0.0.1:8080");
-    expect(endpointOf("https://dg.example.com/proxy").endpoint).toBe("wss://dg.example.com/proxy/v2/listen");
+    expect(endpointOf("https://dg.example.com/proxy").endpoint).toBe(
+      "wss://dg.example.com/proxy/v2/listen",
+    );
   });
 
   it("refuses a query string and a foreign protocol without echoing the URL", () => {
-    expect(() => endpointOf("wss://x.test/v2/listen?keyterm=secret")).toThrow(/must not carry a query/);
+    expect(() => endpointOf("wss://x.test/v2/listen?keyterm=secret")).toThrow(
+      /must not carry a query/,
+    );
     try {
       endpointOf("ftp://x.test/?keyterm=secret");
     } catch (e) {

@@ -31,7 +31,9 @@ afterEach(async () => {
   for (const x of open.splice(0).reverse()) await x.close();
 });
 
-async function serve(...args: Parameters<typeof server>): Promise<Awaited<ReturnType<typeof server>>> {
+async function serve(
+  ...args: Parameters<typeof server>
+): Promise<Awaited<ReturnType<typeof server>>> {
   const s = await server(...args);
   open.push(s);
   return s;
@@ -43,7 +45,9 @@ function track(c: FluxClient): FluxClient {
 const finals = (events: FluxEvent[]): FluxEndOfTurnEvent[] =>
   events.filter((e): e is FluxEndOfTurnEvent => e.type === "EndOfTurn");
 const turnTypes = (events: FluxEvent[]): string[] =>
-  events.filter((e) => e.type !== "Update" && "turnIndex" in e).map((e) => `${e.type}#${(e as FluxEndOfTurnEvent).turnIndex}`);
+  events
+    .filter((e) => e.type !== "Update" && "turnIndex" in e)
+    .map((e) => `${e.type}#${(e as FluxEndOfTurnEvent).turnIndex}`);
 
 describe("FluxClient: turns", () => {
   it("reports every turn in Flux order, with continuous indices and audio times", async () => {
@@ -67,7 +71,9 @@ describe("FluxClient: turns", () => {
     expect(finals(events).map((e) => e.transcript)).toEqual(TRANSCRIPTS);
     const interims = events.filter((e) => e.type === "Update" && e.transcript !== "");
     expect(interims.length).toBeGreaterThan(3);
-    const ends = events.filter((e) => "audioWindowEnd" in e).map((e) => (e as FluxEndOfTurnEvent).audioWindowEnd);
+    const ends = events
+      .filter((e) => "audioWindowEnd" in e)
+      .map((e) => (e as FluxEndOfTurnEvent).audioWindowEnd);
     expect(ends).toEqual([...ends].sort((a, b) => a - b)); // audio time only moves forward
     expect(finals(events)[0]?.metrics.endOfSpeechToEndOfTurnAudioMs).toBeGreaterThan(0);
     expect(c.metrics.audioSecondsSent).toBeCloseTo(conversation(3).length / 32000, 1);
@@ -107,21 +113,37 @@ describe("FluxClient: turns", () => {
 describe("FluxClient: settings are validated before connecting", () => {
   it("names the field, the value and the allowed range, and opens no connection", async () => {
     const s = await serve();
-    expect(() => client(s.url, { settings: { ...SETTINGS, eotThreshold: 0.2 } })).toThrow(FluxSettingsError);
-    expect(() => client(s.url, { settings: { ...SETTINGS, eagerEotThreshold: 0.9, eotThreshold: 0.6 } })).toThrow(
-      /eager_eot_threshold=0.9 is greater than eot_threshold/,
+    expect(() => client(s.url, { settings: { ...SETTINGS, eotThreshold: 0.2 } })).toThrow(
+      FluxSettingsError,
     );
-    expect(() => client(s.url, { settings: { ...SETTINGS, eotThreshold: 0.2 } })).toThrow(/eot_threshold=0.2 is out of range: allowed a number (from )?0.5\D+1/);
-    expect(() => client(s.url, { settings: { ...SETTINGS, languageHints: ["es"] } })).toThrow(/language_hint/);
-    expect(() => new FluxClient({ settings: SETTINGS, url: "wss://api.deepgram.com", apiKey: "" })).toThrow(/apiKey/);
+    expect(() =>
+      client(s.url, { settings: { ...SETTINGS, eagerEotThreshold: 0.9, eotThreshold: 0.6 } }),
+    ).toThrow(/eager_eot_threshold=0.9 is greater than eot_threshold/);
+    expect(() => client(s.url, { settings: { ...SETTINGS, eotThreshold: 0.2 } })).toThrow(
+      /eot_threshold=0.2 is out of range: allowed a number (from )?0.5\D+1/,
+    );
+    expect(() => client(s.url, { settings: { ...SETTINGS, languageHints: ["es"] } })).toThrow(
+      /language_hint/,
+    );
+    expect(
+      () => new FluxClient({ settings: SETTINGS, url: "wss://api.deepgram.com", apiKey: "" }),
+    ).toThrow(/apiKey/);
     await sleep(50);
     expect(s.counters().sessions + s.counters().refused).toBe(0);
   });
 
   it("never puts keyterms or the key in an error", async () => {
     const s = await serve([], { apiKey: "right-key" });
-    const c = track(client(s.url, { apiKey: "wrong-key-123", settings: { ...SETTINGS, keyterms: ["secret-term"] } }));
-    const error = await c.start().then(() => undefined, (e: unknown) => e);
+    const c = track(
+      client(s.url, {
+        apiKey: "wrong-key-123",
+        settings: { ...SETTINGS, keyterms: ["secret-term"] },
+      }),
+    );
+    const error = await c.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(String(error)).not.toMatch(/secret-term|wrong-key-123|keyterm=/);
   });
 
@@ -130,8 +152,14 @@ describe("FluxClient: settings are validated before connecting", () => {
     const s = await serve([{ faults: { refuseHandshake: { status: 400, message } } }]);
     const settings = { ...SETTINGS, keyterms: ["secret-term"] };
     const c = track(client(s.url, { carrier: wsCarrier, settings }));
-    const error = await c.start().then(() => undefined, (e: unknown) => e);
-    expect(error).toMatchObject({ status: 400, description: "bad keyterm … in wss://x.test/v2/listen?…" });
+    const error = await c.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      status: 400,
+      description: "bad keyterm … in wss://x.test/v2/listen?…",
+    });
   });
 });
 
@@ -140,7 +168,10 @@ describe("FluxClient: errors and reconnection", () => {
     const s = await serve([], { apiKey: "right-key" });
     const c = track(client(s.url, { apiKey: "wrong-key" }));
     const all = record(c);
-    const error = await c.start().then(() => undefined, (e: unknown) => e);
+    const error = await c.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(FluxError);
     expect(error).toMatchObject({ status: 401, kind: "permanent", fatal: true });
     await sleep(150);
@@ -150,10 +181,19 @@ describe("FluxClient: errors and reconnection", () => {
   });
 
   it("400 is fatal at once, with the provider's description (ws carrier)", async () => {
-    const s = await serve([{ faults: { refuseHandshake: { status: 400, message: "model not supported" } } }]);
+    const s = await serve([
+      { faults: { refuseHandshake: { status: 400, message: "model not supported" } } },
+    ]);
     const c = track(client(s.url, { carrier: wsCarrier }));
-    const error = await c.start().then(() => undefined, (e: unknown) => e);
-    expect(error).toMatchObject({ status: 400, kind: "permanent", description: "model not supported" });
+    const error = await c.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      status: 400,
+      kind: "permanent",
+      description: "model not supported",
+    });
     await sleep(150);
     expect(s.attempts).toHaveLength(1);
   });
@@ -161,7 +201,9 @@ describe("FluxClient: errors and reconnection", () => {
   it("429 on the first connection is retried with growing, jittered delays", async () => {
     const refuse = { faults: { refuseHandshake: { status: 429 } } };
     const s = await serve([refuse, refuse, refuse]);
-    const c = track(client(s.url, { reconnect: { minDelayMs: 40, maxDelayMs: 1000, maxAttempts: 6 } }));
+    const c = track(
+      client(s.url, { reconnect: { minDelayMs: 40, maxDelayMs: 1000, maxAttempts: 6 } }),
+    );
     const all = record(c);
     const times: number[] = [];
     s.events.on("session", () => times.push(performance.now()));
@@ -174,14 +216,21 @@ describe("FluxClient: errors and reconnection", () => {
     await c.close();
     const reconnecting = (await all).filter((e) => e.type === "Reconnecting");
     expect(reconnecting).toHaveLength(3);
-    expect(reconnecting.every((e) => e.type === "Reconnecting" && e.error.status === 429)).toBe(true);
+    expect(reconnecting.every((e) => e.type === "Reconnecting" && e.error.status === 429)).toBe(
+      true,
+    );
   });
 
   it("gives up after maxAttempts of a retryable failure with one fatal error", async () => {
     const refuse = { faults: { refuseHandshake: { status: 503 } } };
     const s = await serve(Array.from({ length: 10 }, () => refuse));
-    const c = track(client(s.url, { reconnect: { minDelayMs: 5, maxDelayMs: 20, maxAttempts: 3 } }));
-    const error = await c.start().then(() => undefined, (e: unknown) => e);
+    const c = track(
+      client(s.url, { reconnect: { minDelayMs: 5, maxDelayMs: 20, maxAttempts: 3 } }),
+    );
+    const error = await c.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ source: "exhausted", fatal: true });
     await sleep(100);
     expect(s.attempts).toHaveLength(3);
@@ -207,7 +256,11 @@ describe("FluxClient: errors and reconnection", () => {
       [1, TRANSCRIPTS[1], false],
       [2, TRANSCRIPTS[2], false],
     ]);
-    expect(turnTypes(events).filter((t) => t.startsWith("StartOfTurn"))).toEqual(["StartOfTurn#0", "StartOfTurn#1", "StartOfTurn#2"]);
+    expect(turnTypes(events).filter((t) => t.startsWith("StartOfTurn"))).toEqual([
+      "StartOfTurn#0",
+      "StartOfTurn#1",
+      "StartOfTurn#2",
+    ]);
     expect(c.metrics.reconnects).toBe(1);
     expect(c.metrics.audioSecondsReplayed).toBeGreaterThan(0);
     const connected = events.filter((e) => e.type === "Connected");
@@ -272,14 +325,24 @@ describe("FluxClient: errors and reconnection", () => {
   it("a fatal server Error of a retryable kind reconnects; a protocol error is permanent", async () => {
     const s = await serve([
       { faults: { fatalError: { afterAudioSeconds: 0.5 } } },
-      { faults: { fatalError: { afterAudioSeconds: 0.5, code: "UNPARSABLE_CLIENT_MESSAGE", description: "bad" } } },
+      {
+        faults: {
+          fatalError: {
+            afterAudioSeconds: 0.5,
+            code: "UNPARSABLE_CLIENT_MESSAGE",
+            description: "bad",
+          },
+        },
+      },
     ]);
     const c = track(client(s.url));
     const all = record(c);
     await c.start();
     await stream(c, conversation(2));
     const events = await all;
-    expect(events.find((e) => e.type === "Reconnecting")).toMatchObject({ error: { code: "INTERNAL_SERVER_ERROR" } });
+    expect(events.find((e) => e.type === "Reconnecting")).toMatchObject({
+      error: { code: "INTERNAL_SERVER_ERROR" },
+    });
     expect(c.state).toBe("failed");
     expect(s.attempts).toHaveLength(2);
   });
@@ -302,7 +365,9 @@ describe("FluxClient: watchdog", () => {
   it("keeps an idle connection alive with WebSocket pings (never a JSON KeepAlive)", async () => {
     const sent: ClientMessage[] = [];
     const s = await serve([], { idleTimeoutMs: 600 });
-    const c = track(client(s.url, { pingIntervalMs: 100, carrier: recordingCarrier(sdkCarrier, sent) }));
+    const c = track(
+      client(s.url, { pingIntervalMs: 100, carrier: recordingCarrier(sdkCarrier, sent) }),
+    );
     const all = record(c);
     await c.start();
     await sleep(1500); // 2.5 idle timeouts without audio
@@ -322,7 +387,9 @@ describe("FluxClient: Configure", () => {
     const configuration = await c.configure({ eotThreshold: 0.8, keyterms: ["voxpipe"] });
     expect(configuration).toMatchObject({ eotThreshold: 0.8, keyterms: ["voxpipe"] });
     expect(c.settings.eotThreshold).toBe(0.8);
-    expect(sent).toEqual([{ type: "Configure", thresholds: { eot_threshold: 0.8 }, keyterms: ["voxpipe"] }]);
+    expect(sent).toEqual([
+      { type: "Configure", thresholds: { eot_threshold: 0.8 }, keyterms: ["voxpipe"] },
+    ]);
     await c.close();
   });
 
@@ -338,19 +405,32 @@ describe("FluxClient: Configure", () => {
     ]);
     expect(sent.filter((m) => m.type === "Configure")).toEqual([
       { type: "Configure", thresholds: { eot_threshold: 0.75 } },
-      { type: "Configure", thresholds: { eot_threshold: 0.8, eot_timeout_ms: 3000 }, keyterms: ["a"] },
+      {
+        type: "Configure",
+        thresholds: { eot_threshold: 0.8, eot_timeout_ms: 3000 },
+        keyterms: ["a"],
+      },
     ]);
     expect(results[2]).toMatchObject({ eotThreshold: 0.8, eotTimeoutMs: 3000, keyterms: ["a"] });
     await c.close();
   });
 
   it("surfaces ConfigureFailure as a non-fatal error with Flux's code; previous settings stay", async () => {
-    const s = await serve([{ faults: { configureRefusal: { code: "INVALID_THRESHOLD", description: "nope" } } }]);
+    const s = await serve([
+      { faults: { configureRefusal: { code: "INVALID_THRESHOLD", description: "nope" } } },
+    ]);
     const c = track(client(s.url));
     const all = record(c);
     await c.start();
-    const error = await c.configure({ eotThreshold: 0.9 }).then(() => undefined, (e: unknown) => e);
-    expect(error).toMatchObject({ source: "configure", code: "INVALID_THRESHOLD", description: "nope" });
+    const error = await c.configure({ eotThreshold: 0.9 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      source: "configure",
+      code: "INVALID_THRESHOLD",
+      description: "nope",
+    });
     expect(c.settings.eotThreshold).toBeUndefined();
     expect(c.configuration.eotThreshold).toBe(0.7);
     expect(c.state).toBe("open");
@@ -367,7 +447,10 @@ describe("FluxClient: Configure", () => {
     const c = track(client(s.url, { configureTimeoutMs: 150 }));
     await c.start();
     const started = performance.now();
-    const error = await c.configure({ eotThreshold: 0.8 }).then(() => undefined, (e: unknown) => e);
+    const error = await c.configure({ eotThreshold: 0.8 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ source: "configure-timeout", fatal: false });
     expect(performance.now() - started).toBeLessThan(700);
     expect(c.state).toBe("open");
@@ -379,7 +462,9 @@ describe("FluxClient: Configure", () => {
     const s = await serve();
     const c = track(client(s.url, { carrier: recordingCarrier(sdkCarrier, sent) }));
     await c.start();
-    await expect(c.configure({ eagerEotThreshold: 0.95 })).rejects.toThrow(/eager_eot_threshold=0.95 is out of range/);
+    await expect(c.configure({ eagerEotThreshold: 0.95 })).rejects.toThrow(
+      /eager_eot_threshold=0.95 is out of range/,
+    );
     expect(sent).toHaveLength(0);
     await c.close();
   });
@@ -421,7 +506,10 @@ describe("FluxClient: Configure", () => {
       [0, TRANSCRIPTS[0]],
       [1, TRANSCRIPTS[1]],
     ]);
-    expect(s.attempts.map((a) => a.settings?.model)).toEqual(["flux-general-en", "flux-general-multi"]);
+    expect(s.attempts.map((a) => a.settings?.model)).toEqual([
+      "flux-general-en",
+      "flux-general-multi",
+    ]);
     expect(c.settings.model).toBe("flux-general-multi");
   });
 });
@@ -457,7 +545,11 @@ describe("FluxClient: ending turns and closing", () => {
     await c.close();
     await started;
     const [final] = finals(await all);
-    expect(final).toMatchObject({ transcript: TRANSCRIPTS[0], trigger: "manual", synthetic: false });
+    expect(final).toMatchObject({
+      transcript: TRANSCRIPTS[0],
+      trigger: "manual",
+      synthetic: false,
+    });
     expect(s.attempts).toHaveLength(2);
   });
 

@@ -4,7 +4,12 @@
  * the scripted engine decides what is "heard" from audio energy.
  */
 import { firstValueFrom, filter, toArray, type Observable } from "rxjs";
-import { startFluxServer, type FluxServer, type SessionPlan, type HandshakeInfo } from "@voxpipe/flux-server";
+import {
+  startFluxServer,
+  type FluxServer,
+  type SessionPlan,
+  type HandshakeInfo,
+} from "@voxpipe/flux-server";
 import { silence, tone } from "@voxpipe/flux-server/testing";
 import type { FluxSettings } from "@voxpipe/flux-protocol";
 import { FluxClient, type FluxClientOptions } from "../src/flux-client.js";
@@ -13,7 +18,11 @@ import type { Carrier } from "../src/carriers/carrier.js";
 import type { ClientMessage } from "@voxpipe/flux-protocol";
 
 export const RATE = 16000;
-export const SETTINGS: FluxSettings = { model: "flux-general-en", encoding: "linear16", sampleRate: RATE };
+export const SETTINGS: FluxSettings = {
+  model: "flux-general-en",
+  encoding: "linear16",
+  sampleRate: RATE,
+};
 export const TRANSCRIPTS = ["Hello there.", "I would like to book a table.", "Thank you, goodbye."];
 
 /** Speech for the scripted engine: a tone of `ms` milliseconds. */
@@ -74,11 +83,17 @@ export function record(c: FluxClient): Promise<FluxEvent[]> {
 }
 
 /** Resolves with the first event matching `predicate`. */
-export function next<T extends FluxEvent>(events$: Observable<FluxEvent>, predicate: (e: FluxEvent) => e is T): Promise<T> {
+export function next<T extends FluxEvent>(
+  events$: Observable<FluxEvent>,
+  predicate: (e: FluxEvent) => e is T,
+): Promise<T> {
   return firstValueFrom(events$.pipe(filter(predicate)));
 }
 
-export function endOfTurns(events$: Observable<FluxEvent>, count: number): Promise<FluxEndOfTurnEvent[]> {
+export function endOfTurns(
+  events$: Observable<FluxEvent>,
+  count: number,
+): Promise<FluxEndOfTurnEvent[]> {
   return new Promise((resolve) => {
     const out: FluxEndOfTurnEvent[] = [];
     const sub = events$.subscribe((e) => {
@@ -96,7 +111,11 @@ export function endOfTurns(events$: Observable<FluxEvent>, count: number): Promi
 export const isEndOfTurn = (e: FluxEvent): e is FluxEndOfTurnEvent => e.type === "EndOfTurn";
 
 /** Sends audio in `chunkMs` pieces; `realtime` paces them on the wall clock. */
-export async function stream(c: FluxClient, audio: Buffer, { chunkMs = 20, realtime = false } = {}): Promise<void> {
+export async function stream(
+  c: FluxClient,
+  audio: Buffer,
+  { chunkMs = 20, realtime = false } = {},
+): Promise<void> {
   const size = (RATE * 2 * chunkMs) / 1000;
   for (let offset = 0; offset < audio.length; offset += size) {
     c.sendAudio(audio.subarray(offset, offset + size));

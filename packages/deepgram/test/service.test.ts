@@ -24,7 +24,11 @@ import {
 } from "@voxpipe/core";
 import { SleepFrame, audioFrames, runProcessorTest } from "@voxpipe/core/testing";
 import type { ClientMessage } from "@voxpipe/flux-protocol";
-import { DeepgramFluxSTTService, STTForceEndTurnFrame, type DeepgramFluxSettings } from "../src/service.js";
+import {
+  DeepgramFluxSTTService,
+  STTForceEndTurnFrame,
+  type DeepgramFluxSettings,
+} from "../src/service.js";
 import { sdkCarrier } from "../src/carriers/sdk.js";
 import type { FluxEndOfTurnEvent } from "../src/events.js";
 import { FAST, TRANSCRIPTS, pause, recordingCarrier, server, speech } from "./helpers.js";
@@ -34,15 +38,26 @@ afterEach(async () => {
   for (const x of open.splice(0)) await x.close();
 });
 
-async function serve(...args: Parameters<typeof server>): Promise<Awaited<ReturnType<typeof server>>> {
+async function serve(
+  ...args: Parameters<typeof server>
+): Promise<Awaited<ReturnType<typeof server>>> {
   const s = await server(...args);
   open.push(s);
   return s;
 }
 
-function service(url: string, settings: Partial<DeepgramFluxSettings> = {}, extra = {}): DeepgramFluxSTTService {
+function service(
+  url: string,
+  settings: Partial<DeepgramFluxSettings> = {},
+  extra = {},
+): DeepgramFluxSTTService {
   const { settings: _unused, ...timings } = FAST;
-  return new DeepgramFluxSTTService({ ...timings, url, settings: { sampleRate: 16000, ...settings }, ...extra });
+  return new DeepgramFluxSTTService({
+    ...timings,
+    url,
+    settings: { sampleRate: 16000, ...settings },
+    ...extra,
+  });
 }
 
 /** Audio as 20 ms input frames. */
@@ -64,7 +79,10 @@ describe("DeepgramFluxSTTService: frames", () => {
     stt.on("update", (e) => e.transcript !== "" && seen.push("update"));
     const { down } = await runProcessorTest({
       processor: stt,
-      framesToSend: [...frames(Buffer.concat([pause(300), speech(1200), pause(1500)])), new SleepFrame(300)],
+      framesToSend: [
+        ...frames(Buffer.concat([pause(300), speech(1200), pause(1500)])),
+        new SleepFrame(300),
+      ],
     });
     const out = turnFramesOf(down);
     expect(names(out)).toEqual([
@@ -78,7 +96,9 @@ describe("DeepgramFluxSTTService: frames", () => {
     expect(interims.length).toBeGreaterThan(0);
     // interims sit between the start and the final
     const firstInterim = out.indexOf(interims[0]);
-    expect(firstInterim).toBeGreaterThan(out.findIndex((f) => f instanceof UserStartedSpeakingFrame));
+    expect(firstInterim).toBeGreaterThan(
+      out.findIndex((f) => f instanceof UserStartedSpeakingFrame),
+    );
     expect(firstInterim).toBeLessThan(out.findIndex((f) => f instanceof TranscriptionFrame));
     const final = out.find((f) => f instanceof TranscriptionFrame) as TranscriptionFrame;
     expect(final.text).toBe(TRANSCRIPTS[0]);
@@ -101,7 +121,10 @@ describe("DeepgramFluxSTTService: frames", () => {
     const { down } = await runProcessorTest({
       processor: stt,
       // a pause long enough for the eager threshold, not for the end of turn, then more speech
-      framesToSend: [...frames(Buffer.concat([pause(300), speech(800), pause(350), speech(600), pause(1500)])), new SleepFrame(300)],
+      framesToSend: [
+        ...frames(Buffer.concat([pause(300), speech(800), pause(350), speech(600), pause(1500)])),
+        new SleepFrame(300),
+      ],
     });
     expect(names(turnFramesOf(down))).toEqual([
       "StartOfTurnFrame",
@@ -113,8 +136,10 @@ describe("DeepgramFluxSTTService: frames", () => {
       "EndOfTurnFrame",
       "UserStoppedSpeakingFrame",
     ]);
-    const eager = turnFramesOf(down).filter((f) => f instanceof EagerEndOfTurnFrame || f instanceof TurnResumedFrame);
-    expect(eager.every((f) => (f).transcript !== "")).toBe(true);
+    const eager = turnFramesOf(down).filter(
+      (f) => f instanceof EagerEndOfTurnFrame || f instanceof TurnResumedFrame,
+    );
+    expect(eager.every((f) => f.transcript !== "")).toBe(true);
   });
 
   it("interrupts the bot when the user starts a turn while it speaks", async () => {
@@ -122,10 +147,18 @@ describe("DeepgramFluxSTTService: frames", () => {
     const stt = service(s.url);
     const { down } = await runProcessorTest({
       processor: stt,
-      framesToSend: [new BotStartedSpeakingFrame(), ...frames(Buffer.concat([pause(300), speech(1200), pause(1500)])), new SleepFrame(300)],
+      framesToSend: [
+        new BotStartedSpeakingFrame(),
+        ...frames(Buffer.concat([pause(300), speech(1200), pause(1500)])),
+        new SleepFrame(300),
+      ],
     });
     const out = turnFramesOf(down).filter((f) => !(f instanceof BotStartedSpeakingFrame));
-    expect(names(out).slice(0, 3)).toEqual(["StartOfTurnFrame", "UserStartedSpeakingFrame", "InterruptionFrame"]);
+    expect(names(out).slice(0, 3)).toEqual([
+      "StartOfTurnFrame",
+      "UserStartedSpeakingFrame",
+      "InterruptionFrame",
+    ]);
   });
 
   it("does not interrupt when the run disallows interruptions", async () => {
@@ -134,7 +167,11 @@ describe("DeepgramFluxSTTService: frames", () => {
     const { down } = await runProcessorTest({
       processor: stt,
       taskParams: { allowInterruptions: false },
-      framesToSend: [new BotStartedSpeakingFrame(), ...frames(Buffer.concat([pause(300), speech(1200), pause(1500)])), new SleepFrame(300)],
+      framesToSend: [
+        new BotStartedSpeakingFrame(),
+        ...frames(Buffer.concat([pause(300), speech(1200), pause(1500)])),
+        new SleepFrame(300),
+      ],
     });
     expect(down.some((f) => f instanceof InterruptionFrame)).toBe(false);
     expect(down.some((f) => f instanceof TranscriptionFrame)).toBe(true);
@@ -162,7 +199,10 @@ describe("DeepgramFluxSTTService: frames", () => {
     const stt = service(s.url, { minConfidence: 0.96 }); // the scripted words have 0.95
     const { down } = await runProcessorTest({
       processor: stt,
-      framesToSend: [...frames(Buffer.concat([pause(300), speech(1200), pause(1500)])), new SleepFrame(300)],
+      framesToSend: [
+        ...frames(Buffer.concat([pause(300), speech(1200), pause(1500)])),
+        new SleepFrame(300),
+      ],
     });
     expect(names(turnFramesOf(down))).toEqual([
       "StartOfTurnFrame",
@@ -182,17 +222,27 @@ describe("DeepgramFluxSTTService: control", () => {
       processor: stt,
       framesToSend: [
         new SleepFrame(100),
-        new STTUpdateSettingsFrame<DeepgramFluxSettings>({ settings: { eotThreshold: 0.8, keyterm: ["voxpipe"] } }),
+        new STTUpdateSettingsFrame<DeepgramFluxSettings>({
+          settings: { eotThreshold: 0.8, keyterm: ["voxpipe"] },
+        }),
         new SleepFrame(200),
       ],
     });
-    expect(sent[0]).toEqual({ type: "Configure", thresholds: { eot_threshold: 0.8 }, keyterms: ["voxpipe"] });
+    expect(sent[0]).toEqual({
+      type: "Configure",
+      thresholds: { eot_threshold: 0.8 },
+      keyterms: ["voxpipe"],
+    });
     expect(stt.settings.eotThreshold).toBe(0.8);
     expect(stt.flux?.configuration.eotThreshold).toBe(0.8);
   });
 
   it("reports a ConfigureFailure as a non-fatal ErrorFrame with Flux's code; previous settings stay", async () => {
-    const s = await serve([{ faults: { configureRefusal: { code: "INVALID_THRESHOLD", description: "refused by test" } } }]);
+    const s = await serve([
+      {
+        faults: { configureRefusal: { code: "INVALID_THRESHOLD", description: "refused by test" } },
+      },
+    ]);
     const stt = service(s.url, { eotThreshold: 0.7 });
     const { errors, down } = await runProcessorTest({
       processor: stt,
@@ -217,10 +267,20 @@ describe("DeepgramFluxSTTService: control", () => {
     const stt = service(s.url);
     const { errors } = await runProcessorTest({
       processor: stt,
-      framesToSend: [new STTUpdateSettingsFrame<DeepgramFluxSettings>({ settings: { eotTimeoutMs: 100 } }), new SleepFrame(50)],
+      framesToSend: [
+        new STTUpdateSettingsFrame<DeepgramFluxSettings>({ settings: { eotTimeoutMs: 100 } }),
+        new SleepFrame(50),
+      ],
       ignoreErrors: true,
     });
-    expect(errors.map((e) => [e.fatal, e.error])).toEqual([[false, expect.stringMatching(/eot_timeout_ms=100 is out of range: allowed an integer (from )?500\D+60000/)]]);
+    expect(errors.map((e) => [e.fatal, e.error])).toEqual([
+      [
+        false,
+        expect.stringMatching(
+          /eot_timeout_ms=100 is out of range: allowed an integer (from )?500\D+60000/,
+        ),
+      ],
+    ]);
     expect(stt.settings.eotTimeoutMs).toBeUndefined();
   });
 
@@ -229,7 +289,12 @@ describe("DeepgramFluxSTTService: control", () => {
     const stt = service(s.url, { eotThreshold: 1 }); // the model never ends a turn by itself
     const { down } = await runProcessorTest({
       processor: stt,
-      framesToSend: [...frames(Buffer.concat([pause(300), speech(1200), pause(300)])), new SleepFrame(200), new STTForceEndTurnFrame(), new SleepFrame(200)],
+      framesToSend: [
+        ...frames(Buffer.concat([pause(300), speech(1200), pause(300)])),
+        new SleepFrame(200),
+        new STTForceEndTurnFrame(),
+        new SleepFrame(200),
+      ],
     });
     const end = down.find((f): f is EndOfTurnFrame => f instanceof EndOfTurnFrame);
     expect(end?.trigger).toBe("manual");
@@ -252,7 +317,9 @@ describe("DeepgramFluxSTTService: control", () => {
       "EndOfTurnFrame",
       "UserStoppedSpeakingFrame",
     ]);
-    expect((down.find((f) => f instanceof TranscriptionFrame) as TranscriptionFrame).text).toBe(TRANSCRIPTS[0]);
+    expect((down.find((f) => f instanceof TranscriptionFrame) as TranscriptionFrame).text).toBe(
+      TRANSCRIPTS[0],
+    );
     expect(stt.flux?.state).toBe("closed");
   });
 
@@ -274,9 +341,13 @@ describe("DeepgramFluxSTTService: control", () => {
   });
 
   it("validates settings in the constructor, before connecting", () => {
-    expect(() => service("ws://127.0.0.1:1", { eagerEotThreshold: 0.2 })).toThrow(/eager_eot_threshold=0.2 is out of range: allowed a number (from )?0.3\D+0.9/);
+    expect(() => service("ws://127.0.0.1:1", { eagerEotThreshold: 0.2 })).toThrow(
+      /eager_eot_threshold=0.2 is out of range: allowed a number (from )?0.3\D+0.9/,
+    );
     expect(() => service("ws://127.0.0.1:1", { minConfidence: 2 })).toThrow(/minConfidence=2/);
-    expect(() => service("ws://127.0.0.1:1", { model: "flux-general-en", languageHints: ["de"] })).toThrow(/language_hint/);
+    expect(() =>
+      service("ws://127.0.0.1:1", { model: "flux-general-en", languageHints: ["de"] }),
+    ).toThrow(/language_hint/);
   });
 });
 

@@ -66,7 +66,10 @@ export interface CarrierConnection {
  * {@link FluxError}: `handshake` (with the HTTP status) when the upgrade is
  * refused, `network` when the server cannot be reached or the timeout passes.
  */
-export type Carrier = (request: CarrierOpenRequest, handlers: CarrierHandlers) => Promise<CarrierConnection>;
+export type Carrier = (
+  request: CarrierOpenRequest,
+  handlers: CarrierHandlers,
+) => Promise<CarrierConnection>;
 
 /**
  * Splits a user URL into the WebSocket base and the `/v2/listen` endpoint.
@@ -79,7 +82,10 @@ export function endpointOf(url: string): { base: string; endpoint: string } {
     parsed = new URL(url);
   } catch {
     // Never echo the URL: it may carry a key in userinfo.
-    throw inputError("INVALID_URL", "url: not a valid URL (expected ws://, wss://, http:// or https://)");
+    throw inputError(
+      "INVALID_URL",
+      "url: not a valid URL (expected ws://, wss://, http:// or https://)",
+    );
   }
   if (parsed.protocol === "http:") parsed.protocol = "ws:";
   if (parsed.protocol === "https:") parsed.protocol = "wss:";

@@ -19,7 +19,9 @@ type SdkSocket = Awaited<ReturnType<DeepgramClient["listen"]["v2"]["connect"]>>;
 export const sdkCarrier: Carrier = async (request, handlers) => {
   const { base } = endpointOf(request.url);
   const client = new DeepgramClient(
-    request.apiKey !== undefined ? { apiKey: request.apiKey, baseUrl: base } : { auth: false, baseUrl: base },
+    request.apiKey !== undefined
+      ? { apiKey: request.apiKey, baseUrl: base }
+      : { auth: false, baseUrl: base },
   );
   const queryParams: Record<string, string | string[]> = {};
   for (const key of new Set(request.query.keys())) {
@@ -65,7 +67,9 @@ async function openSdkSocket(
     // The SDK fires `close` just before `error` for a refused upgrade; let the error
     // (which carries the HTTP status) be read first.
     queueMicrotask(() =>
-      failOpen(refusal ?? networkError("CONNECTION_CLOSED", `closed during the handshake (code ${code})`)),
+      failOpen(
+        refusal ?? networkError("CONNECTION_CLOSED", `closed during the handshake (code ${code})`),
+      ),
     );
   };
 
@@ -81,7 +85,9 @@ async function openSdkSocket(
           : networkError("CONNECT_FAILED", "could not open the WebSocket");
     failOpen(refusal);
   });
-  socket.on("close", (event: { code: number; reason?: string }) => finish(event.code, event.reason ?? ""));
+  socket.on("close", (event: { code: number; reason?: string }) =>
+    finish(event.code, event.reason ?? ""),
+  );
   const onAbort = (): void => {
     if (!opened) {
       closed = true;
@@ -99,7 +105,9 @@ async function openSdkSocket(
     opened = true;
   } catch (error) {
     socket.close();
-    throw error instanceof FluxError ? error : networkError("CONNECT_FAILED", "could not open the WebSocket");
+    throw error instanceof FluxError
+      ? error
+      : networkError("CONNECT_FAILED", "could not open the WebSocket");
   } finally {
     request.signal.removeEventListener("abort", onAbort);
   }

@@ -1,5 +1,5 @@
 import WebSocket from "ws";
-import type { FluxError} from "../errors.js";
+import type { FluxError } from "../errors.js";
 import { handshakeError, networkError } from "../errors.js";
 import type { Carrier, CarrierConnection } from "./carrier.js";
 import { endpointOf } from "./carrier.js";
