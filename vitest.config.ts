@@ -9,11 +9,7 @@ export default defineConfig({
   resolve: { conditions: ["@voxpipe/source"] },
   ssr: { resolve: { conditions: ["@voxpipe/source"], externalConditions: ["@voxpipe/source"] } },
   test: {
-    include: [
-      "packages/*/test/**/*.test.ts",
-      "test/**/*.test.ts",
-      "examples/*/test/**/*.test.ts",
-    ],
+    include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts", "examples/*/test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
     testTimeout: 20_000,
     hookTimeout: 30_000,
