@@ -2,11 +2,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Observable } from "rxjs";
 import { Subject } from "rxjs";
 import {
-  FluxSettingsError,
-  initialActiveConfiguration,
   parseServerMessage,
   parseServerMessageObject,
-  validateSettings,
   type ConfigureSuccessMessage,
   type FluxActiveConfiguration,
   type FluxSettings,
@@ -46,6 +43,7 @@ import {
 import { observableIterator } from "./client/event-iterator.js";
 import { RESUME_SLACK_SECONDS, TurnTracker } from "./client/turn-tracker.js";
 import { Watchdog } from "./client/watchdog.js";
+import { SettingsState } from "./client/settings-state.js";
 import { asFluxError, backoffDelay, connectWithRetry, exhaustedError } from "./client/reconnect.js";
 
 export { DEEPGRAM_URL } from "./client/options.js";
@@ -81,11 +79,7 @@ export class FluxClient {
   private readonly opts: ResolvedFluxClientOptions;
 
   private stateValue: FluxClientState = "idle";
-  /** Settings in force on the current connection (what Flux has confirmed). */
-  private applied: FluxSettings;
-  /** Settings the caller asked for (validated); differ from {@link applied} while a change is pending. */
-  private desired: FluxSettings;
-  private active: FluxActiveConfiguration;
+  private readonly settingsState: SettingsState;
   private inputFormat: AudioFormat;
   private chunker: AudioChunker;
   private readonly buffer: ReplayBuffer;
@@ -105,7 +99,6 @@ export class FluxClient {
   private forceEndPending = false;
 
   private readonly configures: ConfigureQueue;
-  private switchPending = false;
   private switchWaiters: ConfigureWaiter[] = [];
 
   private readonly watchdog: Watchdog;
@@ -135,9 +128,7 @@ export class FluxClient {
     this.opts = resolveOptions(options);
     this.carrier = options.carrier ?? sdkCarrier;
     this.log = options.logger ?? rootLogger().child({ component: "flux-client" });
-    this.applied = settings;
-    this.desired = settings;
-    this.active = initialActiveConfiguration(settings);
+    this.settingsState = new SettingsState(settings);
     this.chunker = new AudioChunker(chunkBytes(this.inputFormat, this.opts.chunkMs));
     this.buffer = new ReplayBuffer(this.opts.replayBufferSeconds);
     this.configures = new ConfigureQueue(this.opts.configureTimeoutMs);
@@ -190,12 +181,12 @@ export class FluxClient {
 
   /** Settings in force (confirmed by Flux). */
   get settings(): Readonly<FluxSettings> {
-    return this.applied;
+    return this.settingsState.applied;
   }
 
   /** The active mid-stream configuration, as Flux last confirmed it. */
   get configuration(): FluxActiveConfiguration {
-    return this.active;
+    return this.settingsState.active;
   }
 
   /** Whether a turn is open (between `StartOfTurn` and `EndOfTurn`). */
@@ -279,31 +270,25 @@ export class FluxClient {
     ) {
       return Promise.reject(inputError("CLOSED", "the client is closed"));
     }
-    const next: FluxSettings = { ...this.desired, ...stripUndefined(changes) };
-    const issues = validateSettings(next);
-    if (issues.length > 0) return Promise.reject(new FluxSettingsError(issues));
-    let format: AudioFormat;
+    const settings = this.settingsState;
+    let request: ReturnType<SettingsState["request"]>;
     try {
-      format = rawFormat(next);
+      request = settings.request(changes);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const changed = (Object.keys(changes) as (keyof FluxSettings)[]).filter(
-      (k) => changes[k] !== undefined && !sameValue(changes[k], this.desired[k]),
-    );
-    this.desired = next;
-    if (changed.length === 0) return Promise.resolve(this.active);
+    const { changed, format } = request;
+    if (changed.length === 0) return Promise.resolve(settings.active);
     if (this.stateValue === "idle") {
       // Nothing connected yet: the first connection simply uses the new settings.
-      this.applied = next;
-      this.active = initialActiveConfiguration(next);
+      settings.applyDesired();
       if (!sameFormat(format, this.inputFormat)) this.switchInputFormat(format);
-      return Promise.resolve(this.active);
+      return Promise.resolve(settings.active);
     }
     const needsConnection = changed.some((k) => !isLiveKey(k));
     return new Promise<FluxActiveConfiguration>((resolve, reject) => {
       if (needsConnection) {
-        this.switchPending = true;
+        this.settingsState.switchPending = true;
         this.switchWaiters.push({ resolve, reject });
         this.maybeSwitch();
         return;
@@ -434,7 +419,7 @@ export class FluxClient {
   /** Opens one connection and waits for `Connected`; rejects with a classified {@link FluxError}. */
   private async connectOnce(_attempt: number): Promise<void> {
     this.abort.signal.throwIfAborted();
-    const settings = this.switchPending ? this.desired : this.applied;
+    const settings = this.settingsState.forConnection;
     try {
       await openConnection(
         {
@@ -479,11 +464,8 @@ export class FluxClient {
     this.lostAt = undefined;
     // A connection opened with the settings asked for completes a pending switch (one that
     // started before the change still needs one: maybeSwitch below).
-    const switched = this.switchPending && conn.settings === this.desired;
+    const switched = this.settingsState.adopt(conn.settings);
     if (switched) {
-      this.applied = conn.settings;
-      this.active = initialActiveConfiguration(conn.settings);
-      this.switchPending = false;
       if (!sameFormat(conn.format, this.inputFormat)) this.switchInputFormat(conn.format);
     }
     // Replay from the first point Flux has not confirmed (with a margin so a cut word is heard whole).
@@ -522,7 +504,8 @@ export class FluxClient {
       downtimeMs,
       replayedSeconds: replayed,
     });
-    if (switched) for (const w of this.switchWaiters.splice(0)) w.resolve(this.active);
+    if (switched)
+      for (const w of this.switchWaiters.splice(0)) w.resolve(this.settingsState.active);
     if (this.forceEndPending && this.turns.isOpen) sendControl(conn, { type: "ForceEndTurn" });
     this.forceEndPending = false;
     const waiters = this.startWaiters.splice(0);
@@ -654,7 +637,7 @@ export class FluxClient {
   private maybeSendConfigure(): void {
     const conn = this.conn;
     if (!conn?.ready || conn.closeRequested) return;
-    const message = this.configures.take(this.desired, performance.now());
+    const message = this.configures.take(this.settingsState.desired, performance.now());
     if (message === undefined) return;
     this.log.debug({ fields: [...(this.configures.inFlight?.keys ?? [])] }, "sending Configure");
     sendControl(conn, message);
@@ -663,29 +646,15 @@ export class FluxClient {
   private onConfigureAck(m: ConfigureSuccessMessage): void {
     const done = this.configures.settle();
     if (done === undefined) return; // stray acknowledgement
-    this.applied = { ...this.applied, ...done.sent };
-    this.active = {
-      eotThreshold: m.thresholds.eot_threshold ?? this.active.eotThreshold,
-      eagerEotThreshold: m.thresholds.eager_eot_threshold ?? this.active.eagerEotThreshold,
-      eotTimeoutMs: m.thresholds.eot_timeout_ms ?? this.active.eotTimeoutMs,
-      keyterms: m.keyterms,
-      languageHints: m.language_hints ?? this.active.languageHints,
-      numerals: m.numerals ?? this.active.numerals,
-    };
-    this.emit({ type: "Configured", configuration: this.active });
-    for (const w of done.waiters) w.resolve(this.active);
+    const active = this.settingsState.confirm(done.sent, m);
+    this.emit({ type: "Configured", configuration: active });
+    for (const w of done.waiters) w.resolve(active);
     this.maybeSendConfigure();
   }
 
   /** `ConfigureFailure` or no acknowledgement in time: nothing changed, the stream goes on. */
   private onConfigureFailed(done: InFlightConfigure, error: FluxError): void {
-    // Roll `desired` back to the confirmed values, for fields nobody changed again since.
-    const desired = { ...this.desired } as Record<string, unknown>;
-    for (const k of done.keys) {
-      if (!this.configures.isPending(k) && sameValue(desired[k], done.sent[k]))
-        desired[k] = this.applied[k];
-    }
-    this.desired = desired as unknown as FluxSettings;
+    this.settingsState.rollback(done, (k) => this.configures.isPending(k));
     this.log.warn(
       { code: error.code, fields: [...done.keys] },
       "Configure not applied; previous settings stay",
@@ -698,7 +667,13 @@ export class FluxClient {
   /** Switches to a new connection for connection-only settings, at a turn boundary. */
   private maybeSwitch(): void {
     const conn = this.conn;
-    if (!this.switchPending || this.turns.isOpen || !conn?.ready || conn.closeRequested) return;
+    if (
+      !this.settingsState.switchPending ||
+      this.turns.isOpen ||
+      !conn?.ready ||
+      conn.closeRequested
+    )
+      return;
     if (this.stateValue !== "open") return;
     this.log.info(
       { connection: conn.id },
@@ -814,20 +789,9 @@ export class FluxClient {
   /** Removes keyterms and query strings from provider text before it reaches logs or errors. */
   private redact(text: string): string {
     let out = redactUrls(text);
-    for (const term of this.desired.keyterms ?? [])
+    for (const term of this.settingsState.keyterms) {
       if (term.length > 2) out = out.split(term).join("…");
-    for (const term of this.applied.keyterms ?? [])
-      if (term.length > 2) out = out.split(term).join("…");
+    }
     return out;
   }
-}
-
-function sameValue(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a) && Array.isArray(b))
-    return a.length === b.length && a.every((v, i) => v === b[i]);
-  return a === b;
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
