@@ -29,8 +29,10 @@ export interface ClientArgs {
 export interface ClientResult {
   client: ClientArgs["client"];
   sessions: number;
-  /** Distinct Flux connections (`Connected` messages): more than `sessions` means reconnects. */
+  /** Distinct Flux connections (`Connected` messages) by the end: more than `sessions` means reconnects. */
   connected: number;
+  /** Connections up when the ramp-up ended (the steady-state window starts 2 s later). */
+  connectedAfterRamp: number;
   /** EndOfTurn events delivered. */
   turns: number;
   /** TurnInfo messages received on the sockets. */
@@ -53,6 +55,10 @@ export interface ClientResult {
 
 /** Sessions opened at a time during the ramp-up. */
 const RAMP_BATCH = 25;
+/** Longest wait for one batch's `Connected`s, ms. */
+const RAMP_BATCH_WAIT_MS = 5000;
+/** Longest ramp-up in total, ms: past it, the remaining batches open without waiting. */
+const RAMP_TOTAL_MS = 60_000;
 
 /** Events delivered one-to-one by both clients, so a delivery can be matched to its message. */
 const MATCHED_EVENTS = ["StartOfTurn", "EagerEndOfTurn", "EndOfTurn"] as const;
@@ -98,7 +104,10 @@ async function main(): Promise<void> {
       if (arrived !== undefined) m2f.record(at - arrived);
     },
     error(message) {
-      if (errors.length < 20) errors.push(message);
+      if (errors.length < 20) {
+        errors.push(message);
+        process.stderr.write(`error: ${message}\n`);
+      }
     },
   };
 
@@ -126,10 +135,12 @@ async function main(): Promise<void> {
   pacer.start();
   // Ramp up in batches, each waiting for its Connected, as load tests do: hundreds of
   // simultaneous handshakes would measure the server's accept queue, not the clients.
+  // A client that cannot keep up stops the ramp from stalling the run: each batch waits at
+  // most RAMP_BATCH_WAIT_MS; the sessions still connecting keep going and are reported.
   for (let first = 0; first < args.sessions; first += RAMP_BATCH) {
     const batch = Math.min(RAMP_BATCH, args.sessions - first);
     for (let i = 0; i < batch; i++) sessions.push(await driver.open(args, hooks));
-    const deadline = performance.now() + 15_000;
+    const deadline = Math.min(performance.now() + RAMP_BATCH_WAIT_MS, openedAt + RAMP_TOTAL_MS);
     while (arrivals.connections.size < sessions.length && performance.now() < deadline)
       await sleep(20);
     process.stderr.write(
@@ -137,6 +148,7 @@ async function main(): Promise<void> {
     );
   }
   const connectAllMs = performance.now() - openedAt;
+  const connectedAfterRamp = arrivals.connections.size;
   await sleep(2000);
   const cpuBefore = process.cpuUsage();
   const steadyFrom = performance.now();
@@ -145,12 +157,11 @@ async function main(): Promise<void> {
   const steadyCores = (cpu.user + cpu.system) / 1000 / (performance.now() - steadyFrom);
   pacer.stop();
   const resources = meter.stop();
-  await Promise.all(sessions.map((s) => s.close(3000)));
-
   const result: ClientResult = {
     client: args.client,
     sessions: args.sessions,
     connected: arrivals.connections.size,
+    connectedAfterRamp,
     turns,
     messages: arrivals.messages,
     messageToFrameMs: m2f.summary(),
@@ -160,7 +171,9 @@ async function main(): Promise<void> {
     resources,
     errors,
   };
+  // The figures are final: report them before closing, which an overloaded client may not finish.
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  await Promise.race([Promise.all(sessions.map((s) => s.close(3000))), sleep(15_000)]);
 }
 
 function sleep(ms: number): Promise<void> {

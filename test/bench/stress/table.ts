@@ -5,6 +5,8 @@ export interface LevelResult {
   sessions: number;
   seconds: number;
   results: Partial<Record<ClientArgs["client"], ClientResult>>;
+  /** Clients whose process failed at this level, with why. */
+  failures: Partial<Record<ClientArgs["client"], string>>;
 }
 
 /** Figures derived per session from a client's result. */
@@ -54,15 +56,20 @@ export function renderTable(levels: readonly LevelResult[]): string {
     "late ticks",
   ];
   const rows: string[][] = [];
+  const failed: string[] = [];
   for (const level of levels) {
     for (const client of ["voxpipe", "livekit"] as const) {
       const r = level.results[client];
-      if (!r) continue;
+      const failure = level.failures[client];
+      if (!r) {
+        if (failure) failed.push(`${level.sessions} sessions, ${client}: ${failure}`);
+        continue;
+      }
       const p = perSession(r);
       rows.push([
         String(level.sessions),
         client === "livekit" ? "LiveKit STTv2" : "voxpipe",
-        `${Math.min(r.connected, r.sessions)}/${r.sessions}`,
+        `${Math.min(r.connectedAfterRamp, r.sessions)}/${r.sessions}`,
         String(Math.max(0, r.connected - r.sessions)),
         f(r.connectAllMs / 1000, 1),
         String(r.turns),
@@ -103,6 +110,8 @@ export function renderTable(levels: readonly LevelResult[]): string {
     `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
     ...rows.map(line),
   ];
+
+  if (failed.length > 0) out.push("", "Failed runs:", ...failed.map((f) => `  ${f}`));
 
   const top = [...levels].sort((a, b) => b.sessions - a.sessions)[0];
   const v = top?.results.voxpipe;
