@@ -20,6 +20,20 @@ describe("error classification", () => {
     expect(serverError("INTERNAL_SERVER_ERROR", "x").kind).toBe("retryable");
   });
 
+  it("copies an error with changes, keeping what was not changed", () => {
+    const refused = handshakeError(429, "TOO_MANY", "slow down");
+    const copy = refused.with({ description: "redacted" });
+    expect([copy.code, copy.status, copy.kind, copy.description, copy.fatal]).toEqual([
+      refused.code,
+      429,
+      "retryable",
+      "redacted",
+      false,
+    ]);
+    expect(copy.message).toContain("redacted");
+    expect(refused.asFatal()).toMatchObject({ fatal: true, status: 429, description: "slow down" });
+  });
+
   it("reads the status of a refused upgrade from the ws error text", () => {
     expect(statusFromHandshakeMessage("Unexpected server response: 429")).toBe(429);
     expect(statusFromHandshakeMessage("connect ECONNREFUSED 127.0.0.1:1")).toBeUndefined();
