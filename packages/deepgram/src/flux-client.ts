@@ -52,6 +52,15 @@ export type { FluxClientOptions, FluxClientState, FluxReconnectOptions } from ".
 /** A connection lost within this many ms of `Connected`, before any result, is a quick failure. */
 const QUICK_FAILURE_MS = 5_000;
 
+/** Flux sends a `TurnInfo` `Update` every 240 ms of audio (flux-protocol.md §4.2). */
+const FLUX_UPDATE_INTERVAL_MS = 240;
+
+/**
+ * On close, a Flux that keeps answering may take this many times the duration of the
+ * audio it has not answered yet (a busy local engine running at a third of real time).
+ */
+const CLOSE_LAG_FACTOR = 3;
+
 /**
  * The Flux connection layer, usable on its own (no pipeline needed): send audio,
  * receive typed turn events as an RxJS `Observable` ({@link events$}) or an async
@@ -104,6 +113,8 @@ export class FluxClient {
   private readonly watchdog: Watchdog;
   private closing: Promise<void> | undefined;
   private closeWake: (() => void) | undefined;
+  /** Set while closing: Flux answered, so its last result may still come (re-arms the close bound). */
+  private closeProgress: (() => void) | undefined;
 
   private readonly counters: Omit<FluxClientMetrics, "bufferedSeconds" | "turns" | "lastTurn"> = {
     audioSecondsSent: 0,
@@ -141,12 +152,14 @@ export class FluxClient {
       {
         intervalMs: this.opts.watchdogIntervalMs,
         silenceAfterMs: this.opts.silenceAfterMs,
+        caughtUpMarginSeconds: (this.opts.chunkMs + FLUX_UPDATE_INTERVAL_MS) / 1000,
         stallTimeoutMs: this.opts.stallTimeoutMs,
         pingIntervalMs: this.opts.pingIntervalMs,
       },
       {
         connection: () => this.conn,
         wantsSilence: () => this.turns.isOpen && this.stateValue === "open",
+        answeredUntil: () => this.turns.processedUntil,
         injectSilence: (ms) => this.injectSilence(ms),
         stalled: (conn, error) => {
           this.log.warn(
@@ -573,6 +586,7 @@ export class FluxClient {
     const message: ServerMessage =
       typeof raw === "string" ? parseServerMessage(raw) : parseServerMessageObject(raw);
     markAnswered(conn);
+    if (conn === this.conn) this.closeProgress?.();
     switch (message.type) {
       case "Connected":
         if (conn.ready) return;
@@ -730,9 +744,20 @@ export class FluxClient {
         sendControl(conn, { type: "ForceEndTurn" });
       }
       sendControl(conn, { type: "CloseStream" });
-      const timer = setTimeout(() => this.closeWake?.(), this.opts.closeTimeoutMs);
+      // Give up after closeTimeoutMs without a message from Flux; a Flux that keeps answering
+      // a backlog is waited for, up to CLOSE_LAG_FACTOR times the audio it has not answered.
+      const unansweredMs = Math.max(0, conn.sentUntil - this.turns.processedUntil) * 1000;
+      const limit = performance.now() + this.opts.closeTimeoutMs + CLOSE_LAG_FACTOR * unansweredMs;
+      let timer: NodeJS.Timeout | undefined;
+      this.closeProgress = () => {
+        clearTimeout(timer);
+        const wait = Math.min(this.opts.closeTimeoutMs, limit - performance.now());
+        timer = setTimeout(() => this.closeWake?.(), Math.max(0, wait));
+      };
+      this.closeProgress();
       await closed;
       clearTimeout(timer);
+      this.closeProgress = undefined;
     }
     this.turns.closeOpen("closed");
     this.teardown();

@@ -22,6 +22,7 @@ import {
   recordingCarrier,
   server,
   sleep,
+  slowScriptedEngine,
   speech,
   stream,
 } from "./helpers.js";
@@ -362,6 +363,25 @@ describe("FluxClient: watchdog", () => {
     await c.close();
   });
 
+  it("injects no silence into a pause of fast input while Flux still lags: the turn is not split", async () => {
+    // Hearing takes 1.25× real time: after a 1.3 s burst, Flux is still behind when input
+    // pauses for 900 ms; silence injected then would land mid-speech (≥ 570 ms ends a turn).
+    const s = await serve([], { engine: slowScriptedEngine(1.25) });
+    const c = track(client(s.url, { stallTimeoutMs: 3000 }));
+    const all = record(c);
+    const end = endOfTurns(c.events$, 1);
+    await c.start();
+    await stream(c, Buffer.concat([pause(300), speech(1000)]));
+    await sleep(900); // flow control holds input back; the user is still speaking
+    expect(c.metrics.silenceSecondsInjected).toBe(0);
+    await stream(c, Buffer.concat([speech(1000), pause(1000)]));
+    const [final] = await end;
+    expect(final).toMatchObject({ transcript: TRANSCRIPTS[0], trigger: "model", synthetic: false });
+    expect(final?.audioWindowEnd).toBeGreaterThan(2.3); // both bursts of speech, one turn
+    await c.close();
+    expect(finals(await all)).toHaveLength(1);
+  });
+
   it("keeps an idle connection alive with WebSocket pings (never a JSON KeepAlive)", async () => {
     const sent: ClientMessage[] = [];
     const s = await serve([], { idleTimeoutMs: 600 });
@@ -551,6 +571,23 @@ describe("FluxClient: ending turns and closing", () => {
       synthetic: false,
     });
     expect(s.attempts).toHaveLength(2);
+  });
+
+  it("close() waits for a lagging Flux that keeps answering, beyond closeTimeoutMs", async () => {
+    // Flux hears at half real time: 2.3 s of audio sent in a burst is answered ~4.6 s later,
+    // far beyond closeTimeoutMs (1000 ms here) — yet Flux keeps sending Updates meanwhile.
+    const s = await serve([], { engine: slowScriptedEngine(2) });
+    const c = track(client(s.url, { silenceAfterMs: 10_000, stallTimeoutMs: 3000 }));
+    const all = record(c);
+    await c.start();
+    await stream(c, Buffer.concat([pause(300), speech(2000)]));
+    await c.close();
+    const [final] = finals(await all);
+    expect(final).toMatchObject({
+      transcript: TRANSCRIPTS[0],
+      trigger: "manual",
+      synthetic: false,
+    });
   });
 
   it("close() ends the open turn and yields its final transcript before completing", async () => {

@@ -5,8 +5,10 @@
  */
 import { firstValueFrom, filter, toArray, type Observable } from "rxjs";
 import {
+  createScriptedEngine,
   startFluxServer,
   type FluxServer,
+  type TurnEngineFactory,
   type SessionPlan,
   type HandshakeInfo,
 } from "@voxpipe/flux-server";
@@ -37,10 +39,32 @@ export function conversation(turns: number, speechMs = 1200, pauseMs = 1500): Bu
   return Buffer.concat(parts);
 }
 
+/**
+ * The scripted engine, made slow on purpose (a fake of a busy local engine): hearing a
+ * frame takes `slowdown` times its audio duration, so Flux's answers trail the audio sent.
+ */
+export function slowScriptedEngine(slowdown: number): TurnEngineFactory {
+  const inner = createScriptedEngine({ transcripts: TRANSCRIPTS });
+  return {
+    name: "slow-scripted",
+    async createSession(context) {
+      const engine = await inner.createSession(context);
+      return {
+        hear: async (frame) => {
+          await sleep((frame.end - frame.start) * 1000 * slowdown);
+          return engine.hear(frame);
+        },
+        resetTurn: (at) => engine.resetTurn(at),
+        close: () => engine.close(),
+      };
+    },
+  };
+}
+
 /** Starts a scripted-engine server; `plans[i]` is the plan of the i-th handshake. */
 export async function server(
   plans: (SessionPlan | undefined)[] = [],
-  options: { apiKey?: string; idleTimeoutMs?: number } = {},
+  options: { apiKey?: string; idleTimeoutMs?: number; engine?: TurnEngineFactory } = {},
 ): Promise<FluxServer & { attempts: HandshakeInfo[] }> {
   const attempts: HandshakeInfo[] = [];
   const s = await startFluxServer({

@@ -29,22 +29,18 @@ interface TranscribeFlags extends FluxFlagValues {
 }
 
 /**
- * The Flux service for the CLI's flags (16 kHz linear16: Flux's recommended input). With
- * `fast` input, pauses in sending are flow control, not a silent caller: the service's
- * silence watchdog is kept out of them (the end of input closes the last turn instead).
+ * The Flux service for the CLI's flags (16 kHz linear16: Flux's recommended input).
+ * `_fast` input needs no setting of its own: the client streams silence only once Flux
+ * has answered the audio sent, and waits on close for a Flux still answering a backlog.
  */
 export function sttFor(
   flux: FluxCliSettings,
   endpoint: FluxEndpoint,
-  fast = false,
+  _fast = false,
 ): DeepgramFluxSTTService {
   return new DeepgramFluxSTTService({
-    ...(fast && { silenceAfterMs: 3_600_000 }),
     ...(endpoint.url !== undefined && { url: endpoint.url }),
     ...(endpoint.apiKey !== undefined && { apiKey: endpoint.apiKey }),
-    // The last turn's result may trail the input by the server's backlog (a busy local engine):
-    // wait for it longer than the library default before giving up on a graceful close.
-    closeTimeoutMs: 10_000,
     settings: {
       model: flux.model,
       sampleRate: 16000,

@@ -51,7 +51,10 @@ export interface FluxClientOptions {
   /**
    * Input gap inside an open turn after which silence is streamed (at least twice the
    * duration of the last input frame, so large, sparse frames are not taken for a gap).
-   * Default 500.
+   * Silence waits until Flux has answered the audio already sent (its `audio_window_end`
+   * within one chunk plus 240 ms of it), so a pause in flow-controlled input (a file sent
+   * faster than real time) never lands inside speech; if Flux's answered time stands still
+   * for `stallTimeoutMs`, silence is streamed anyway. Default 500.
    */
   silenceAfterMs?: number;
   /** No message for this long while ≥ 0.5 s of audio went unanswered → stalled, reconnect. Default 5000. */
@@ -60,7 +63,11 @@ export interface FluxClientOptions {
   pingIntervalMs?: number;
   /** Wait for a Configure acknowledgement. Default 5000. */
   configureTimeoutMs?: number;
-  /** Wait for Flux's last result on `FluxClient.close`. Default 3000. */
+  /**
+   * Wait for Flux's last result on `FluxClient.close`: the client gives up after this long
+   * without a message from Flux. A Flux still answering a backlog (a busy local engine) is
+   * waited for up to this plus three times the audio it had not answered. Default 3000.
+   */
   closeTimeoutMs?: number;
   /** Period of the watchdog (silence, stall, ping, configure timeout). Default 100. */
   watchdogIntervalMs?: number;

@@ -5,6 +5,11 @@ import type { Connection } from "./connection.js";
 export interface WatchdogOptions {
   readonly intervalMs: number;
   readonly silenceAfterMs: number;
+  /**
+   * How far (seconds of audio) Flux's answered time may trail the audio sent and still
+   * count as caught up: one chunk plus Flux's 240 ms `Update` cadence (flux-protocol.md §4.2).
+   */
+  readonly caughtUpMarginSeconds: number;
   readonly stallTimeoutMs: number;
   readonly pingIntervalMs: number;
 }
@@ -15,6 +20,8 @@ export interface WatchdogHost {
   connection(): Connection | undefined;
   /** Whether input gaps must be filled with silence now (a turn is open and the client is open). */
   wantsSilence(): boolean;
+  /** Continuous-timeline end of the audio Flux answered (its latest `audio_window_end`), seconds. */
+  answeredUntil(): number;
   /** Stream `ms` of silence (Flux only advances its turn timers on streamed audio). */
   injectSilence(ms: number): void;
   /** `conn` stalled: audio went unanswered for too long. */
@@ -24,8 +31,10 @@ export interface WatchdogHost {
 }
 
 /**
- * Periodic checks of a Flux connection: streams silence while a turn is open and
- * input stopped (so Flux can end the turn, flux-protocol.md §4.3), detects a stalled
+ * Periodic checks of a Flux connection: streams silence while a turn is open, input
+ * stopped and Flux has answered the audio already sent (so Flux can end the turn,
+ * flux-protocol.md §4.3; silence sent while Flux still lags behind would land in the
+ * middle of speech on its timeline when input is merely flow-controlled), detects a stalled
  * connection (audio flows, Flux says nothing), and sends WebSocket pings when idle
  * (never a JSON `KeepAlive` on v2). Time the event loop spent blocked counts
  * neither as a stall nor as an input gap.
@@ -37,6 +46,9 @@ export class Watchdog {
   /** Duration of the last input (ms): big, sparse frames must not look like silence. */
   private lastInputMs = 0;
   private lastSilenceAt = 0;
+  /** Flux's answered time at the last tick, and since when it has not advanced. */
+  private answered = 0;
+  private answeredSince = performance.now();
 
   constructor(
     private readonly options: WatchdogOptions,
@@ -73,13 +85,24 @@ export class Watchdog {
     if (blocked > 20) {
       if (conn?.stallSince !== undefined) conn.stallSince += blocked;
       this.lastInputAt += blocked;
+      this.answeredSince += blocked;
+    }
+    const answered = this.host.answeredUntil();
+    if (answered !== this.answered) {
+      this.answered = answered;
+      this.answeredSince = now;
     }
     // Silence: Flux only advances its turn timers on streamed audio (flux-protocol.md §4.3).
-    // Silence covers the whole input gap, so audio time keeps pace with wall time.
+    // Silence covers the whole input gap, so audio time keeps pace with wall time. While
+    // Flux still lags behind the audio sent, the user's audio has not stopped on Flux's
+    // timeline: wait for it to catch up, unless its answered time stood still for the
+    // stall window (a server that answers but no longer advances must still end the turn).
     if (
       conn?.ready &&
       this.host.wantsSilence() &&
-      now - this.lastInputAt >= Math.max(o.silenceAfterMs, 2 * this.lastInputMs)
+      now - this.lastInputAt >= Math.max(o.silenceAfterMs, 2 * this.lastInputMs) &&
+      (conn.sentUntil - answered <= o.caughtUpMarginSeconds ||
+        now - this.answeredSince >= o.stallTimeoutMs)
     ) {
       this.host.injectSilence(Math.min(now - Math.max(this.lastInputAt, this.lastSilenceAt), 1000));
       this.lastSilenceAt = now;
