@@ -6,6 +6,7 @@ import {
   OutputAudioRawFrame,
   StreamResampler,
   TTSStoppedFrame,
+  TTSTextFrame,
 } from "@voxpipe/core";
 import type {
   CancelFrame,
@@ -54,9 +55,18 @@ const BOT_STOPPED_FALLBACK_MS = 3000;
  * `BotStoppedSpeakingFrame` after `TTSStoppedFrame` (or on interruption), both pushed
  * upstream (the STT and user aggregator use them for barge-in) and downstream.
  *
+ * Text synced with audio (as Pipecat's output transport does): the TTS pushes each
+ * sentence's `TTSTextFrame` just before that sentence's audio, so the transport holds the
+ * text back and forwards it when the first chunk of the audio after it is handed to
+ * {@link writeAudio} — the moment that sentence starts playing (a device hears it at most
+ * {@link writeAheadMs} later). Text still held at the reply's `TTSStoppedFrame` or at
+ * `EndFrame` (a sentence that produced no audio) is forwarded then, in order. Downstream —
+ * the assistant context aggregator — therefore sees only sentences the listener heard.
+ *
  * Interruption: the chunk being played is abandoned and queued audio is dropped at once
- * (core's interruption semantics), then {@link onAudioInterrupted} runs. `EndFrame` waits
- * until queued audio has played, then {@link finish}; `CancelFrame` finishes at once.
+ * (core's interruption semantics), and so is held text whose audio never played; then
+ * {@link onAudioInterrupted} runs. `EndFrame` waits until queued audio has played, then
+ * {@link finish}; `CancelFrame` finishes at once.
  */
 export abstract class BaseOutputTransport<
   TEvents extends OutputTransportEvents = OutputTransportEvents,
@@ -71,6 +81,8 @@ export abstract class BaseOutputTransport<
   #speaking = false;
   #fallback: ReturnType<typeof setTimeout> | undefined;
   #finished = false;
+  /** `TTSTextFrame`s waiting for their sentence's audio to start playing, in order. */
+  #heldText: TTSTextFrame[] = [];
 
   constructor(options: OutputTransportOptions = {}) {
     super(options);
@@ -138,6 +150,10 @@ export abstract class BaseOutputTransport<
       return this.#play(frame);
     if (direction === "downstream" && frame instanceof TTSStoppedFrame)
       return this.#endOfReply(frame);
+    if (direction === "downstream" && frame instanceof TTSTextFrame) {
+      this.#heldText.push(frame);
+      return;
+    }
     this.push(frame, direction);
   }
 
@@ -147,11 +163,14 @@ export abstract class BaseOutputTransport<
     const rest = this.#framer?.flush();
     if (rest !== undefined) await this.#write(rest, signal);
     if (signal.aborted) return;
+    this.#releaseText();
     this.push(frame);
     this.#botStopped(false);
   }
 
   protected override async onInterruption(): Promise<void> {
+    // Their audio was dropped with the queue (or never arrived): nobody heard these.
+    this.#heldText = [];
     this.#framer?.clear();
     this.#resampler?.destroy();
     this.#resampler = undefined;
@@ -163,6 +182,7 @@ export abstract class BaseOutputTransport<
   protected override async onEnd(_frame: EndFrame): Promise<void> {
     const rest = this.#framer?.flush();
     if (rest !== undefined) await this.#write(rest, this.lifetimeSignal);
+    this.#releaseText();
     // Let the last chunk play out before the run ends.
     const wait = this.#playhead - this.clock.now();
     if (this.#realtime && wait > 0)
@@ -173,6 +193,7 @@ export abstract class BaseOutputTransport<
 
   protected override async onCancel(_frame: CancelFrame): Promise<void> {
     clearTimeout(this.#fallback);
+    this.#heldText = [];
     await this.#finish("cancel");
   }
 
@@ -220,12 +241,22 @@ export abstract class BaseOutputTransport<
     }
     const now = this.clock.now();
     if (this.#playhead < now) this.#playhead = now;
+    // This chunk starts the audio that followed the held sentence(s): they start playing now.
+    this.#releaseText();
     await this.writeAudio(chunk);
     this.#playhead += (chunk.byteLength / 2 / this.sampleRate) * 1000;
     this.#armFallback();
     if (!this.#realtime) return;
     const wait = this.#playhead - this.writeAheadMs - this.clock.now();
     if (wait > 1) await sleep(wait, undefined, { signal });
+  }
+
+  /** Forward the held `TTSTextFrame`s, in order. */
+  #releaseText(): void {
+    const held = this.#heldText;
+    if (held.length === 0) return;
+    this.#heldText = [];
+    for (const text of held) this.push(text);
   }
 
   /** Replies that never send `TTSStoppedFrame` (raw audio) still end the bot's turn. */

@@ -10,6 +10,7 @@ import {
   TTSAudioRawFrame,
   TTSStartedFrame,
   TTSStoppedFrame,
+  TTSTextFrame,
   pcmToInt16,
   readWav,
 } from "@voxpipe/core";
@@ -76,7 +77,7 @@ describe("WavFileOutputTransport", () => {
     samples.forEach((s, i) => {
       if (Math.abs(s) > 1000) loudAt.push(i / 16000);
     });
-    const gaps = loudAt.slice(1).map((t, i) => t - (loudAt[i]));
+    const gaps = loudAt.slice(1).map((t, i) => t - loudAt[i]);
     expect(Math.max(...gaps)).toBeGreaterThan(0.35);
     expect(gaps.filter((g) => g > 0.05)).toHaveLength(1); // exactly two replies
     expect(loud(samples)).toBeGreaterThan(0.35 * 16000);
@@ -96,6 +97,95 @@ describe("WavFileOutputTransport", () => {
     expect(seconds).toBeLessThan(0.8); // of 2 s
     expect(stopped).toEqual([true]);
     expect(down.filter((f) => f instanceof TTSAudioRawFrame).length).toBeLessThan(15);
+  });
+});
+
+describe("TTSTextFrame synced with the audio played", () => {
+  /** Sentences as the TTS pushes them: each `TTSTextFrame` just before its audio. */
+  function sentences(parts: readonly [text: string, ms: number][]): Frame[] {
+    const frames: Frame[] = [new TTSStartedFrame()];
+    for (const [text, ms] of parts) {
+      frames.push(new TTSTextFrame({ text }));
+      frames.push(
+        ...audioFrames(tonePcm(500, ms, 16000), { sampleRate: 16000, frameMs: 40, kind: "output" }),
+      );
+    }
+    return [...frames, new TTSStoppedFrame()];
+  }
+  const texts = (frames: Frame[]): string[] =>
+    frames.filter((f): f is TTSTextFrame => f instanceof TTSTextFrame).map((f) => f.text);
+
+  it("forwards every sentence of a reply played to the end, each just ahead of its audio", async () => {
+    const output = new WavFileOutputTransport({
+      path: join(dir, "synced.wav"),
+      realtime: false,
+      sampleRate: 16000,
+    });
+    const { down } = await runProcessorTest({
+      processor: output,
+      framesToSend: sentences([
+        ["One.", 100],
+        ["Two.", 100],
+        ["Three.", 100],
+      ]),
+    });
+    expect(texts(down)).toEqual(["One.", "Two.", "Three."]);
+    const kinds = down
+      .filter((f) => f instanceof TTSTextFrame || f instanceof OutputAudioRawFrame)
+      .map((f) => (f instanceof TTSTextFrame ? f.text : "audio"));
+    expect(kinds).toEqual([
+      "One.",
+      ...Array<string>(3).fill("audio"),
+      "Two.",
+      ...Array<string>(3).fill("audio"),
+      "Three.",
+      ...Array<string>(3).fill("audio"),
+    ]);
+    expect(down.findIndex((f) => f instanceof TTSTextFrame)).toBeGreaterThan(
+      down.findIndex((f) => f instanceof BotStartedSpeakingFrame),
+    );
+    expect(down.findLastIndex((f) => f instanceof TTSTextFrame)).toBeLessThan(
+      down.findIndex((f) => f instanceof TTSStoppedFrame),
+    );
+  });
+
+  it("drops the sentences whose audio an interruption discarded; played ones pass, in order", async () => {
+    const output = new WavFileOutputTransport({ path: join(dir, "cut.wav"), sampleRate: 16000 });
+    const { down } = await runProcessorTest({
+      processor: output,
+      framesToSend: [
+        ...sentences([
+          ["First.", 120],
+          ["Second, a long one.", 1500],
+          ["Third.", 300],
+        ]),
+        new SleepFrame(400), // "First." has played, "Second…" is playing
+        new InterruptionFrame(),
+      ],
+    });
+    expect(texts(down)).toEqual(["First.", "Second, a long one."]);
+    expect(down.findIndex((f) => f instanceof InterruptionFrame)).toBeGreaterThan(
+      down.findLastIndex((f) => f instanceof TTSTextFrame),
+    );
+  });
+
+  it("never forwards a sentence interrupted before any of its audio played", async () => {
+    const output = new WavFileOutputTransport({
+      path: join(dir, "unheard.wav"),
+      sampleRate: 16000,
+    });
+    // The TTS has pushed the sentence's text but is still synthesizing its audio.
+    const { down } = await runProcessorTest({
+      processor: output,
+      framesToSend: [
+        new TTSStartedFrame(),
+        new TTSTextFrame({ text: "Never heard." }),
+        new SleepFrame(100),
+        new InterruptionFrame(),
+        ...sentences([["Heard.", 100]]),
+      ],
+    });
+    expect(texts(down)).toEqual(["Heard."]);
   });
 });
 

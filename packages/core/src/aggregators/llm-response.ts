@@ -14,6 +14,7 @@ import {
   LLMTextFrame,
   StartOfTurnFrame,
   TranscriptionFrame,
+  TTSStartedFrame,
   TTSStoppedFrame,
   TTSTextFrame,
   UserStartedSpeakingFrame,
@@ -112,10 +113,11 @@ export type LLMAssistantAggregatorEvents = FrameProcessorEvents & {
 /**
  * Records what the bot said as `assistant` messages.
  *
- * - With a TTS service upstream, the reply is the text of the `TTSTextFrame`s that got
- *   here — one per synthesized sentence, travelling just ahead of its audio, so behind
- *   an output transport they mean "this sentence started playing". Without TTS, it is
- *   the `LLMTextFrame`s between `LLMFullResponseStartFrame` and `LLMFullResponseEndFrame`.
+ * - With a TTS service upstream (a `TTSStartedFrame` came in the reply), the reply is the text
+ *   of the `TTSTextFrame`s that got here — one per synthesized sentence; an output
+ *   transport forwards each when its audio starts playing, so they are the sentences the
+ *   user heard. Without TTS, it is the `LLMTextFrame`s between `LLMFullResponseStartFrame`
+ *   and `LLMFullResponseEndFrame`.
  * - A reply ends at `LLMFullResponseEndFrame`; speech outside an LLM response (a
  *   `TTSSpeakFrame`) ends at `TTSStoppedFrame`.
  * - When an `InterruptionFrame` cuts the reply, what reached this processor so far is
@@ -128,6 +130,8 @@ export class LLMAssistantContextAggregator extends FrameProcessor<LLMAssistantAg
   #llmText = "";
   #spoken: string[] = [];
   #open = false;
+  /** This reply is spoken (TTS): only spoken text counts, the LLM text was not all heard. */
+  #tts = false;
 
   constructor(context: LLMContext, options: FrameProcessorOptions = {}) {
     super(options);
@@ -141,6 +145,8 @@ export class LLMAssistantContextAggregator extends FrameProcessor<LLMAssistantAg
         this.#open = true;
       } else if (frame instanceof LLMTextFrame) {
         this.#llmText += frame.text;
+      } else if (frame instanceof TTSStartedFrame) {
+        this.#tts = true;
       } else if (frame instanceof TTSTextFrame) {
         this.#spoken.push(frame.text);
       } else if (frame instanceof LLMFullResponseEndFrame) {
@@ -157,10 +163,12 @@ export class LLMAssistantContextAggregator extends FrameProcessor<LLMAssistantAg
   }
 
   #commit(interrupted: boolean): void {
-    const text = (this.#spoken.length > 0 ? this.#spoken.join(" ") : this.#llmText).trim();
+    const spoken = this.#tts || this.#spoken.length > 0;
+    const text = (spoken ? this.#spoken.join(" ") : this.#llmText).trim();
     this.#llmText = "";
     this.#spoken = [];
     this.#open = false;
+    this.#tts = false;
     if (text === "") return;
     this.context.addMessage({ role: "assistant", content: text });
     this.logger.debug({ text, interrupted }, "assistant message");
