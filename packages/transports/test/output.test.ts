@@ -79,7 +79,9 @@ describe("WavFileOutputTransport", () => {
     });
     const gaps = loudAt.slice(1).map((t, i) => t - loudAt[i]);
     expect(Math.max(...gaps)).toBeGreaterThan(0.35);
-    expect(gaps.filter((g) => g > 0.05)).toHaveLength(1); // exactly two replies
+    // Exactly two replies: one long gap. (A short underrun inside a reply, when a loaded machine
+    // delays the playout timer, is part of the real timeline and is not a reply boundary.)
+    expect(gaps.filter((g) => g > 0.3)).toHaveLength(1);
     expect(loud(samples)).toBeGreaterThan(0.35 * 16000);
   });
 
