@@ -17,7 +17,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { ClientArgs, ClientResult } from "./stress/client.js";
-import { renderTable, type LevelResult } from "./stress/table.js";
+import { renderTable, type LevelResult, type ServerFigures } from "./stress/table.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
@@ -73,25 +73,28 @@ function runChild(entry: string, args: string[], timeoutMs: number): Promise<str
 }
 
 /** Starts the Flux server process; resolves with its base URL and a stop function. */
-function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+function startServer(): Promise<{ url: string; stop: () => Promise<ServerFigures | undefined> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...NODE_ARGS, join(here, "stress", "server.ts")], {
       cwd: root,
       stdio: ["pipe", "pipe", "inherit"],
     });
     let buffer = "";
+    let ready = false;
     const exited = new Promise<void>((r) => child.on("close", () => r()));
     child.on("error", reject);
     child.stdout.on("data", (d: Buffer) => {
       buffer += d.toString();
-      const ready = /READY (\S+)/.exec(buffer);
-      if (ready) {
-        buffer = "";
+      const match = /READY (\S+)/.exec(buffer);
+      if (match && !ready) {
+        ready = true;
         resolve({
-          url: `${ready[1]}/v2/listen`,
+          url: `${match[1]}/v2/listen`,
           stop: async () => {
             child.stdin.end();
             await exited;
+            const counters = /COUNTERS (\{.*\})/.exec(buffer);
+            return counters ? (JSON.parse(counters[1]) as ServerFigures) : undefined;
           },
         });
       }
@@ -104,6 +107,7 @@ async function runLevel(sessions: number): Promise<LevelResult> {
   const server = await startServer();
   const results: Partial<Record<ClientArgs["client"], ClientResult>> = {};
   const failures: Partial<Record<ClientArgs["client"], string>> = {};
+  let server_: ServerFigures | undefined;
   try {
     for (const client of clients) {
       const args: ClientArgs = {
@@ -132,9 +136,9 @@ async function runLevel(sessions: number): Promise<LevelResult> {
       else failures[client] = "printed no RESULT line";
     }
   } finally {
-    await server.stop();
+    server_ = await server.stop();
   }
-  return { sessions, seconds, results, failures };
+  return { sessions, seconds, results, failures, server: server_ };
 }
 
 /** The core pipeline benchmark's output, when its script exists. */

@@ -1,5 +1,14 @@
 import type { ClientArgs, ClientResult } from "./client.js";
 
+/** The Flux server process's own figures over one level (both clients' runs). */
+export interface ServerFigures {
+  sessions: number;
+  /** Average cores the server used over its life. */
+  cores: number;
+  /** Event-loop delay p99, ms. */
+  loopDelayP99Ms: number;
+}
+
 /** Both clients' results at one load level. */
 export interface LevelResult {
   sessions: number;
@@ -7,6 +16,7 @@ export interface LevelResult {
   results: Partial<Record<ClientArgs["client"], ClientResult>>;
   /** Clients whose process failed at this level, with why. */
   failures: Partial<Record<ClientArgs["client"], string>>;
+  server: ServerFigures | undefined;
 }
 
 /** Figures derived per session from a client's result. */
@@ -112,6 +122,15 @@ export function renderTable(levels: readonly LevelResult[]): string {
   ];
 
   if (failed.length > 0) out.push("", "Failed runs:", ...failed.map((f) => `  ${f}`));
+  out.push("");
+  for (const level of levels) {
+    const s = level.server;
+    if (s) {
+      out.push(
+        `Server at ${level.sessions}: ${s.sessions} sessions accepted over both runs, ${f(s.cores, 2)} cores on average, event-loop delay p99 ${f(s.loopDelayP99Ms, 1)} ms`,
+      );
+    }
+  }
 
   const top = [...levels].sort((a, b) => b.sessions - a.sessions)[0];
   const v = top?.results.voxpipe;
