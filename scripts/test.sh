@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 export COREPACK_INTEGRITY_KEYS=0 TURBO_TELEMETRY_DISABLED=1
 pnpm typecheck
 pnpm lint
+pnpm format:check
 pnpm test

@@ -35,12 +35,19 @@ process.env.VOXPIPE_LOG_LEVEL ??= "warn";
 
 const RATE = 16000;
 const FRAME_MS = 20;
-const TRANSCRIPTS = ["Hello there.", "I would like to book a table for two.", "Thank you, goodbye."];
+const TRANSCRIPTS = [
+  "Hello there.",
+  "I would like to book a table for two.",
+  "Thank you, goodbye.",
+];
 
 // ---------------------------------------------------------------------------- child: server
 
 async function serveForParent(): Promise<void> {
-  const server = await startFluxServer({ engine: "scripted", engineOptions: { transcripts: TRANSCRIPTS } });
+  const server = await startFluxServer({
+    engine: "scripted",
+    engineOptions: { transcripts: TRANSCRIPTS },
+  });
   process.send?.({ url: server.url });
   process.on("message", (m) => {
     if (m === "stop") void server.close().then(() => process.exit(0));
@@ -106,7 +113,8 @@ async function resumeAfterDrop(drops: number): Promise<void> {
   const server = await startFluxServer({
     engine: "scripted",
     engineOptions: { transcripts: TRANSCRIPTS },
-    sessionPlan: (info) => (info.index % 2 === 0 ? { faults: { drop: { afterAudioSeconds: dropAt } } } : undefined),
+    sessionPlan: (info) =>
+      info.index % 2 === 0 ? { faults: { drop: { afterAudioSeconds: dropAt } } } : undefined,
   });
   server.events.on("sessionEnded", (_session, end) => {
     if (end.reason === "fault-drop") dropTimes.push(performance.now());
@@ -143,7 +151,9 @@ async function resumeAfterDrop(drops: number): Promise<void> {
   await server.close();
   console.log("\n1. resume after a dropped connection (server reachable, in-process)");
   console.log(`   drop → ready (new Connected + replay sent): ${summary(resume, "ms", 1)}`);
-  console.log(`   turns lost or duplicated across ${drops} drops: ${lost.filter((n) => n !== 0).length}`);
+  console.log(
+    `   turns lost or duplicated across ${drops} drops: ${lost.filter((n) => n !== 0).length}`,
+  );
   console.log(`   target ≤ 1000 ms: ${Math.max(...resume) <= 1000 ? "met" : "NOT met"}`);
 }
 
@@ -213,7 +223,8 @@ async function deliveryUnderLoad(count: number, seconds: number): Promise<void> 
   }
   // Wait until every service is connected.
   const deadline = performance.now() + 30_000;
-  while (tasks.some((t) => t.stt.flux?.state !== "open") && performance.now() < deadline) await sleep(50);
+  while (tasks.some((t) => t.stt.flux?.state !== "open") && performance.now() < deadline)
+    await sleep(50);
   const connected = tasks.filter((t) => t.stt.flux?.state === "open").length;
 
   // One timer feeds every service a 20 ms frame per tick, at real-time pace (drift-corrected).
@@ -229,7 +240,8 @@ async function deliveryUnderLoad(count: number, seconds: number): Promise<void> 
     if (wait > 0) await sleep(wait);
     lags.push(Math.max(0, performance.now() - due));
     const pcm = audio.subarray(n * frameBytes, (n + 1) * frameBytes);
-    for (const { task } of tasks) task.queueFrame(new InputAudioRawFrame({ audio: pcm, sampleRate: RATE }));
+    for (const { task } of tasks)
+      task.queueFrame(new InputAudioRawFrame({ audio: pcm, sampleRate: RATE }));
   }
   // Let Flux answer the tail (bounded), then end every pipeline gracefully.
   const tail = performance.now() + 15_000;
@@ -241,14 +253,25 @@ async function deliveryUnderLoad(count: number, seconds: number): Promise<void> 
   child.send("stop");
   await new Promise((r) => child.once("exit", r));
 
-  console.log(`\n2. ${count} services in one process, real-time streaming (${seconds} s of audio each), server in a child process`);
+  console.log(
+    `\n2. ${count} services in one process, real-time streaming (${seconds} s of audio each), server in a child process`,
+  );
   console.log(
     `   connected: ${connected}/${count}; turns ended: ${ended.model + ended.synthetic} of ${expected} spoken (${ended.synthetic} closed by voxpipe); reconnects: ${reconnects}`,
   );
   console.log(`   message arrival → frame leaving the service: ${summary(delays, "ms")}`);
   console.log(`   frames not delivered within their message's call stack: ${late.count}`);
   console.log(`   audio pacing timer lag (event-loop load): ${summary(lags, "ms", 1)}`);
-  console.log(`   target p99 ≤ 2 ms: ${percentile([...delays].sort((a, b) => a - b), 99) <= 2 ? "met" : "NOT met"}`);
+  console.log(
+    `   target p99 ≤ 2 ms: ${
+      percentile(
+        [...delays].sort((a, b) => a - b),
+        99,
+      ) <= 2
+        ? "met"
+        : "NOT met"
+    }`,
+  );
 }
 
 if (process.argv[2] === "--server") await serveForParent();

@@ -115,6 +115,9 @@ describe("resolveStressOptions", () => {
     expect(refuse({ eotThreshold: 0.4 })).toMatch(
       /--eot-threshold=0\.4 is out of range: allowed .*0\.5.*1/,
     );
+    expect(refuse({ eotThreshold: 1 })).toMatch(
+      /--eot-threshold=1 is out of range for a load test: allowed a number from 0\.5 to 0\.9/,
+    );
     expect(refuse({ eotThreshold: 0.6, eagerEotThreshold: 0.7 })).toMatch(
       /--eager-eot-threshold.*eot/,
     );

@@ -14,7 +14,10 @@ import { SleepFrame, runProcessorTest } from "@voxpipe/core/testing";
 import { EchoLLMService } from "../src/index.js";
 
 const texts = (frames: Frame[]): string =>
-  frames.filter((f): f is LLMTextFrame => f instanceof LLMTextFrame).map((f) => f.text).join("");
+  frames
+    .filter((f): f is LLMTextFrame => f instanceof LLMTextFrame)
+    .map((f) => f.text)
+    .join("");
 
 describe("EchoLLMService", () => {
   it("replies with what it heard, word by word", async () => {

@@ -185,7 +185,7 @@ async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<n
         }
       };
   try {
-    const stt = sttFor(flux, endpoint, flags.fast);
+    const stt = sttFor(flux, endpoint);
     reportAnsweredAudio(stt, flow);
     const task = new PipelineTask(
       new Pipeline([input.transport, stt, user, llm, tts, output, assistant]),

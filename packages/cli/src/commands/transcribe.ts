@@ -30,14 +30,10 @@ interface TranscribeFlags extends FluxFlagValues {
 
 /**
  * The Flux service for the CLI's flags (16 kHz linear16: Flux's recommended input).
- * `_fast` input needs no setting of its own: the client streams silence only once Flux
+ * `--fast` input needs no setting of its own: the client streams silence only once Flux
  * has answered the audio sent, and waits on close for a Flux still answering a backlog.
  */
-export function sttFor(
-  flux: FluxCliSettings,
-  endpoint: FluxEndpoint,
-  _fast = false,
-): DeepgramFluxSTTService {
+export function sttFor(flux: FluxCliSettings, endpoint: FluxEndpoint): DeepgramFluxSTTService {
   return new DeepgramFluxSTTService({
     ...(endpoint.url !== undefined && { url: endpoint.url }),
     ...(endpoint.apiKey !== undefined && { apiKey: endpoint.apiKey }),
@@ -154,7 +150,7 @@ async function transcribe(inputSpec: string, flags: TranscribeFlags, io: CliIO):
     ? (event: TranscriptViewEvent) => io.stdout.write(`${toJsonLine(event)}\n`)
     : (event: TranscriptViewEvent) => terminal.handle(event);
   try {
-    const stt = sttFor(flux, endpoint, flags.fast);
+    const stt = sttFor(flux, endpoint);
     reportAnsweredAudio(stt, flow);
     const task = new PipelineTask(new Pipeline([input.transport, stt]), {
       audioInSampleRate: 16000,

@@ -177,6 +177,18 @@ export function resolveStressOptions(
     ...(mode === "microphone" && { encoding: "linear16" as const, sampleRate }),
   });
   problems.push(...issues.map(toFlagMessage));
+  // Narrower than the protocol's 0.5–1.0 (flux-protocol settings): 1.0 turns model-based end of
+  // turn off, so a load test would time nothing but eot_timeout_ms. 0.5–0.9 is the range
+  // Deepgram's own Flux load-testing tool offers (issue #7).
+  if (
+    flux.eotThreshold !== undefined &&
+    flux.eotThreshold > STRESS_MAX_EOT_THRESHOLD &&
+    !issues.some((i) => i.field === "eot_threshold")
+  ) {
+    problems.push(
+      `--eot-threshold=${flux.eotThreshold} is out of range for a load test: allowed a number from 0.5 to ${STRESS_MAX_EOT_THRESHOLD} (1.0 disables model-based end of turn)`,
+    );
+  }
 
   let source: StressOptions["source"];
   if (mode === "file") {
@@ -207,6 +219,9 @@ export function resolveStressOptions(
     json: values.json ?? false,
   };
 }
+
+/** Highest `--eot-threshold` a stress run accepts. */
+export const STRESS_MAX_EOT_THRESHOLD = 0.9;
 
 /** Flag names of the wire fields, where they differ from `--field-name`. */
 const FLAG_OF_FIELD: Record<string, string> = {

@@ -109,9 +109,7 @@ describe("DeepgramAuraTTSService (against a fake /v1/speak)", () => {
       processor: tts,
       framesToSend: [new TTSSpeakFrame({ text: "Hi." })],
     });
-    expect(new URL(aura.requests[0].url, "http://x").searchParams.get("sample_rate")).toBe(
-      "24000",
-    );
+    expect(new URL(aura.requests[0].url, "http://x").searchParams.get("sample_rate")).toBe("24000");
     const seconds = audioOf(down).reduce((s, f) => s + f.durationMs, 0) / 1000;
     expect(audioOf(down).every((f) => f.sampleRate === 22050)).toBe(true);
     expect(seconds).toBeGreaterThan(0.35);
