@@ -11,6 +11,8 @@ export default defineConfig({
   test: {
     include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts", "examples/*/test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
+    // The labelled audio set (test/fixtures/generated) is built once, before the workers start.
+    globalSetup: ["test/global-setup.ts"],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     // Socket-heavy suites share two cores; forks isolate native addons (pocketsphinx, onnxruntime).

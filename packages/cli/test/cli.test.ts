@@ -1,5 +1,6 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { stripVTControlCharacters } from "node:util";
 import { join } from "node:path";
 import { Command } from "commander";
 import { WebSocket } from "ws";
@@ -105,7 +106,8 @@ describe("voxpipe transcribe", () => {
       "silent",
     );
     expect(code).toBe(0);
-    const lines = io.out().trim().split("\n");
+    // What the user reads: picocolors colours the view whenever CI is set, even into a pipe.
+    const lines = stripVTControlCharacters(io.out()).trim().split("\n");
     expect(lines.filter((l) => l.startsWith("✓"))).toHaveLength(2);
     expect(lines.filter((l) => l.startsWith("~")).length).toBeGreaterThanOrEqual(2);
     expect(lines.find((l) => l.startsWith("✓ [turn 1]"))).toContain("at eight please");
