@@ -14,7 +14,6 @@ import { EchoLLMService, OpenAILLMService } from "@voxpipe/openai";
 import { EspeakTTSService } from "@voxpipe/speech-local/tts";
 import { SpeakerOutputTransport, WavFileOutputTransport } from "@voxpipe/transports";
 import type { BaseOutputTransport } from "@voxpipe/transports";
-import { resolveFluxEndpoint } from "../flux-endpoint.js";
 import { reportAnsweredAudio, watchTurnEvents } from "../flux-events.js";
 import { createInput } from "../inputs.js";
 import type { CliIO } from "../io.js";
@@ -24,9 +23,8 @@ import type { LogLevel } from "../logging.js";
 import { CliUsageError, addFluxOptions, resolveFluxFlags } from "../options/flux.js";
 import type { FluxFlagValues } from "../options/flux.js";
 import { toJsonLine } from "../view/json-view.js";
-import { TerminalTurnView } from "../view/terminal-view.js";
 import type { TranscriptViewEvent } from "../view/turn-event.js";
-import { addInputOptions, sttFor } from "./transcribe.js";
+import { addInputOptions, openTurnView, sttFor } from "./transcribe.js";
 
 interface AgentFlags extends FluxFlagValues {
   output: string;
@@ -160,17 +158,7 @@ async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<n
           ...(flags.voice !== undefined && { settings: { voice: flags.voice } }),
         });
 
-  const endpoint = await resolveFluxEndpoint({
-    url: flux.url,
-    engine: flags.localEngine,
-    env: io.env,
-    notify: (text) => note(io, text),
-    logger,
-  });
-  const terminal = new TerminalTurnView({
-    write: (t) => io.stdout.write(t),
-    interactive: io.stdout.isTTY === true,
-  });
+  const { endpoint, terminal } = await openTurnView(flux, flags.localEngine, io, logger);
   const show = flags.json
     ? (event: TranscriptViewEvent | { event: "BotReply"; text: string; interrupted: boolean }) =>
         io.stdout.write(

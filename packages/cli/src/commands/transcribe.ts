@@ -2,6 +2,7 @@ import { Option } from "commander";
 import { InputFlowControl } from "@voxpipe/transports";
 import type { Command } from "commander";
 import { Pipeline, PipelineRunner, PipelineTask } from "@voxpipe/core";
+import type { Logger } from "@voxpipe/core";
 import { DeepgramFluxSTTService } from "@voxpipe/deepgram";
 import { resolveFluxEndpoint } from "../flux-endpoint.js";
 import type { FluxEndpoint } from "../flux-endpoint.js";
@@ -48,6 +49,31 @@ export function sttFor(flux: FluxCliSettings, endpoint: FluxEndpoint): DeepgramF
       ...(flux.minConfidence !== undefined && { minConfidence: flux.minConfidence }),
     },
   });
+}
+
+/**
+ * What `transcribe` and `agent` both start with: the Flux endpoint for the flags (an
+ * embedded local server when there is neither `--url` nor `DEEPGRAM_API_KEY`, announced on
+ * stderr) and the terminal turn view on stdout. The caller closes both.
+ */
+export async function openTurnView(
+  flux: FluxCliSettings,
+  localEngine: string,
+  io: CliIO,
+  logger: Logger,
+): Promise<{ endpoint: FluxEndpoint; terminal: TerminalTurnView }> {
+  const endpoint = await resolveFluxEndpoint({
+    url: flux.url,
+    engine: localEngine,
+    env: io.env,
+    notify: (text) => note(io, text),
+    logger,
+  });
+  const terminal = new TerminalTurnView({
+    write: (t) => io.stdout.write(t),
+    interactive: io.stdout.isTTY === true,
+  });
+  return { endpoint, terminal };
 }
 
 /** Adds the input-related flags shared by `transcribe` and `agent`. */
@@ -135,17 +161,7 @@ async function transcribe(inputSpec: string, flags: TranscribeFlags, io: CliIO):
     micDevice: flags.micDevice,
     backpressure: flow.backpressure,
   });
-  const endpoint = await resolveFluxEndpoint({
-    url: flux.url,
-    engine: flags.localEngine,
-    env: io.env,
-    notify: (text) => note(io, text),
-    logger,
-  });
-  const terminal = new TerminalTurnView({
-    write: (t) => io.stdout.write(t),
-    interactive: io.stdout.isTTY === true,
-  });
+  const { endpoint, terminal } = await openTurnView(flux, flags.localEngine, io, logger);
   const show = flags.json
     ? (event: TranscriptViewEvent) => io.stdout.write(`${toJsonLine(event)}\n`)
     : (event: TranscriptViewEvent) => terminal.handle(event);
