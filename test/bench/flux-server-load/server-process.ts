@@ -6,6 +6,7 @@
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { startFluxServer } from "@voxpipe/flux-server";
+import { BENCH_SCRIPTED_ENGINE } from "../bench-engine.js";
 
 /** A reply to a stats request. */
 export interface ServerStats {
@@ -24,14 +25,7 @@ export interface ServerStats {
 }
 
 const server = await startFluxServer({
-  engine: "scripted",
-  engineOptions: {
-    transcripts: [
-      "Hello there, how are you?",
-      "I would like to book a table for two.",
-      "Thank you, goodbye.",
-    ],
-  },
+  ...BENCH_SCRIPTED_ENGINE,
   maxSessions: 10_000,
 });
 

@@ -7,17 +7,9 @@
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { startFluxServer } from "@voxpipe/flux-server";
+import { BENCH_SCRIPTED_ENGINE } from "../bench-engine.js";
 
-const server = await startFluxServer({
-  engine: "scripted",
-  engineOptions: {
-    transcripts: [
-      "Hello there, how are you?",
-      "I would like to book a table for two.",
-      "Thank you, goodbye.",
-    ],
-  },
-});
+const server = await startFluxServer(BENCH_SCRIPTED_ENGINE);
 const lag = monitorEventLoopDelay({ resolution: 10 });
 lag.enable();
 const cpuStart = process.cpuUsage();
