@@ -10,7 +10,8 @@ import type { StressFluxSettings } from "./options.js";
 import { StressProbe } from "./probe.js";
 import type { DeliveredFrame } from "./probe.js";
 import { ConnectionStats } from "./stats.js";
-import type { ObservedTurnEvent, TurnEventName } from "./stats.js";
+import type { TurnEvent } from "@voxpipe/flux-protocol";
+import type { ObservedTurnEvent } from "./stats.js";
 
 /** The STT service's turn events (mitt) and the Flux event each stands for. */
 const SERVICE_TURN_EVENTS = [
@@ -207,7 +208,7 @@ export class StressConnection {
     return this.stt.flux?.metrics.audioSecondsSent ?? 0;
   }
 
-  #onTurn(name: TurnEventName, e: FluxTurnEvent | FluxEndOfTurnEvent): void {
+  #onTurn(name: TurnEvent, e: FluxTurnEvent | FluxEndOfTurnEvent): void {
     const event: ObservedTurnEvent = {
       event: name,
       turnIndex: e.turnIndex,

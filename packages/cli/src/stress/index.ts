@@ -13,12 +13,10 @@ export { ResourceMeter, type ResourceSummary } from "./resources.js";
 export {
   AggregateStats,
   ConnectionStats,
-  TURN_EVENT_NAMES,
   type ConfigureSummary,
   type EventCounts,
   type ObservedTurnEvent,
   type StreamSummary,
-  type TurnEventName,
   type TurnLatencies,
 } from "./stats.js";
 export {

@@ -7,12 +7,12 @@ import {
   TurnResumedFrame,
 } from "@voxpipe/core";
 import type { Frame, FrameDirection } from "@voxpipe/core";
-import type { TurnEventName } from "./stats.js";
+import type { TurnEvent } from "@voxpipe/flux-protocol";
 
 /** A turn frame reached the end of the pipeline. */
 export interface DeliveredFrame {
   /** The Flux event the frame stands for. */
-  event: TurnEventName;
+  event: TurnEvent;
   /** The frame's `result`: the raw Flux `TurnInfo` message it was made from (identity, for matching). */
   result: unknown;
   /** `performance.now()` when the frame reached the probe. */
@@ -49,7 +49,7 @@ export class StressProbe extends FrameProcessor {
   }
 }
 
-function turnEventName(frame: Frame): TurnEventName | undefined {
+function turnEventName(frame: Frame): TurnEvent | undefined {
   if (frame instanceof InterimTranscriptionFrame) return "Update";
   if (frame instanceof StartOfTurnFrame) return "StartOfTurn";
   if (frame instanceof EagerEndOfTurnFrame) return "EagerEndOfTurn";

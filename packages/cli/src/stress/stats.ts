@@ -1,16 +1,7 @@
+import { TURN_EVENTS } from "@voxpipe/flux-protocol";
+import type { TurnEvent } from "@voxpipe/flux-protocol";
 import { LatencyRecorder } from "./latency.js";
 import type { LatencySummary } from "./latency.js";
-
-/** Flux TurnInfo event names (protocol reference §3.2). */
-export const TURN_EVENT_NAMES = [
-  "Update",
-  "StartOfTurn",
-  "EagerEndOfTurn",
-  "TurnResumed",
-  "EndOfTurn",
-] as const;
-/** A Flux TurnInfo event name. */
-export type TurnEventName = (typeof TURN_EVENT_NAMES)[number];
 
 /**
  * Latencies of one ended turn, as the Flux client measured them (`@voxpipe/deepgram`
@@ -30,7 +21,7 @@ export interface TurnLatencies {
  * Structurally a subset of the CLI's `TurnEvent` view model.
  */
 export interface ObservedTurnEvent {
-  event: TurnEventName;
+  event: TurnEvent;
   /** Flux `turn_index`. */
   turnIndex: number;
   /** Full transcript of the turn so far. */
@@ -42,7 +33,7 @@ export interface ObservedTurnEvent {
 }
 
 /** Counts per TurnInfo event name. */
-export type EventCounts = Record<TurnEventName, number>;
+export type EventCounts = Record<TurnEvent, number>;
 
 /** `Configure` messages and their acknowledgements (protocol reference §2.1, §3.3–3.4). */
 export interface ConfigureSummary {
@@ -266,7 +257,7 @@ export class AggregateStats {
   /** @internal Called by {@link ConnectionStats.mergeInto}. */
   add(connection: ConnectionStats, recorders: Recorders): void {
     const s = connection.summary();
-    for (const name of TURN_EVENT_NAMES) this.#events[name] += s.events[name];
+    for (const name of TURN_EVENTS) this.#events[name] += s.events[name];
     for (const [code, n] of Object.entries(s.errors))
       this.#errors.set(code, (this.#errors.get(code) ?? 0) + n);
     this.#configure.sent += s.configure.sent;

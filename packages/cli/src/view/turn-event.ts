@@ -2,6 +2,7 @@
  * The turn events `voxpipe transcribe` shows, in Flux's vocabulary (TurnInfo `event` names,
  * protocol reference §3.2), plus the connection events of the STT service.
  */
+import type { TurnEvent as FluxTurnEvent } from "@voxpipe/flux-protocol";
 
 /** A word of a transcript with its recognition confidence (0–1). */
 export interface TurnWord {
@@ -9,13 +10,10 @@ export interface TurnWord {
   confidence: number;
 }
 
-/** Flux TurnInfo event names. */
-export type TurnEventName =
-  "StartOfTurn" | "Update" | "EagerEndOfTurn" | "TurnResumed" | "EndOfTurn";
-
 /** One TurnInfo event as the pipeline delivered it. */
 export interface TurnEvent {
-  event: TurnEventName;
+  /** Flux TurnInfo `event`. */
+  event: FluxTurnEvent;
   /** Flux `turn_index`: 0-based, per connection. */
   turnIndex: number;
   transcript: string;
