@@ -1,5 +1,4 @@
 import { Option } from "commander";
-import { InputFlowControl } from "@voxpipe/transports";
 import type { Command } from "commander";
 import {
   LLMContext,
@@ -15,18 +14,15 @@ import { EspeakTTSService } from "@voxpipe/speech-local/tts";
 import { SpeakerOutputTransport, WavFileOutputTransport } from "@voxpipe/transports";
 import type { BaseOutputTransport } from "@voxpipe/transports";
 import { reportAnsweredAudio, watchTurnEvents } from "../flux-events.js";
-import { createInput } from "../inputs.js";
 import type { CliIO } from "../io.js";
 import { note } from "../io.js";
-import { setupLogging } from "../logging.js";
-import type { LogLevel } from "../logging.js";
-import { CliUsageError, addFluxOptions, resolveFluxFlags } from "../options/flux.js";
-import type { FluxFlagValues } from "../options/flux.js";
+import { CliUsageError, addFluxOptions } from "../options/flux.js";
 import { toJsonLine } from "../view/json-view.js";
 import type { TranscriptViewEvent } from "../view/turn-event.js";
-import { addInputOptions, openTurnView, sttFor } from "./transcribe.js";
+import { addInputOptions, openTurnView, prepareInput, sttFor } from "./transcribe.js";
+import type { FluxRunFlags } from "./transcribe.js";
 
-interface AgentFlags extends FluxFlagValues {
+interface AgentFlags extends FluxRunFlags {
   output: string;
   llm?: "echo" | "openai";
   llmUrl?: string;
@@ -34,13 +30,6 @@ interface AgentFlags extends FluxFlagValues {
   systemPrompt: string;
   tts: "espeak" | "aura";
   voice?: string;
-  json: boolean;
-  fast: boolean;
-  rawSampleRate: number;
-  rawChannels: number;
-  micDevice?: string;
-  logLevel: LogLevel;
-  localEngine: string;
 }
 
 const DEFAULT_SYSTEM_PROMPT =
@@ -115,16 +104,7 @@ function createOutput(spec: string): BaseOutputTransport {
 }
 
 async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<number> {
-  const logger = setupLogging(flags.logLevel);
-  const flux = resolveFluxFlags(flags);
-  const flow = new InputFlowControl();
-  const input = createInput(inputSpec, {
-    fast: flags.fast,
-    rawSampleRate: flags.rawSampleRate,
-    rawChannels: flags.rawChannels,
-    micDevice: flags.micDevice,
-    backpressure: flow.backpressure,
-  });
+  const { logger, flux, flow, input } = prepareInput(inputSpec, flags);
   const output = createOutput(flags.output);
   const { context, user, assistant } = createContextAggregators(
     new LLMContext([{ role: "system", content: flags.systemPrompt }]),

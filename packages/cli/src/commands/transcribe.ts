@@ -18,8 +18,8 @@ import { toJsonLine } from "../view/json-view.js";
 import { TerminalTurnView } from "../view/terminal-view.js";
 import type { TranscriptViewEvent } from "../view/turn-event.js";
 
-/** Flags of `voxpipe transcribe`. */
-interface TranscribeFlags extends FluxFlagValues {
+/** Flags `voxpipe transcribe` and `voxpipe agent` share: Flux settings, input, output mode, logs. */
+export interface FluxRunFlags extends FluxFlagValues {
   json: boolean;
   fast: boolean;
   rawSampleRate: number;
@@ -28,6 +28,9 @@ interface TranscribeFlags extends FluxFlagValues {
   logLevel: LogLevel;
   localEngine: string;
 }
+
+/** Flags of `voxpipe transcribe`. */
+type TranscribeFlags = FluxRunFlags;
 
 /**
  * The Flux service for the CLI's flags (16 kHz linear16: Flux's recommended input).
@@ -49,6 +52,25 @@ export function sttFor(flux: FluxCliSettings, endpoint: FluxEndpoint): DeepgramF
       ...(flux.minConfidence !== undefined && { minConfidence: flux.minConfidence }),
     },
   });
+}
+
+/**
+ * What `transcribe` and `agent` both set up first: logging, the validated Flux flags, the
+ * fast-mode flow control and the input transport for `<file|url|-|mic>`.
+ * @throws {CliUsageError} for a bad Flux flag or an input that does not exist.
+ */
+export function prepareInput(inputSpec: string, flags: FluxRunFlags) {
+  const logger = setupLogging(flags.logLevel);
+  const flux = resolveFluxFlags(flags);
+  const flow = new InputFlowControl();
+  const input = createInput(inputSpec, {
+    fast: flags.fast,
+    rawSampleRate: flags.rawSampleRate,
+    rawChannels: flags.rawChannels,
+    micDevice: flags.micDevice,
+    backpressure: flow.backpressure,
+  });
+  return { logger, flux, flow, input };
 }
 
 /**
@@ -151,16 +173,7 @@ Examples:
 }
 
 async function transcribe(inputSpec: string, flags: TranscribeFlags, io: CliIO): Promise<number> {
-  const logger = setupLogging(flags.logLevel);
-  const flux = resolveFluxFlags(flags);
-  const flow = new InputFlowControl();
-  const input = createInput(inputSpec, {
-    fast: flags.fast,
-    rawSampleRate: flags.rawSampleRate,
-    rawChannels: flags.rawChannels,
-    micDevice: flags.micDevice,
-    backpressure: flow.backpressure,
-  });
+  const { logger, flux, flow, input } = prepareInput(inputSpec, flags);
   const { endpoint, terminal } = await openTurnView(flux, flags.localEngine, io, logger);
   const show = flags.json
     ? (event: TranscriptViewEvent) => io.stdout.write(`${toJsonLine(event)}\n`)
