@@ -3,12 +3,28 @@
  * The views and option parsers are exported for embedding and tests.
  */
 export { createProgram, runCli, VERSION } from "./program.js";
-export type { CliIO } from "./io.js";
-export { resolveFluxEndpoint } from "./flux-endpoint.js";
-export type { FluxEndpoint, FluxEndpointOptions } from "./flux-endpoint.js";
-export { processIO } from "./io.js";
-export { CliUsageError, addFluxOptions, resolveFluxFlags } from "./options/flux.js";
-export type { FluxCliSettings, FluxFlagValues } from "./options/flux.js";
+/**
+ * Flux endpoint resolution: `--url`, else Deepgram with `DEEPGRAM_API_KEY`, else an embedded
+ * local server.
+ */
+export {
+  resolveFluxEndpoint,
+  type FluxEndpoint,
+  type FluxEndpointOptions,
+} from "./flux-endpoint.js";
+/** Where a command writes and what it reads from its environment (`process`, or a test's). */
+export { processIO, type CliIO } from "./io.js";
+/** Flux settings as validated command-line flags (ranges from `@voxpipe/flux-protocol`). */
+export {
+  CliUsageError,
+  addFluxOptions,
+  resolveFluxFlags,
+  type FluxCliSettings,
+  type FluxFlagValues,
+} from "./options/flux.js";
+/** The live terminal view of turns (words coloured by confidence as in the Flux quickstart). */
 export { TerminalTurnView, confidenceBand } from "./view/terminal-view.js";
+/** `--json`: one JSON line per turn event, with Flux field names. */
 export { toJsonLine } from "./view/json-view.js";
+/** The view model of turn events shared by the terminal and JSON views. */
 export type { TranscriptViewEvent, TurnEvent, TurnWord } from "./view/turn-event.js";

@@ -1,6 +1,7 @@
 import { pino } from "pino";
 import type { Logger, LoggerOptions } from "pino";
 
+/** The logger type every voxpipe package takes (pino's). */
 export type { Logger } from "pino";
 
 /**

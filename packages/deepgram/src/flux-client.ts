@@ -46,8 +46,13 @@ import { Watchdog } from "./client/watchdog.js";
 import { SettingsState } from "./client/settings-state.js";
 import { asFluxError, backoffDelay, connectWithRetry, exhaustedError } from "./client/reconnect.js";
 
-export { DEEPGRAM_URL } from "./client/options.js";
-export type { FluxClientOptions, FluxClientState, FluxReconnectOptions } from "./client/options.js";
+/** Options, defaults and the Deepgram URL (re-exported where FluxClient is). */
+export {
+  DEEPGRAM_URL,
+  type FluxClientOptions,
+  type FluxClientState,
+  type FluxReconnectOptions,
+} from "./client/options.js";
 
 /** A connection lost within this many ms of `Connected`, before any result, is a quick failure. */
 const QUICK_FAILURE_MS = 5_000;

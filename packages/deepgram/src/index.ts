@@ -5,8 +5,14 @@
  *
  * @packageDocumentation
  */
-export { FluxClient, DEEPGRAM_URL } from "./flux-client.js";
-export type { FluxClientOptions, FluxClientState, FluxReconnectOptions } from "./flux-client.js";
+export {
+  FluxClient,
+  DEEPGRAM_URL,
+  type FluxClientOptions,
+  type FluxClientState,
+  type FluxReconnectOptions,
+} from "./flux-client.js";
+/** FluxClient's typed events, on a timeline continuous across connections. */
 export type {
   FluxClientMetrics,
   FluxConfiguredEvent,
@@ -22,6 +28,7 @@ export type {
   FluxTurnMetrics,
   FluxWarningEvent,
 } from "./events.js";
+/** One error taxonomy: permanent vs retryable, with the provider code and description. */
 export {
   FluxError,
   handshakeError,
@@ -31,6 +38,7 @@ export {
   type FluxErrorKind,
   type FluxErrorSource,
 } from "./errors.js";
+/** The carrier seam: the only part of the client that touches the network. */
 export type {
   Carrier,
   CarrierClose,
@@ -38,10 +46,15 @@ export type {
   CarrierHandlers,
   CarrierOpenRequest,
 } from "./carriers/carrier.js";
+/** Default carrier: `@deepgram/sdk` `listen.v2`, with the SDK's own reconnection off. */
 export { sdkCarrier } from "./carriers/sdk.js";
+/** Second carrier: a plain `ws` WebSocket (reads refused handshakes' JSON bodies). */
 export { wsCarrier } from "./carriers/ws.js";
+/** Re-chunks audio to fixed 80 ms chunks (flux-protocol.md §1.4). */
 export { AudioChunker } from "./audio/chunker.js";
+/** Bounded recent audio, keyed by audio time, replayed after a reconnect. */
 export { ReplayBuffer, type TimedChunk } from "./audio/replay-buffer.js";
+/** Raw audio formats Flux accepts and their byte arithmetic. */
 export {
   RAW_ENCODINGS,
   bytesPerSecond,
@@ -49,6 +62,7 @@ export {
   type AudioFormat,
   type RawEncoding,
 } from "./audio/format.js";
+/** The pipeline processor: Flux turn events as voxpipe turn frames. */
 export {
   DeepgramFluxSTTService,
   STTForceEndTurnFrame,

@@ -6,7 +6,9 @@
  * @packageDocumentation
  */
 export * from "./constants.js";
+/** Rounds a number through float32, the way Flux prints floats. */
 export { float32 } from "./float32.js";
+/** Client and server messages: types, tolerant parsing, encoding (reference §2–3). */
 export {
   END_OF_TURN_TRIGGERS,
   TURN_EVENTS,
@@ -34,6 +36,7 @@ export {
   type UnknownServerMessage,
   type WarningMessage,
 } from "./messages.js";
+/** Connection settings (camelCase ↔ wire names) and their validation, with the source of each rule. */
 export {
   FLUX_QUERY_PARAMETERS,
   FluxSettingsError,
@@ -50,12 +53,14 @@ export {
   type FluxSettingsErrorCode,
   type FluxSettingsIssue,
 } from "./settings.js";
+/** `/v2/listen` query strings: build and parse, lists as repeated keys (reference §1.3). */
 export {
   buildListenQuery,
   buildListenUrl,
   parseListenQuery,
   type ParseListenQueryResult,
 } from "./query.js";
+/** Checks that a message stream obeys Flux's ordering guarantees (reference §3, §4.2). */
 export {
   TurnSequenceChecker,
   checkTurnSequence,

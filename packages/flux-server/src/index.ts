@@ -14,6 +14,7 @@ export type {
   TurnEngineFactory,
   TurnEngineProvider,
 } from "./engine.js";
+/** The server: `startFluxServer(options)`. */
 export {
   startFluxServer,
   type FluxServer,
@@ -21,7 +22,9 @@ export {
   type FluxServerOptions,
   type ServerCounters,
 } from "./server.js";
+/** One `/v2/listen` connection after the 101. */
 export { FluxSession, type SessionCounters, type SessionEnd } from "./session.js";
+/** Per-session fault injection for tests. */
 export type {
   FaultPlan,
   FaultTrigger,
@@ -29,14 +32,18 @@ export type {
   HandshakeRefusal,
   SessionPlan,
 } from "./faults.js";
+/** The engine registry (`scripted`, `local`). */
 export { ENGINE_REGISTRY, engineNames, loadEngine } from "./engines/index.js";
+/** The scripted engine: deterministic turns for tests and demos (a named fake). */
 export {
   createScriptedEngine,
   scriptedEngineOptionsSchema,
   type ScriptedEngineInput,
   type ScriptedEngineOptions,
 } from "./engines/scripted.js";
+/** The server's turn state machine: engine state → Flux events, by the thresholds. */
 export { TurnStateMachine, type TurnThresholds, type TurnUpdate } from "./turn-state.js";
+/** Audio intake: decoding linear16/μ-law/A-law and the audio clock. */
 export {
   AudioFramer,
   SUPPORTED_ENCODINGS,

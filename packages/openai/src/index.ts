@@ -3,9 +3,16 @@
  * (OpenAI, Ollama, vLLM, …) with speculative replies on Flux eager end-of-turn, and an echo
  * service for offline demos.
  */
-export { OpenAILLMService } from "./openai-llm.js";
-export type { OpenAILLMServiceOptions, OpenAILLMSettings } from "./openai-llm.js";
-export { EchoLLMService } from "./echo-llm.js";
-export type { EchoLLMServiceOptions, EchoLLMSettings } from "./echo-llm.js";
-export { SpeculativeLLMService } from "./speculative.js";
-export type { SpeculativeLLMServiceEvents, SpeculativeLLMServiceOptions } from "./speculative.js";
+export {
+  OpenAILLMService,
+  type OpenAILLMServiceOptions,
+  type OpenAILLMSettings,
+} from "./openai-llm.js";
+/** An LLM stand-in that replies with what it heard (offline demos). */
+export { EchoLLMService, type EchoLLMServiceOptions, type EchoLLMSettings } from "./echo-llm.js";
+/** Speculative replies on Flux `EagerEndOfTurn`, shared by both services. */
+export {
+  SpeculativeLLMService,
+  type SpeculativeLLMServiceEvents,
+  type SpeculativeLLMServiceOptions,
+} from "./speculative.js";

@@ -1,15 +1,34 @@
+/**
+ * `@voxpipe/speech-local`: offline speech for voxpipe's local Flux server — a streaming
+ * recogniser on Debian's pocketsphinx, Silero/WebRTC voice activity detection, and a turn-end
+ * estimator that turns silence and linguistic completeness into Flux's
+ * `end_of_turn_confidence`. Local text-to-speech is in `@voxpipe/speech-local/tts`.
+ *
+ * @packageDocumentation
+ */
+/** 16 kHz mono input for the recogniser: WAV reading and resampling. */
 export { readWav16k, Resampler16k, SAMPLE_RATE } from "./audio.js";
+/** Flux-style casing and end punctuation for pocketsphinx words. */
 export { formatTranscript, formatWords, QUESTION_STARTERS } from "./format.js";
-export { LocalSpeech, LocalSpeechStream } from "./local-speech.js";
-export type { LocalSpeechOptions, TurnObservation } from "./local-speech.js";
-export { DEFAULT_DECODER_ARGS, RecognizerStream, SphinxRecognizer } from "./recognizer.js";
-export type {
-  KeytermReport,
-  RecognizedWord,
-  RecognizerState,
-  RecognizerStreamStats,
-  SphinxRecognizerOptions,
+/** Recogniser + VAD + turn-end estimator for one stream. */
+export {
+  LocalSpeech,
+  LocalSpeechStream,
+  type LocalSpeechOptions,
+  type TurnObservation,
+} from "./local-speech.js";
+/** The pocketsphinx recogniser (helper process, shared model). */
+export {
+  DEFAULT_DECODER_ARGS,
+  RecognizerStream,
+  SphinxRecognizer,
+  type KeytermReport,
+  type RecognizedWord,
+  type RecognizerState,
+  type RecognizerStreamStats,
+  type SphinxRecognizerOptions,
 } from "./recognizer.js";
+/** Locating the Debian model and building the helper; install hints. */
 export {
   APT_INSTALL_HINT,
   checkModel,
@@ -18,9 +37,24 @@ export {
   ensureHelper,
   HELPER_PATH,
   SpeechLocalSetupError,
+  type SphinxModelPaths,
 } from "./system.js";
-export type { SphinxModelPaths } from "./system.js";
-export { completeness, endOfTurnConfidence, expectedPauseMs, SpeechActivity } from "./turn-end.js";
-export type { SpeechActivityOptions, TurnEndOptions, TurnEvidence } from "./turn-end.js";
-export { FramedVad, SileroVad, WebRtcVad } from "./vad.js";
-export type { SileroModel, VadFrame, VoiceActivityDetector } from "./vad.js";
+/** The turn-end estimator: silence and linguistic completeness → end-of-turn confidence. */
+export {
+  completeness,
+  endOfTurnConfidence,
+  expectedPauseMs,
+  SpeechActivity,
+  type SpeechActivityOptions,
+  type TurnEndOptions,
+  type TurnEvidence,
+} from "./turn-end.js";
+/** Voice activity detection: Silero (ONNX) and WebRTC. */
+export {
+  FramedVad,
+  SileroVad,
+  WebRtcVad,
+  type SileroModel,
+  type VadFrame,
+  type VoiceActivityDetector,
+} from "./vad.js";

@@ -4,23 +4,42 @@
  * Input transports emit 20 ms `InputAudioRawFrame`s; output transports take
  * `OutputAudioRawFrame`s. Swap one for another without touching the rest of the pipeline.
  */
-export { BaseInputTransport } from "./base-input.js";
-export type { InputTransportEvents, InputTransportOptions } from "./base-input.js";
-export { WavFileInputTransport } from "./wav-input.js";
-export type { WavFileInputOptions } from "./wav-input.js";
-export { FfmpegInputTransport } from "./ffmpeg-input.js";
-export type { FfmpegInputOptions } from "./ffmpeg-input.js";
-export { PcmStreamInputTransport } from "./stream-input.js";
-export type { PcmStreamInputOptions } from "./stream-input.js";
-export { MicrophoneInputTransport } from "./microphone-input.js";
-export type { MicrophoneInputOptions } from "./microphone-input.js";
-export { BaseOutputTransport } from "./base-output.js";
-export type { OutputTransportEvents, OutputTransportOptions } from "./base-output.js";
-export { WavFileOutputTransport } from "./wav-output.js";
-export type { WavFileOutputOptions } from "./wav-output.js";
-export { SpeakerOutputTransport } from "./speaker-output.js";
-export type { SpeakerOutputOptions } from "./speaker-output.js";
-export { TOOLS, ToolExitError, ToolNotFoundError, redactUrl, spawnTool } from "./process.js";
-export type { ExternalTool, SpawnToolOptions, ToolExit, ToolProcess } from "./process.js";
+export {
+  BaseInputTransport,
+  type InputTransportEvents,
+  type InputTransportOptions,
+} from "./base-input.js";
+/** Input from a WAV file. */
+export { WavFileInputTransport, type WavFileInputOptions } from "./wav-input.js";
+/** Input from any file or URL ffmpeg reads. */
+export { FfmpegInputTransport, type FfmpegInputOptions } from "./ffmpeg-input.js";
+/** Input from raw PCM on a stream (stdin). */
+export { PcmStreamInputTransport, type PcmStreamInputOptions } from "./stream-input.js";
+/** Input from the microphone (arecord or ffmpeg). */
+export { MicrophoneInputTransport, type MicrophoneInputOptions } from "./microphone-input.js";
+/** Base of output transports: real-time playout, interruption, bot speaking frames. */
+export {
+  BaseOutputTransport,
+  type OutputTransportEvents,
+  type OutputTransportOptions,
+} from "./base-output.js";
+/** Output to a WAV file on the call's timeline. */
+export { WavFileOutputTransport, type WavFileOutputOptions } from "./wav-output.js";
+/** Output to the speaker (aplay or ffplay). */
+export { SpeakerOutputTransport, type SpeakerOutputOptions } from "./speaker-output.js";
+/** Subprocess plumbing for the external tools, with install hints. */
+export {
+  TOOLS,
+  ToolExitError,
+  ToolNotFoundError,
+  redactUrl,
+  spawnTool,
+  type ExternalTool,
+  type SpawnToolOptions,
+  type ToolExit,
+  type ToolProcess,
+} from "./process.js";
+/** PCM helpers: framing, downmixing, byte sizes. */
 export { PcmFramer, downmixToMono, pcmBytesFor } from "./pcm.js";
+/** Flow control for fast input ("as fast as the provider accepts"). */
 export { InputFlowControl } from "./flow-control.js";

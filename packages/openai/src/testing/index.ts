@@ -2,11 +2,11 @@
  * Test helpers for `@voxpipe/openai`: a fake, scripted OpenAI-compatible chat-completions
  * server that streams server-sent events, for offline tests of LLM pipelines.
  */
-export { startScriptedChatServer } from "./scripted-chat-server.js";
-export type {
-  ScriptedChatServer,
-  ScriptedChatServerOptions,
-  ScriptedReply,
-  RecordedChatRequest,
-  ReceivedChatMessage,
+export {
+  startScriptedChatServer,
+  type ScriptedChatServer,
+  type ScriptedChatServerOptions,
+  type ScriptedReply,
+  type RecordedChatRequest,
+  type ReceivedChatMessage,
 } from "./scripted-chat-server.js";

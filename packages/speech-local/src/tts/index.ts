@@ -1,7 +1,16 @@
 /**
  * `@voxpipe/speech-local/tts`: offline text-to-speech — espeak-ng as a voxpipe TTS service.
  */
-export { EspeakTTSService } from "./espeak-tts.js";
-export type { EspeakTTSServiceOptions, EspeakTTSSettings } from "./espeak-tts.js";
-export { EspeakError, synthesizeWithEspeak, validateEspeakOptions } from "./espeak.js";
-export type { EspeakAudio, EspeakVoiceOptions } from "./espeak.js";
+export {
+  EspeakTTSService,
+  type EspeakTTSServiceOptions,
+  type EspeakTTSSettings,
+} from "./espeak-tts.js";
+/** One espeak-ng synthesis as a subprocess. */
+export {
+  EspeakError,
+  synthesizeWithEspeak,
+  validateEspeakOptions,
+  type EspeakAudio,
+  type EspeakVoiceOptions,
+} from "./espeak.js";
