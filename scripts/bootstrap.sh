@@ -4,13 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: the offline speech stack (pocketsphinx + its en-us model, real
-# human speech from pocketsphinx-testdata), audio tools (sox, ffmpeg) and the
-# local TTS voices (espeak-ng, flite). A C compiler builds the pocketsphinx helper.
-APT_PACKAGES=(
-  pocketsphinx pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev pocketsphinx-testdata
-  sox espeak-ng flite ffmpeg gcc pkg-config
-)
+# System packages: ONE list, packages/core/src/system/system-packages.json (the offline
+# speech stack, audio tools, TTS voices, the pocketsphinx helper's compiler...). The same list
+# feeds the "install X" hints of voxpipe's errors and the pre-test check (check-system.mjs).
+SYSTEM_PACKAGES_JSON=packages/core/src/system/system-packages.json
+mapfile -t APT_PACKAGES < <(node -e '
+  for (const p of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).packages)
+    console.log(p.name);' "$SYSTEM_PACKAGES_JSON")
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -8,6 +8,8 @@ export * from "./clock.js";
 export * from "./errors.js";
 /** Structured logging (pino) shared by every package. */
 export * from "./logger.js";
+/** The Debian/Ubuntu packages voxpipe needs, for install hints. */
+export * from "./system/packages.js";
 /** `LLMContext`: the conversation an LLM sees. */
 export * from "./aggregators/context.js";
 /** `Pipeline` and `ParallelPipeline`. */

@@ -2,13 +2,16 @@ import { execFile } from "node:child_process";
 import { access, constants } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { aptInstallCommand, systemPackagesUsedBy } from "@voxpipe/core";
 
 /** Where Debian's `pocketsphinx-en-us` package installs the US English model. */
 export const DEBIAN_MODEL_DIR = "/usr/share/pocketsphinx/model/en-us";
 
-/** The system packages the local recognizer needs at build time and at run time. */
-export const APT_INSTALL_HINT =
-  "apt-get install -y pocketsphinx pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev gcc pkg-config";
+/**
+ * The install command of the system packages this package needs at build and run time
+ * (pocketsphinx, its model, the helper's compiler; core's system package list).
+ */
+export const APT_INSTALL_HINT = aptInstallCommand(systemPackagesUsedBy("@voxpipe/speech-local"));
 
 /** Paths of a pocketsphinx model: acoustic model directory, trigram LM, pronunciation dictionary. */
 export interface SphinxModelPaths {

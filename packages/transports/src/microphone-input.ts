@@ -1,6 +1,6 @@
 import { BaseInputTransport } from "./base-input.js";
 import type { InputTransportOptions } from "./base-input.js";
-import { TOOLS } from "./process.js";
+import { TOOLS, type ExternalTool } from "./process.js";
 import { readToolStdout } from "./tool-source.js";
 
 /** Options of {@link MicrophoneInputTransport}. */
@@ -39,7 +39,7 @@ export class MicrophoneInputTransport extends BaseInputTransport {
 
   /** The capture command line for `sampleRate` (exposed for tests and logs). */
   captureCommand(sampleRate: number): {
-    tool: typeof TOOLS.arecord | typeof TOOLS.ffmpeg;
+    tool: ExternalTool;
     args: string[];
   } {
     if (this.#backend === "arecord") {

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
+import { aptInstallCommand, debianPackageFor } from "@voxpipe/core";
 
 /** An external command-line program a transport or service runs, with how to install it. */
 export interface ExternalTool {
@@ -10,20 +11,25 @@ export interface ExternalTool {
   debianPackage: string;
 }
 
+/** `command` with the Debian package that provides it (from core's one system package list). */
+function tool(command: string): ExternalTool {
+  return { command, debianPackage: debianPackageFor(command) };
+}
+
 /** The tools voxpipe runs as subprocesses, with the packages that provide them. */
 export const TOOLS = {
-  ffmpeg: { command: "ffmpeg", debianPackage: "ffmpeg" },
-  ffplay: { command: "ffplay", debianPackage: "ffmpeg" },
-  arecord: { command: "arecord", debianPackage: "alsa-utils" },
-  aplay: { command: "aplay", debianPackage: "alsa-utils" },
-  espeakNg: { command: "espeak-ng", debianPackage: "espeak-ng" },
+  ffmpeg: tool("ffmpeg"),
+  ffplay: tool("ffplay"),
+  arecord: tool("arecord"),
+  aplay: tool("aplay"),
+  espeakNg: tool("espeak-ng"),
 } as const satisfies Record<string, ExternalTool>;
 
 /** Thrown (or reported) when an external tool is not installed. The message says what to install. */
 export class ToolNotFoundError extends Error {
   constructor(readonly tool: ExternalTool) {
     super(
-      `${tool.command} was not found on PATH; install it (Debian/Ubuntu: sudo apt-get install ${tool.debianPackage})`,
+      `${tool.command} was not found on PATH; install it (Debian/Ubuntu: ${aptInstallCommand([tool.debianPackage])})`,
     );
     this.name = "ToolNotFoundError";
   }

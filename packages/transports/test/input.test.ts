@@ -215,7 +215,7 @@ describe("MicrophoneInputTransport and subprocess errors", () => {
     const proc = spawnTool({ command: "voxpipe-no-such-tool", debianPackage: "voxpipe-tools" }, []);
     await expect(proc.exited).rejects.toBeInstanceOf(ToolNotFoundError);
     await expect(proc.exited).rejects.toThrow(
-      "voxpipe-no-such-tool was not found on PATH; install it (Debian/Ubuntu: sudo apt-get install voxpipe-tools)",
+      "voxpipe-no-such-tool was not found on PATH; install it (Debian/Ubuntu: sudo apt-get install -y voxpipe-tools)",
     );
   });
 });

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { decodeWav } from "@voxpipe/core";
+import { aptInstallCommand, debianPackageFor, decodeWav } from "@voxpipe/core";
 
 /** Options of {@link synthesizeWithEspeak}. */
 export interface EspeakVoiceOptions {
@@ -88,7 +88,7 @@ export async function synthesizeWithEspeak(
       else if (error.code === "ENOENT") {
         reject(
           new EspeakError(
-            `${command} was not found on PATH; install it (Debian/Ubuntu: sudo apt-get install espeak-ng)`,
+            `${command} was not found on PATH; install it (Debian/Ubuntu: ${aptInstallCommand([debianPackageFor("espeak-ng")])})`,
           ),
         );
       } else

@@ -66,7 +66,7 @@ describe("EspeakTTSService", () => {
       framesToSend: [new TTSSpeakFrame({ text: "Hello." })],
     });
     expect(errors[0]?.error).toMatch(
-      /voxpipe-no-espeak was not found on PATH; install it \(Debian\/Ubuntu: sudo apt-get install espeak-ng\)/,
+      /voxpipe-no-espeak was not found on PATH; install it \(Debian\/Ubuntu: sudo apt-get install -y espeak-ng\)/,
     );
     expect(() => new EspeakTTSService({ settings: { wordsPerMinute: 1000 } })).toThrow(
       /wordsPerMinute must be a number from 80 to 450, got 1000/,
