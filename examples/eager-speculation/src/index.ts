@@ -21,10 +21,9 @@ import {
   createLogger,
   setRootLogger,
 } from "@voxpipe/core";
-import { DeepgramFluxSTTService } from "@voxpipe/deepgram";
+import { DeepgramFluxSTTService, resolveFluxEndpoint } from "@voxpipe/deepgram";
 import { EchoLLMService, OpenAILLMService } from "@voxpipe/openai";
 import { InputFlowControl, WavFileInputTransport } from "@voxpipe/transports";
-import { resolveFluxEndpoint } from "@voxpipe/cli";
 
 const path =
   process.argv[2] ??

@@ -18,10 +18,9 @@ import {
   createLogger,
   setRootLogger,
 } from "@voxpipe/core";
-import { DeepgramFluxSTTService } from "@voxpipe/deepgram";
+import { DeepgramFluxSTTService, resolveFluxEndpoint } from "@voxpipe/deepgram";
 import type { DeepgramFluxSettings } from "@voxpipe/deepgram";
 import { WavFileInputTransport } from "@voxpipe/transports";
-import { resolveFluxEndpoint } from "@voxpipe/cli";
 
 const path =
   process.argv[2] ??

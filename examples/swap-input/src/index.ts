@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { Pipeline, PipelineRunner, PipelineTask, createLogger, setRootLogger } from "@voxpipe/core";
-import { DeepgramFluxSTTService } from "@voxpipe/deepgram";
+import { DeepgramFluxSTTService, resolveFluxEndpoint } from "@voxpipe/deepgram";
 import {
   FfmpegInputTransport,
   MicrophoneInputTransport,
@@ -16,7 +16,6 @@ import {
   WavFileInputTransport,
 } from "@voxpipe/transports";
 import type { BaseInputTransport } from "@voxpipe/transports";
-import { resolveFluxEndpoint } from "@voxpipe/cli";
 
 const recording = fileURLToPath(
   new URL("../../../test/fixtures/generated/librivox_conversation.wav", import.meta.url),

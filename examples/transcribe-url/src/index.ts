@@ -9,9 +9,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { Pipeline, PipelineRunner, PipelineTask, createLogger, setRootLogger } from "@voxpipe/core";
-import { DeepgramFluxSTTService } from "@voxpipe/deepgram";
+import { DeepgramFluxSTTService, resolveFluxEndpoint } from "@voxpipe/deepgram";
 import { FfmpegInputTransport } from "@voxpipe/transports";
-import { resolveFluxEndpoint } from "@voxpipe/cli";
 
 const source =
   process.argv[2] ??

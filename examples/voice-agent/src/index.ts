@@ -19,7 +19,7 @@ import {
   createLogger,
   setRootLogger,
 } from "@voxpipe/core";
-import { DeepgramFluxSTTService } from "@voxpipe/deepgram";
+import { DeepgramFluxSTTService, resolveFluxEndpoint } from "@voxpipe/deepgram";
 import { EchoLLMService, OpenAILLMService } from "@voxpipe/openai";
 import { EspeakTTSService } from "@voxpipe/speech-local/tts";
 import {
@@ -28,7 +28,6 @@ import {
   WavFileInputTransport,
   WavFileOutputTransport,
 } from "@voxpipe/transports";
-import { resolveFluxEndpoint } from "@voxpipe/cli";
 
 const [
   inputArg = fileURLToPath(

@@ -3,15 +3,6 @@
  * The views and option parsers are exported for embedding and tests.
  */
 export { createProgram, runCli, VERSION } from "./program.js";
-/**
- * Flux endpoint resolution: `--url`, else Deepgram with `DEEPGRAM_API_KEY`, else an embedded
- * local server.
- */
-export {
-  resolveFluxEndpoint,
-  type FluxEndpoint,
-  type FluxEndpointOptions,
-} from "./flux-endpoint.js";
 /** Where a command writes and what it reads from its environment (`process`, or a test's). */
 export { processIO, type CliIO } from "./io.js";
 /** Flux settings as validated command-line flags (ranges from `@voxpipe/flux-protocol`). */

@@ -12,6 +12,22 @@ export {
   type FluxClientState,
   type FluxReconnectOptions,
 } from "./flux-client.js";
+/**
+ * Where Flux runs: an explicit URL, else Deepgram with `DEEPGRAM_API_KEY`, else an embedded
+ * local server (`@voxpipe/flux-server`) — a list of targets others can extend.
+ */
+export {
+  resolveFluxEndpoint,
+  FLUX_TARGETS,
+  explicitUrlTarget,
+  deepgramTarget,
+  embeddedServerTarget,
+  FluxEndpointError,
+  type FluxEndpoint,
+  type FluxEndpointOptions,
+  type FluxEndpointRequest,
+  type FluxTarget,
+} from "./endpoint.js";
 /** FluxClient's typed events, on a timeline continuous across connections. */
 export type {
   FluxClientMetrics,
