@@ -319,19 +319,81 @@ export class InputAudioRawFrame extends SystemFrame implements AudioFrame {
   readonly numChannels: number;
   /** Identifies the speaker/track in multi-party transports. */
   readonly userId: string | undefined;
-  constructor(init: AudioFrameInit & { readonly userId?: string }) {
+  /**
+   * How `audio` is encoded. `linear16` (PCM s16le, the default) everywhere in the pipeline,
+   * except for telephony **passthrough**: a call's 8 kHz G.711 μ-law (`mulaw`, 1 byte per
+   * sample, ITU-T G.711) travels untouched to an STT that accepts it (Flux:
+   * `encoding=mulaw&sample_rate=8000`), so the input path neither decodes nor resamples.
+   * Processors that read samples must check it (or decode with `mulawToPcm`).
+   */
+  readonly encoding: InputAudioEncoding;
+  constructor(
+    init: AudioFrameInit & {
+      readonly userId?: string;
+      readonly encoding?: InputAudioEncoding | undefined;
+    },
+  ) {
     super(init);
     checkAudio(init);
     this.audio = init.audio;
     this.sampleRate = init.sampleRate;
     this.numChannels = init.numChannels ?? 1;
     this.userId = init.userId;
+    this.encoding = init.encoding ?? "linear16";
   }
   get numFrames(): number {
-    return pcmNumFrames(this.audio.byteLength, this.numChannels);
+    return this.encoding === "linear16"
+      ? pcmNumFrames(this.audio.byteLength, this.numChannels)
+      : Math.floor(this.audio.byteLength / this.numChannels);
   }
   get durationMs(): number {
-    return pcmDurationMs(this.audio.byteLength, this.sampleRate, this.numChannels);
+    return (this.numFrames * 1000) / this.sampleRate;
+  }
+}
+
+/** Encodings an {@link InputAudioRawFrame} may carry: PCM s16le, or G.711 μ-law/A-law (1 byte per sample). */
+export type InputAudioEncoding = "linear16" | "mulaw" | "alaw";
+
+/** A telephone keypad key (DTMF, ITU-T Q.23/Q.24): digits, `*`, `#` and the column keys A–D. */
+export type KeypadEntry =
+  "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "*" | "#" | "A" | "B" | "C" | "D";
+
+/** The keypad keys, in keypad order; see {@link KeypadEntry}. */
+export const KEYPAD_ENTRIES: readonly KeypadEntry[] = [
+  "1",
+  "2",
+  "3",
+  "4",
+  "5",
+  "6",
+  "7",
+  "8",
+  "9",
+  "*",
+  "0",
+  "#",
+  "A",
+  "B",
+  "C",
+  "D",
+];
+
+/**
+ * The caller pressed a key (DTMF from a telephony provider: Twilio/Telnyx/Plivo/Exotel
+ * `dtmf` events). System, like user audio (Pipecat's `InputDTMFFrame`).
+ * @throws {RangeError} when `button` is not a keypad key.
+ */
+export class InputDTMFFrame extends SystemFrame {
+  /** The key pressed. */
+  readonly button: KeypadEntry;
+  constructor(init: FrameInit & { readonly button: KeypadEntry }) {
+    super(init);
+    if (!KEYPAD_ENTRIES.includes(init.button)) {
+      throw new RangeError(
+        `InputDTMFFrame: button must be one of ${KEYPAD_ENTRIES.join(" ")}, got ${JSON.stringify(init.button)}`,
+      );
+    }
+    this.button = init.button;
   }
 }
 

@@ -23,6 +23,7 @@ import {
   type STTServiceEvents,
   type TurnFrameInit,
 } from "@voxpipe/core";
+import type { InputAudioEncoding } from "@voxpipe/core";
 import type { FluxEncoding, FluxModel, FluxRedact, FluxSettings } from "@voxpipe/flux-protocol";
 import type { Carrier } from "./carriers/carrier.js";
 import type {
@@ -232,7 +233,7 @@ export class DeepgramFluxSTTService extends STTService<
       }
       return;
     }
-    client.sendAudio(encodeFor(client.settings.encoding, audio));
+    client.sendAudio(encodeFor(client.settings.encoding, audio, frame.encoding));
   }
 
   /** Validates with flux-protocol; live fields become a `Configure`, others a reconnect at the next turn boundary. */
@@ -426,9 +427,26 @@ function toFluxSettingsDelta(s: Partial<DeepgramFluxSettings>): Partial<FluxSett
   return out;
 }
 
-/** The pipeline carries PCM s16le; μ-law/A-law are encoded here (ITU-T G.711, `alawmulaw`). */
-function encodeFor(encoding: string | undefined, pcm: Uint8Array): Uint8Array {
-  if (encoding === undefined || encoding === "linear16") return pcm;
+/**
+ * The pipeline carries PCM s16le; μ-law/A-law are encoded here (ITU-T G.711, `alawmulaw`).
+ * Audio already in Flux's encoding (telephony passthrough: a call's μ-law sent as
+ * `encoding=mulaw`) goes as is — no decode, no resample; other G.711 input is decoded first.
+ */
+function encodeFor(
+  encoding: string | undefined,
+  audio: Uint8Array,
+  frameEncoding: InputAudioEncoding,
+): Uint8Array {
+  const target = encoding ?? "linear16";
+  if (frameEncoding === target) return audio;
+  const pcm =
+    frameEncoding === "linear16"
+      ? audio
+      : new Uint8Array(
+          (frameEncoding === "mulaw" ? alawmulaw.mulaw.decode(audio) : alawmulaw.alaw.decode(audio))
+            .buffer,
+        );
+  if (target === "linear16") return pcm;
   // Int16Array needs 2-byte alignment: copy the (rare) unaligned view.
   const aligned = pcm.byteOffset % 2 === 0 ? pcm : pcm.slice();
   const samples = new Int16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 1);

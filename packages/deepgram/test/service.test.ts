@@ -20,9 +20,10 @@ import {
   TurnResumedFrame,
   UserStartedSpeakingFrame,
   UserStoppedSpeakingFrame,
+  pcmToMulaw,
   type Frame,
 } from "@voxpipe/core";
-import { SleepFrame, audioFrames, runProcessorTest } from "@voxpipe/core/testing";
+import { SleepFrame, audioFrames, runProcessorTest, tonePcm } from "@voxpipe/core/testing";
 import type { ClientMessage } from "@voxpipe/flux-protocol";
 import {
   DeepgramFluxSTTService,
@@ -30,6 +31,7 @@ import {
   type DeepgramFluxSettings,
 } from "../src/service.js";
 import { sdkCarrier } from "../src/carriers/sdk.js";
+import type { Carrier } from "../src/carriers/carrier.js";
 import type { FluxEndOfTurnEvent } from "../src/events.js";
 import { FAST, TRANSCRIPTS, pause, recordingCarrier, server, speech } from "./helpers.js";
 
@@ -352,3 +354,62 @@ describe("DeepgramFluxSTTService: control", () => {
 });
 
 export { StartOfTurnFrame, UserStoppedSpeakingFrame, InterruptionFrame };
+
+describe("DeepgramFluxSTTService: telephony passthrough", () => {
+  it("sends a call's 8 kHz μ-law as is with encoding=mulaw&sample_rate=8000", async () => {
+    const s = await serve();
+    const sent: Uint8Array[] = [];
+    const carrier = sdkCarrier;
+    const stt = service(
+      s.url,
+      { encoding: "mulaw", sampleRate: 8000 },
+      {
+        carrier: (async (request: Parameters<Carrier>[0], handlers: Parameters<Carrier>[1]) => {
+          const conn = await carrier(request, handlers);
+          return {
+            sendBinary: (d: Uint8Array) => {
+              sent.push(d.slice());
+              conn.sendBinary(d);
+            },
+            sendControl: (m: ClientMessage) => conn.sendControl(m),
+            ping: () => conn.ping(),
+            close: () => conn.close(),
+            get bufferedAmount() {
+              return conn.bufferedAmount;
+            },
+          };
+        }) as typeof carrier,
+      },
+    );
+    const pcm8k = Buffer.concat([
+      Buffer.from(silenceAt8k(300)),
+      Buffer.from(tonePcm(300, 1200, 8000, 0.5)),
+      Buffer.from(silenceAt8k(1500)),
+    ]);
+    const ulaw = pcmToMulaw(pcm8k);
+    const framesIn: Frame[] = [];
+    for (let off = 0; off < ulaw.byteLength; off += 160)
+      framesIn.push(
+        new InputAudioRawFrame({
+          audio: ulaw.subarray(off, off + 160),
+          sampleRate: 8000,
+          encoding: "mulaw",
+        }),
+      );
+    const { down } = await runProcessorTest({
+      processor: stt,
+      framesToSend: [...framesIn, new SleepFrame(300)],
+      taskParams: { audioInSampleRate: 8000 },
+    });
+    expect(s.attempts[0].settings).toMatchObject({ encoding: "mulaw", sampleRate: 8000 });
+    const final = down.find((f) => f instanceof TranscriptionFrame) as TranscriptionFrame;
+    expect(final.text).toBe(TRANSCRIPTS[0]);
+    // The bytes that went out are the caller's μ-law, untouched (before any injected silence).
+    const out = Buffer.concat(sent).subarray(0, ulaw.byteLength);
+    expect(out.equals(Buffer.from(ulaw))).toBe(true);
+  });
+});
+
+function silenceAt8k(ms: number): Uint8Array {
+  return new Uint8Array((8000 * ms * 2) / 1000);
+}

@@ -2,6 +2,7 @@ import { setImmediate as yieldToEventLoop, setTimeout as sleep } from "node:time
 import { EndTaskFrame, FrameProcessor, InputAudioRawFrame, StartFrame } from "@voxpipe/core";
 import type {
   EndFrame,
+  InputAudioEncoding,
   Frame,
   FrameDirection,
   FrameProcessorEvents,
@@ -94,7 +95,16 @@ export abstract class BaseInputTransport<
   }
 
   /**
-   * The source: mono PCM s16le at `sampleRate` Hz, in chunks of any size. Return when the input
+   * Encoding of what {@link readAudio} yields and of the emitted frames: `linear16` (PCM
+   * s16le, the default), or G.711 `mulaw`/`alaw` for telephony passthrough (1 byte per sample).
+   * Read once, when the source starts.
+   */
+  protected get audioEncoding(): InputAudioEncoding {
+    return "linear16";
+  }
+
+  /**
+   * The source: mono audio in {@link audioEncoding} (PCM s16le by default) at `sampleRate` Hz, in chunks of any size. Return when the input
    * ends; stop promptly when `signal` aborts (an end or cancel of the run).
    */
   protected abstract readAudio(sampleRate: number, signal: AbortSignal): AsyncIterable<Uint8Array>;
@@ -118,15 +128,19 @@ export abstract class BaseInputTransport<
 
   async #read(signal: AbortSignal): Promise<void> {
     const rate = this.sampleRate;
-    const framer = new PcmFramer(pcmBytesFor(this.#frameMs, rate));
-    const bytesPerSecond = rate * 2;
+    const encoding = this.audioEncoding;
+    const bytesPerSample = encoding === "linear16" ? 2 : 1;
+    const framer = new PcmFramer((pcmBytesFor(this.#frameMs, rate) / 2) * bytesPerSample);
+    const bytesPerSecond = rate * bytesPerSample;
     let emittedBytes = 0;
     const t0 = this.clock.now();
     const emit = async (audio: Uint8Array): Promise<void> => {
       if (!this.#realtime && this.#backpressure !== undefined) {
         await this.#backpressure(emittedBytes / bytesPerSecond, signal);
       }
-      this.push(new InputAudioRawFrame({ audio, sampleRate: rate, pts: this.clock.now() }));
+      this.push(
+        new InputAudioRawFrame({ audio, sampleRate: rate, encoding, pts: this.clock.now() }),
+      );
       emittedBytes += audio.byteLength;
       if (this.#realtime) {
         const due = t0 + (emittedBytes / bytesPerSecond) * 1000;

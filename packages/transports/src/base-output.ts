@@ -251,12 +251,22 @@ export abstract class BaseOutputTransport<
     if (wait > 1) await sleep(wait, undefined, { signal });
   }
 
-  /** Forward the held `TTSTextFrame`s, in order. */
+  /** Hand the held `TTSTextFrame`s to {@link onSentencesStarting}, in order. */
   #releaseText(): void {
     const held = this.#heldText;
     if (held.length === 0) return;
     this.#heldText = [];
-    for (const text of held) this.push(text);
+    this.onSentencesStarting(held);
+  }
+
+  /**
+   * Hook: these sentences' audio starts now (called just before the chunk that begins it is
+   * written). Default: forward them downstream at once — right for a local device. A network
+   * output whose listener plays audio later can hold them until the far end confirms playback
+   * (the WebSocket output's marks) and push them then, in order.
+   */
+  protected onSentencesStarting(sentences: readonly TTSTextFrame[]): void {
+    for (const text of sentences) this.push(text);
   }
 
   /** Replies that never send `TTSStoppedFrame` (raw audio) still end the bot's turn. */

@@ -43,3 +43,64 @@ export {
 export { PcmFramer, downmixToMono, pcmBytesFor } from "./pcm.js";
 /** Flow control for fast input ("as fast as the provider accepts"). */
 export { InputFlowControl } from "./flow-control.js";
+/** The WebSocket serializer interface (wire message ↔ frames) and lenient parsing helpers. */
+export {
+  type CallInfo,
+  type FrameSerializer,
+  type InboundMessage,
+  type WireAudioFormat,
+  type WireMessage,
+} from "./websocket/serializer.js";
+/** Telephony serializers: Twilio Media Streams, Telnyx, Plivo, Exotel. */
+export {
+  TELEPHONY_MULAW_8K,
+  TelephonySerializer,
+  type TelephonySerializerOptions,
+} from "./websocket/serializers/telephony.js";
+/** Twilio Media Streams. */
+export { TwilioFrameSerializer } from "./websocket/serializers/twilio.js";
+/** Telnyx Media Streaming. */
+export { TelnyxFrameSerializer } from "./websocket/serializers/telnyx.js";
+/** Plivo Audio Streaming. */
+export { PlivoFrameSerializer } from "./websocket/serializers/plivo.js";
+/** Exotel AgentStream (Voicebot applet). */
+export { ExotelFrameSerializer } from "./websocket/serializers/exotel.js";
+/** The protocol of voxpipe's browser page. */
+export {
+  BrowserFrameSerializer,
+  type BrowserSerializerOptions,
+} from "./websocket/serializers/browser.js";
+/** Hanging a call up through the provider's REST API. */
+export {
+  HangUpError,
+  PlivoRestHangUp,
+  TelnyxRestHangUp,
+  TwilioRestHangUp,
+  type CallHangUp,
+  type PlivoHangUpOptions,
+  type TelnyxHangUpOptions,
+  type TwilioHangUpOptions,
+} from "./websocket/hangup.js";
+/** One call on one WebSocket: socket, serializer, input and output processors. */
+export {
+  WebSocketSession,
+  type WebSocketSessionEvents,
+  type WebSocketSessionOptions,
+} from "./websocket/session.js";
+/** The WebSocket input (caller audio, DTMF) and output (paced bot audio, clear, marks). */
+export { WebSocketInputTransport, type WebSocketInputOptions } from "./websocket/ws-input.js";
+export {
+  WebSocketOutputTransport,
+  type OutputSink,
+  type WebSocketOutputOptions,
+} from "./websocket/ws-output.js";
+/** The WebSocket server transport (one pipeline per connection) and client transport. */
+export {
+  WebSocketServerTransport,
+  type WebSocketServerTransportEvents,
+  type WebSocketServerTransportOptions,
+} from "./websocket/server.js";
+export {
+  connectWebSocketTransport,
+  type WebSocketClientTransportOptions,
+} from "./websocket/client.js";
