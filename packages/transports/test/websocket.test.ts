@@ -95,7 +95,11 @@ describe("WebSocketServerTransport + Twilio", () => {
     const caller = await SimulatedTwilioCall.connect(url);
     await caller.sendAudio(pcmToMulaw(tonePcm(300, 200, 8000)));
     caller.sendDtmf("7");
-    await until(() => calls[0]?.bot.seen.some((f) => f instanceof InputDTMFFrame) === true);
+    await until(
+      () =>
+        calls[0]?.bot.seen.some((f) => f instanceof InputDTMFFrame) === true &&
+        calls[0].bot.seen.filter((f) => f instanceof InputAudioRawFrame).length >= 8,
+    );
     const audio = calls[0].bot.seen.filter((f) => f instanceof InputAudioRawFrame);
     expect(audio.length).toBeGreaterThanOrEqual(8);
     expect(audio.every((f) => f.sampleRate === 16000 && f.encoding === "linear16")).toBe(true);
