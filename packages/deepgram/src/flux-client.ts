@@ -166,6 +166,7 @@ export class FluxClient {
         wantsSilence: () => this.turns.isOpen && this.stateValue === "open",
         answeredUntil: () => this.turns.processedUntil,
         injectSilence: (ms) => this.injectSilence(ms),
+        keepAlive: () => this.keepAlive(),
         stalled: (conn, error) => {
           this.log.warn(
             { connection: conn.id, unansweredSeconds: conn.unanswered },
@@ -173,7 +174,10 @@ export class FluxClient {
           );
           this.onConnectionLost(conn, error);
         },
-        tick: (now) => this.expireConfigure(now),
+        tick: (now) => {
+          this.expireConfigure(now);
+          this.maybeSwitch();
+        },
       },
     );
   }
@@ -186,7 +190,7 @@ export class FluxClient {
    * @throws FluxSettingsError naming each bad field, its value and the allowed range.
    * @throws FluxError (`input`) for a non-raw encoding, a bad URL or a missing API key.
    */
-  static validate(options: Pick<FluxClientOptions, "settings" | "url" | "apiKey">): {
+  static validate(options: Pick<FluxClientOptions, "settings" | "url" | "apiKey" | "carrier">): {
     apiKey: string | undefined;
   } {
     return validateClientOptions(options);
@@ -408,6 +412,19 @@ export class FluxClient {
     }
   }
 
+  /**
+   * Keep-alive on a carrier without pings (SageMaker): flushes what the chunker holds, then
+   * streams `keepAliveSilenceMs` of silence, both on the timeline so Flux's times stay aligned.
+   */
+  private keepAlive(): void {
+    const rest = this.chunker.flush();
+    if (rest) this.enqueue(rest, this.inputFormat);
+    const bytes = chunkBytes(this.inputFormat, this.opts.keepAliveSilenceMs);
+    if (bytes <= 0) return;
+    this.counters.silenceSecondsInjected += secondsOf(this.inputFormat, bytes);
+    this.enqueue(silence(this.inputFormat, bytes), this.inputFormat);
+  }
+
   // ---------------------------------------------------------------- connection loop
 
   private runLoop(initialDelayMs: number): void {
@@ -456,6 +473,7 @@ export class FluxClient {
             this.onConnectionLost(
               conn,
               conn.serverError ??
+                (close.error ? this.sanitize(close.error) : undefined) ??
                 networkError("CONNECTION_CLOSED", `the connection closed (code ${close.code})`),
               close.code,
             ),
@@ -683,23 +701,31 @@ export class FluxClient {
     this.maybeSendConfigure();
   }
 
-  /** Switches to a new connection for connection-only settings, at a turn boundary. */
+  /**
+   * Switches to a new connection at a turn boundary: for connection-only settings, or
+   * because the carrier caps the connection's duration (`renewAfterMs`: SageMaker's 30
+   * minutes) and that time has passed.
+   */
   private maybeSwitch(): void {
     const conn = this.conn;
-    if (
-      !this.settingsState.switchPending ||
-      this.turns.isOpen ||
-      !conn?.ready ||
-      conn.closeRequested
-    )
-      return;
+    if (this.turns.isOpen || !conn?.ready || conn.closeRequested) return;
     if (this.stateValue !== "open") return;
+    const renewAfterMs = conn.carrier?.renewAfterMs;
+    const renew = renewAfterMs !== undefined && performance.now() - conn.readyAt >= renewAfterMs;
+    if (!this.settingsState.switchPending && !renew) return;
     this.log.info(
       { connection: conn.id },
-      "reconnecting for new connection settings at a turn boundary",
+      renew
+        ? "renewing the connection before its duration cap, at a turn boundary"
+        : "reconnecting for new connection settings at a turn boundary",
     );
     conn.closeRequested = true;
-    this.onConnectionLost(conn, networkError("SETTINGS_CHANGED", "new connection settings"));
+    this.onConnectionLost(
+      conn,
+      renew
+        ? networkError("CONNECTION_RENEWED", "connection duration cap")
+        : networkError("SETTINGS_CHANGED", "new connection settings"),
+    );
   }
 
   /** A Configure whose acknowledgement is overdue counts as failed (checked by the watchdog). */

@@ -160,7 +160,7 @@ export function recordingCarrier(inner: Carrier, sent: ClientMessage[]): Carrier
         sent.push(m);
         conn.sendControl(m);
       },
-      ping: () => conn.ping(),
+      ping: () => conn.ping?.(),
       close: () => conn.close(),
       get bufferedAmount() {
         return conn.bufferedAmount;

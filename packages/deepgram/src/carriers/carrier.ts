@@ -5,10 +5,10 @@
  * machine (reconnect, backoff, replay) for every carrier alike.
  *
  * Implementations: {@link sdkCarrier} (`@deepgram/sdk` `listen.v2`, the default)
- * and {@link wsCarrier} (plain `ws`). A SageMaker bidirectional-stream carrier
- * would implement the same interface; it is not provided.
+ * and {@link wsCarrier} (plain `ws`) here; `sagemakerCarrier` (Amazon SageMaker
+ * bidirectional streams) in `@voxpipe/sagemaker`, so AWS stays out of this package.
  */
-import { inputError } from "../errors.js";
+import { inputError, type FluxError } from "../errors.js";
 import type { ClientMessage as ControlMessage } from "@voxpipe/flux-protocol";
 
 /** What a carrier needs to open one `/v2/listen` connection. */
@@ -33,6 +33,11 @@ export interface CarrierClose {
   /** WebSocket close code (1005 = no status, 1006 = abnormal). */
   readonly code: number;
   readonly reason: string;
+  /**
+   * Why, when the carrier knows better than a close code (e.g. SageMaker's
+   * `ModelStreamError` event, already classified). Default: a retryable `CONNECTION_CLOSED`.
+   */
+  readonly error?: FluxError;
 }
 
 /** Callbacks a carrier calls for one connection. They never throw. */
@@ -52,8 +57,18 @@ export interface CarrierConnection {
   sendBinary(data: Uint8Array): void;
   /** Sends a control message as a JSON text frame. Throws if the socket is not open. */
   sendControl(message: ControlMessage): void;
-  /** Sends a WebSocket ping frame (the v2 keep-alive; never a JSON `KeepAlive`). */
-  ping(): void;
+  /**
+   * Sends a WebSocket ping frame (the v2 keep-alive; never a JSON `KeepAlive`). Absent on
+   * carriers with no ping (SageMaker bidirectional streams): the client then keeps an idle
+   * connection alive by streaming a short stretch of silence on its audio timeline.
+   */
+  ping?(): void;
+  /**
+   * This connection must be replaced after this many ms from open (a provider's cap on a
+   * stream's duration: SageMaker's 30 minutes, minus a margin). The client reconnects at
+   * the first turn boundary after it, replaying unconfirmed audio; absent = no cap.
+   */
+  readonly renewAfterMs?: number;
   /** Closes the connection (code 1000). Idempotent. `onClose` still fires once. */
   close(): void;
   /** Bytes queued but not yet written to the network, if the carrier knows. */
@@ -65,11 +80,18 @@ export interface CarrierConnection {
  * `Connected` message, which the client waits for itself). Rejects with a
  * {@link FluxError}: `handshake` (with the HTTP status) when the upgrade is
  * refused, `network` when the server cannot be reached or the timeout passes.
+ *
+ * A carrier that knows its own destination and authentication (SageMaker: an endpoint
+ * name and AWS credentials) sets {@link Carrier.target}; the client's `url` and API key
+ * are then neither required nor used.
  */
-export type Carrier = (
+export type Carrier = ((
   request: CarrierOpenRequest,
   handlers: CarrierHandlers,
-) => Promise<CarrierConnection>;
+) => Promise<CarrierConnection>) & {
+  /** Where this carrier connects, for logs (e.g. `sagemaker:my-endpoint`); never a secret. */
+  readonly target?: string;
+};
 
 /**
  * Splits a user URL into the WebSocket base and the `/v2/listen` endpoint.

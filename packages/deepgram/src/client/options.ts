@@ -59,8 +59,17 @@ export interface FluxClientOptions {
   silenceAfterMs?: number;
   /** No message for this long while ≥ 0.5 s of audio went unanswered → stalled, reconnect. Default 5000. */
   stallTimeoutMs?: number;
-  /** WebSocket ping after this long without sending anything. Default 10000. */
+  /**
+   * Keep-alive after this long without sending anything: a WebSocket ping, or on a carrier
+   * without pings (SageMaker) {@link keepAliveSilenceMs} of silence. Default 10000.
+   */
   pingIntervalMs?: number;
+  /**
+   * Silence streamed as the keep-alive on carriers without pings (Deepgram's SageMaker tooling
+   * sends a tiny silent frame). It is audio on the client's timeline, so Flux's times stay
+   * aligned. Default 20.
+   */
+  keepAliveSilenceMs?: number;
   /** Wait for a Configure acknowledgement. Default 5000. */
   configureTimeoutMs?: number;
   /**
@@ -93,6 +102,7 @@ export function resolveOptions(options: FluxClientOptions): ResolvedFluxClientOp
     silenceAfterMs: options.silenceAfterMs ?? 500,
     stallTimeoutMs: options.stallTimeoutMs ?? 5_000,
     pingIntervalMs: options.pingIntervalMs ?? 10_000,
+    keepAliveSilenceMs: options.keepAliveSilenceMs ?? 20,
     configureTimeoutMs: options.configureTimeoutMs ?? 5_000,
     closeTimeoutMs: options.closeTimeoutMs ?? 3_000,
     watchdogIntervalMs: options.watchdogIntervalMs ?? 100,
@@ -108,17 +118,20 @@ export function resolveOptions(options: FluxClientOptions): ResolvedFluxClientOp
 /**
  * Checks what must hold before anything connects: settings (with
  * `@voxpipe/flux-protocol`), raw encoding, URL, API key (option, else env
- * `DEEPGRAM_API_KEY`; not needed for a loopback URL).
+ * `DEEPGRAM_API_KEY`; not needed for a loopback URL, nor for a carrier with its own
+ * `target`, such as SageMaker's).
  * @returns the API key to use (`undefined`: connect without auth).
  * @throws FluxSettingsError naming each bad field, its value and the allowed range.
  * @throws FluxError (`input`) for a non-raw encoding, a bad URL or a missing API key.
  */
 export function validateClientOptions(
-  options: Pick<FluxClientOptions, "settings" | "url" | "apiKey">,
+  options: Pick<FluxClientOptions, "settings" | "url" | "apiKey" | "carrier">,
 ): { apiKey: string | undefined } {
   const issues = validateSettings(options.settings);
   if (issues.length > 0) throw new FluxSettingsError(issues);
   rawFormat(options.settings);
+  // A carrier with its own target (SageMaker) authenticates itself: no URL, no Deepgram key.
+  if (options.carrier?.target !== undefined) return { apiKey: undefined };
   const url = options.url ?? DEEPGRAM_URL;
   endpointOf(url);
   const key = options.apiKey ?? process.env.DEEPGRAM_API_KEY;

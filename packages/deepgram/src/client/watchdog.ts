@@ -24,6 +24,8 @@ export interface WatchdogHost {
   answeredUntil(): number;
   /** Stream `ms` of silence (Flux only advances its turn timers on streamed audio). */
   injectSilence(ms: number): void;
+  /** Keep an idle connection alive on a carrier without pings (streams a little silence). */
+  keepAlive(): void;
   /** `conn` stalled: audio went unanswered for too long. */
   stalled(conn: Connection, error: FluxError): void;
   /** Called on every tick, after the checks above (e.g. for Configure deadlines). */
@@ -35,8 +37,8 @@ export interface WatchdogHost {
  * stopped and Flux has answered the audio already sent (so Flux can end the turn,
  * flux-protocol.md §4.3; silence sent while Flux still lags behind would land in the
  * middle of speech on its timeline when input is merely flow-controlled), detects a stalled
- * connection (audio flows, Flux says nothing), and sends WebSocket pings when idle
- * (never a JSON `KeepAlive` on v2). Time the event loop spent blocked counts
+ * connection (audio flows, Flux says nothing), and keeps an idle connection alive: WebSocket
+ * pings (never a JSON `KeepAlive` on v2), or a little silence on carriers without pings. Time the event loop spent blocked counts
  * neither as a stall nor as an input gap.
  */
 export class Watchdog {
@@ -119,10 +121,15 @@ export class Watchdog {
           }),
         );
       } else if (now - conn.lastSentAt >= o.pingIntervalMs) {
-        try {
-          conn.carrier?.ping();
-        } catch {
-          // a dead socket reports itself through its close event
+        const carrier = conn.carrier;
+        if (carrier?.ping) {
+          try {
+            carrier.ping();
+          } catch {
+            // a dead socket reports itself through its close event
+          }
+        } else if (carrier) {
+          this.host.keepAlive();
         }
         conn.lastSentAt = now;
       }
