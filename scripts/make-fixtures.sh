@@ -4,4 +4,4 @@
 # Needs: sox flite espeak-ng pocketsphinx-testdata (see scripts/bootstrap.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec pnpm exec tsx test/fixtures/make-fixtures.ts
+exec pnpm exec tsx --conditions=@voxpipe/source test/fixtures/make-fixtures.ts

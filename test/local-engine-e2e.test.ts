@@ -13,7 +13,7 @@ import type { FluxServer } from "@voxpipe/flux-server";
 import { readWav16k } from "@voxpipe/speech-local";
 import { ensureFixtures } from "./fixtures/make-fixtures.js";
 import type { LabelledFile } from "./fixtures/make-fixtures.js";
-import { normalizeWords, wordErrors } from "./fixtures/scoring.js";
+import { normalizeWords, wordErrors } from "@voxpipe/cli/eval";
 
 const CHUNK_MS = 80;
 let server: FluxServer;

@@ -12,9 +12,9 @@ import type { FluxServer } from "@voxpipe/flux-server";
 import { InputFlowControl, WavFileInputTransport } from "@voxpipe/transports";
 import { ensureFixtures } from "../fixtures/make-fixtures.js";
 import type { LabelledFile } from "../fixtures/make-fixtures.js";
-import { normalizeWords, wordErrors } from "../fixtures/scoring.js";
+import { normalizeWords, wordErrors } from "@voxpipe/cli/eval";
 
-/** The local engine's WER target on LibriVox (test/bench/local-engine-eval.ts, `pnpm eval:local`). */
+/** The local engine's WER target on LibriVox (`pnpm eval:local`: `voxpipe eval` on the labelled set). */
 const LOCAL_ENGINE_WER_BOUND_LIBRIVOX = 0.4;
 
 let server: FluxServer;

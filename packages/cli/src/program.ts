@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { FluxSettingsError } from "@voxpipe/flux-protocol";
 import { registerAgentCommand } from "./commands/agent.js";
+import { registerEvalCommand } from "./eval/command.js";
 import { registerFluxServerCommand } from "./commands/flux-server.js";
 import { registerTranscribeCommand } from "./commands/transcribe.js";
 import { registerStressCommand } from "./stress/index.js";
@@ -12,8 +13,8 @@ import { CliUsageError } from "./options/flux.js";
 export const VERSION = "0.1.0";
 
 /**
- * Builds the `voxpipe` program: `transcribe`, `agent`, `flux-server` and `stress` (registered
- * by its own module). Each command's action reports its exit code through `done`.
+ * Builds the `voxpipe` program: `transcribe`, `agent`, `flux-server`, `stress` and `eval` (each
+ * registered by its own module). Each command's action reports its exit code through `done`.
  */
 export function createProgram(io: CliIO, done: (code: number) => void): Command {
   const program = new Command("voxpipe")
@@ -31,6 +32,7 @@ export function createProgram(io: CliIO, done: (code: number) => void): Command 
   registerAgentCommand(program, io, done);
   registerFluxServerCommand(program, io, done);
   registerStressCommand(program, io, done);
+  registerEvalCommand(program, io, done);
   return program;
 }
 

@@ -12,21 +12,7 @@ import type { FluxServer } from "@voxpipe/flux-server";
 import { runCli } from "../src/index.js";
 import type { CliIO } from "../src/index.js";
 import { registerFluxServerCommand } from "../src/commands/flux-server.js";
-
-/** Captures what a command writes; no DEEPGRAM_API_KEY unless given. */
-function captureIO(
-  env: Record<string, string> = {},
-): CliIO & { out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    stdout: { write: (t: string) => (out += t), isTTY: false },
-    stderr: { write: (t: string) => (err += t), isTTY: false },
-    env,
-    out: () => out,
-    err: () => err,
-  };
-}
+import { captureIO } from "./capture-io.js";
 
 const cli = (io: CliIO, ...args: string[]) => runCli(["node", "voxpipe", ...args], io);
 

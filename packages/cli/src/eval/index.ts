@@ -1,0 +1,71 @@
+/**
+ * `voxpipe eval`: turn-taking evaluation on a labelled dataset, by Deepgram's method for
+ * Flux (EOT latency percentiles with false ends of turn as ∞, precision/recall, WER, eager
+ * figures). The command is registered by {@link registerEvalCommand}; the pieces are exported
+ * for benchmarks and for programs that evaluate in code (`@voxpipe/cli/eval`).
+ *
+ * @packageDocumentation
+ */
+export {
+  DEFAULT_EOT_SWEEP,
+  parseNumberList,
+  registerEvalCommand,
+  sweepSettings,
+  writeOutputs,
+  type EvalFlags,
+} from "./command.js";
+/** The dataset format: a folder of name.wav + name.json sidecars; loading and validation. */
+export {
+  DatasetError,
+  checkSidecar,
+  formatSidecar,
+  loadDataset,
+  round3,
+  type Dataset,
+  type DatasetFile,
+  type DatasetIssue,
+  type LabelledTurn,
+  type Sidecar,
+} from "./dataset.js";
+/** Figures of a group of sessions: latency percentiles (∞ allowed), precision/recall/F1, WER, eager, delay. */
+export {
+  LATENCY_PERCENTILES,
+  aggregate,
+  quantile,
+  type EvalMetrics,
+  type LatencyPercentiles,
+  type ScoredSession,
+  type Spread,
+} from "./metrics.js";
+/** A run over a dataset at every setting, and its results (JSON with ∞ as "Infinity"). */
+export {
+  RESULTS_VERSION,
+  resultsFromJson,
+  resultsToJson,
+  runEval,
+  settingLabel,
+  type EvalResults,
+  type EvalRunOptions,
+  type FileResult,
+  type FileRun,
+  type SettingResult,
+} from "./run.js";
+/** Scoring of one session's events against a file's labelled turns. */
+export { scoreSession, type FileScore, type RecordedEvent, type TurnOutcome } from "./score.js";
+/** One file streamed to a Flux target through `FluxClient`, every event recorded. */
+export {
+  EVAL_SAMPLE_RATE,
+  runSession,
+  type EvalSetting,
+  type EvalTarget,
+  type SessionOptions,
+  type SessionRecord,
+} from "./session.js";
+/** `--target`: deepgram, local (in-process server), or a ws(s)://…/v2/listen URL. */
+export { openTarget, type OpenTarget, type OpenTargetOptions } from "./target.js";
+/** The terminal tables. */
+export { formatMs, formatPercent, formatResults, metricsTables } from "./text-report.js";
+/** The waveform envelope drawn in timelines. */
+export { WAVEFORM_POINTS, waveformEnvelope } from "./waveform.js";
+/** jiwer-style WER normalisation and word edit distance. */
+export { normalizeWords, wordErrors } from "./wer.js";
