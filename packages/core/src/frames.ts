@@ -22,7 +22,7 @@
  * overtaken by its own `EndOfTurnFrame`" holds by construction (FIFO lane), and they are
  * uninterruptible because an interruption cuts *bot* output, never the user's words.
  */
-import type { LLMContext } from "./aggregators/context.js";
+import type { LLMContext, LLMMessage, LLMTool, LLMToolChoice } from "./aggregators/context.js";
 
 /** Scheduling class of a frame. */
 export type FrameKind = "system" | "data" | "control";
@@ -692,6 +692,153 @@ export class LLMFullResponseEndFrame extends ControlFrame {}
 
 /** A streamed chunk of LLM output; carries its own spacing (`"Hello"`, `" world"`). Data. */
 export class LLMTextFrame extends TextFrame {}
+
+/** Fields of the frames that change the conversation ({@link LLMMessagesAppendFrame} and friends). */
+export interface LLMMessagesInit extends FrameInit {
+  /** The messages (copied into the context). */
+  readonly messages: readonly LLMMessage[];
+  /** Run the LLM on the updated context right away. Default `false` (Pipecat's default). */
+  readonly runLlm?: boolean | undefined;
+}
+
+/** Base of the frames that change the conversation's messages. Data, uninterruptible. */
+export abstract class LLMMessagesFrame extends DataFrame {
+  readonly messages: readonly LLMMessage[];
+  readonly runLlm: boolean;
+  constructor(init: LLMMessagesInit) {
+    super(init);
+    this.messages = init.messages;
+    this.runLlm = init.runLlm ?? false;
+  }
+  override get uninterruptible(): boolean {
+    return true;
+  }
+}
+
+/**
+ * Append messages to the conversation (e.g. "the caller is a returning customer"), handled
+ * by the user context aggregator. Data, **uninterruptible** (unlike Pipecat, where it is a
+ * plain data frame): a change the application asked for is never lost to a barge-in.
+ */
+export class LLMMessagesAppendFrame extends LLMMessagesFrame {}
+
+/** Replace the whole conversation; handled by the user context aggregator. Data, uninterruptible. */
+export class LLMMessagesUpdateFrame extends LLMMessagesFrame {}
+
+/** Replace the tools the LLM may call; handled by the user context aggregator. Data, uninterruptible. */
+export class LLMSetToolsFrame extends DataFrame {
+  readonly tools: readonly LLMTool[];
+  readonly toolChoice: LLMToolChoice | undefined;
+  constructor(
+    init: FrameInit & {
+      readonly tools: readonly LLMTool[];
+      readonly toolChoice?: LLMToolChoice | undefined;
+    },
+  ) {
+    super(init);
+    this.tools = init.tools;
+    this.toolChoice = init.toolChoice;
+  }
+  override get uninterruptible(): boolean {
+    return true;
+  }
+}
+
+/**
+ * Run the LLM on the conversation now (e.g. a greeting when a call connects: queue it after
+ * the system prompt). The user context aggregator turns it into an `LLMContextFrame`. Data.
+ */
+export class LLMRunFrame extends DataFrame {}
+
+// ---------------------------------------------------------------------------------------
+// Function calling (Pipecat's frames; see `LLMService.registerFunction`)
+// ---------------------------------------------------------------------------------------
+
+/** One function call as the LLM asked for it (Pipecat `FunctionCallFromLLM`). */
+export interface FunctionCallFromLLM {
+  readonly functionName: string;
+  /** The provider's id of the call (OpenAI `tool_calls[].id`). */
+  readonly toolCallId: string;
+  /** The arguments, parsed from the model's JSON (`{}` when it sent none). */
+  readonly arguments: Readonly<Record<string, unknown>>;
+  /** The conversation the call was made in. */
+  readonly context: LLMContext;
+}
+
+/**
+ * The LLM asked for these function calls (all calls of one reply, before any runs).
+ * System (Pipecat: a system frame), pushed downstream.
+ */
+export class FunctionCallsStartedFrame extends SystemFrame {
+  readonly functionCalls: readonly FunctionCallFromLLM[];
+  constructor(init: FrameInit & { readonly functionCalls: readonly FunctionCallFromLLM[] }) {
+    super(init);
+    this.functionCalls = init.functionCalls;
+  }
+}
+
+/** Fields identifying one function call in the frames below. */
+export interface FunctionCallInit extends FrameInit {
+  readonly functionName: string;
+  readonly toolCallId: string;
+  readonly arguments: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * One function call started running. Control, uninterruptible (Pipecat's lane).
+ * `cancelOnInterruption`: whether a barge-in cancels it (see `registerFunction`).
+ */
+export class FunctionCallInProgressFrame extends ControlFrame {
+  readonly functionName: string;
+  readonly toolCallId: string;
+  readonly arguments: Readonly<Record<string, unknown>>;
+  readonly cancelOnInterruption: boolean;
+  constructor(init: FunctionCallInit & { readonly cancelOnInterruption: boolean }) {
+    super(init);
+    this.functionName = init.functionName;
+    this.toolCallId = init.toolCallId;
+    this.arguments = init.arguments;
+    this.cancelOnInterruption = init.cancelOnInterruption;
+  }
+  override get uninterruptible(): boolean {
+    return true;
+  }
+}
+
+/**
+ * A function call finished: its `result` (what the handler returned, or `{ error }` when it
+ * threw, timed out or was unknown) is in the conversation as a `tool` message. `runLlm`:
+ * whether the LLM runs again because of it. Data, uninterruptible (Pipecat's lane).
+ */
+export class FunctionCallResultFrame extends DataFrame {
+  readonly functionName: string;
+  readonly toolCallId: string;
+  readonly arguments: Readonly<Record<string, unknown>>;
+  readonly result: unknown;
+  readonly runLlm: boolean;
+  constructor(init: FunctionCallInit & { readonly result: unknown; readonly runLlm: boolean }) {
+    super(init);
+    this.functionName = init.functionName;
+    this.toolCallId = init.toolCallId;
+    this.arguments = init.arguments;
+    this.result = init.result;
+    this.runLlm = init.runLlm;
+  }
+  override get uninterruptible(): boolean {
+    return true;
+  }
+}
+
+/** A running function call was cancelled by an interruption (its signal aborted). System. */
+export class FunctionCallCancelFrame extends SystemFrame {
+  readonly functionName: string;
+  readonly toolCallId: string;
+  constructor(init: FrameInit & { readonly functionName: string; readonly toolCallId: string }) {
+    super(init);
+    this.functionName = init.functionName;
+    this.toolCallId = init.toolCallId;
+  }
+}
 
 // ---------------------------------------------------------------------------------------
 // TTS

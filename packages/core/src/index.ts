@@ -24,8 +24,12 @@ export * from "./aggregators/llm-response.js";
 export * from "./services/ai-service.js";
 /** `STTService`: audio in, turn frames out; settings and mute. */
 export * from "./services/stt.js";
-/** `LLMService`: context in, streamed reply out; aborted by interruptions. */
+/** `LLMService`: context in, streamed reply and function calls out; aborted by interruptions. */
 export * from "./services/llm.js";
+/** Function calling: tool-call deltas, handlers, results (`registerFunction`). */
+export * from "./services/functions.js";
+/** `functionSchema`: an OpenAI function tool from a zod schema. */
+export * from "./services/function-schema.js";
 /** `TTSService`: text aggregated into sentences, synthesized, stopped at once on interruption. */
 export * from "./services/tts.js";
 /** Audio utilities on libraries: WAV, resampling, s16/float, μ-law and A-law. */

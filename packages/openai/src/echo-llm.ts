@@ -1,7 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { LLMMessage } from "@voxpipe/core";
 import { SpeculativeLLMService } from "./speculative.js";
-import type { SpeculativeLLMServiceEvents, SpeculativeLLMServiceOptions } from "./speculative.js";
+import type {
+  LLMRequest,
+  SpeculativeLLMServiceEvents,
+  SpeculativeLLMServiceOptions,
+} from "./speculative.js";
 
 /** Settings of {@link EchoLLMService}. */
 export interface EchoLLMSettings {
@@ -43,7 +46,7 @@ export class EchoLLMService extends SpeculativeLLMService<
   }
 
   protected override async *stream(
-    messages: readonly LLMMessage[],
+    { messages }: LLMRequest,
     signal: AbortSignal,
   ): AsyncGenerator<string> {
     const lastUser = messages.filter((m) => m.role === "user").at(-1);

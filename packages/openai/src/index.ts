@@ -13,6 +13,7 @@ export { EchoLLMService, type EchoLLMServiceOptions, type EchoLLMSettings } from
 /** Speculative replies on Flux `EagerEndOfTurn`, shared by both services. */
 export {
   SpeculativeLLMService,
+  type LLMRequest,
   type SpeculativeLLMServiceEvents,
   type SpeculativeLLMServiceOptions,
 } from "./speculative.js";

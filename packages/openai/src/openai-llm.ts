@@ -1,7 +1,15 @@
 import OpenAI from "openai";
-import type { LLMMessage } from "@voxpipe/core";
+import type {
+  ChatCompletionMessageParam,
+  ChatCompletionToolChoiceOption,
+} from "openai/resources/chat/completions";
+import type { LLMMessage, LLMStreamChunk, LLMToolChoice } from "@voxpipe/core";
 import { SpeculativeLLMService } from "./speculative.js";
-import type { SpeculativeLLMServiceEvents, SpeculativeLLMServiceOptions } from "./speculative.js";
+import type {
+  LLMRequest,
+  SpeculativeLLMServiceEvents,
+  SpeculativeLLMServiceOptions,
+} from "./speculative.js";
 
 /** Settings of {@link OpenAILLMService}; change them mid-call with `LLMUpdateSettingsFrame`. */
 export interface OpenAILLMSettings {
@@ -63,6 +71,12 @@ function validateSettings(settings: Partial<OpenAILLMSettings>): void {
  * …) through the official `openai` package: `POST {baseURL}/chat/completions` with
  * `stream: true`, each `choices[0].delta.content` pushed as an `LLMTextFrame`.
  *
+ * Function calling: the context's tools are sent as `tools` (and `tool_choice`);
+ * `choices[0].delta.tool_calls[]` fragments (index, id, function name, pieces of the
+ * arguments) are handed to the base class, which assembles and runs the calls (see
+ * `LLMService`); the reply's tool calls and the results go back as an `assistant` message
+ * with `tool_calls` and `tool` messages with `tool_call_id` (OpenAI function calling guide).
+ *
  * Driven by the context aggregators (`LLMContextFrame` in, `LLMFullResponseStart/End` and text
  * out). Barge-in: an `InterruptionFrame` aborts the HTTP stream at once. With `context` given,
  * replies start speculatively on Flux `EagerEndOfTurn` (see {@link SpeculativeLLMService}).
@@ -104,15 +118,18 @@ export class OpenAILLMService extends SpeculativeLLMService<
   }
 
   protected override async *stream(
-    messages: readonly LLMMessage[],
+    { messages, tools, toolChoice }: LLMRequest,
     signal: AbortSignal,
-  ): AsyncGenerator<string> {
+  ): AsyncGenerator<LLMStreamChunk> {
     const { model, temperature, maxCompletionTokens } = this.settings;
     const completion = await this.#client.chat.completions.create(
       {
         model,
-        messages: messages.map((m) => ({ role: m.role, content: m.content })),
+        messages: messages.map(toOpenAIMessage),
         stream: true,
+        ...(tools.length > 0 && { tools: tools.map((t) => ({ ...t })) }),
+        ...(tools.length > 0 &&
+          toolChoice !== undefined && { tool_choice: toToolChoice(toolChoice) }),
         ...(temperature !== undefined && { temperature }),
         ...(maxCompletionTokens !== undefined && { max_completion_tokens: maxCompletionTokens }),
       },
@@ -120,8 +137,46 @@ export class OpenAILLMService extends SpeculativeLLMService<
     );
     // On abort the client ends this iteration quietly and closes the HTTP response.
     for await (const chunk of completion) {
-      const text = chunk.choices[0]?.delta.content;
-      if (text) yield text;
+      const delta = chunk.choices[0]?.delta;
+      if (delta === undefined) continue;
+      if (delta.content) yield delta.content;
+      // Received leniently: some compatible servers omit `index` (then: position in the list).
+      for (const [position, call] of (delta.tool_calls ?? []).entries()) {
+        yield {
+          index: typeof call.index === "number" ? call.index : position,
+          id: call.id ?? undefined,
+          name: call.function?.name ?? undefined,
+          arguments: call.function?.arguments ?? undefined,
+        };
+      }
     }
   }
+}
+
+/** One context message in the Chat Completions shape. */
+function toOpenAIMessage(m: LLMMessage): ChatCompletionMessageParam {
+  switch (m.role) {
+    case "tool":
+      return { role: "tool", tool_call_id: m.toolCallId ?? "", content: m.content };
+    case "assistant":
+      return m.toolCalls !== undefined && m.toolCalls.length > 0
+        ? {
+            role: "assistant",
+            content: m.content === "" ? null : m.content,
+            tool_calls: m.toolCalls.map((c) => ({
+              id: c.id,
+              type: "function" as const,
+              function: { name: c.name, arguments: c.arguments },
+            })),
+          }
+        : { role: "assistant", content: m.content };
+    default:
+      return { role: m.role, content: m.content };
+  }
+}
+
+function toToolChoice(choice: LLMToolChoice): ChatCompletionToolChoiceOption {
+  return typeof choice === "string"
+    ? choice
+    : { type: "function", function: { name: choice.name } };
 }

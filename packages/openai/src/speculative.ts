@@ -1,12 +1,32 @@
-import { EagerEndOfTurnFrame, LLMService, StartOfTurnFrame, TurnResumedFrame } from "@voxpipe/core";
+import {
+  EagerEndOfTurnFrame,
+  LLMService,
+  StartOfTurnFrame,
+  ToolCallAccumulator,
+  TurnResumedFrame,
+  parseToolArguments,
+} from "@voxpipe/core";
 import type {
+  AdoptedFunctionCall,
   Frame,
   FrameDirection,
+  FunctionCallOutcome,
   LLMContext,
   LLMMessage,
   LLMServiceEvents,
   LLMServiceOptions,
+  LLMStreamChunk,
+  LLMTool,
+  LLMToolChoice,
 } from "@voxpipe/core";
+
+/** What one completion is asked for: the conversation and the tools the model may call. */
+export interface LLMRequest {
+  readonly messages: readonly LLMMessage[];
+  /** Empty: no tools are sent. */
+  readonly tools: readonly LLMTool[];
+  readonly toolChoice: LLMToolChoice | undefined;
+}
 
 /** Events of {@link SpeculativeLLMService}, on top of the LLM service events. */
 export type SpeculativeLLMServiceEvents<TSettings> = LLMServiceEvents<TSettings> & {
@@ -19,6 +39,15 @@ export type SpeculativeLLMServiceEvents<TSettings> = LLMServiceEvents<TSettings>
   };
   /** A speculative reply became the real reply (the final transcript matched the eager one). */
   speculationCommitted: { readonly turnIndex: number; readonly bufferedChunks: number };
+  /**
+   * A speculative reply ended in function calls. `started`: the calls that ran ahead of
+   * `EndOfTurn` (registered `speculative: true`); `held`: the calls that wait for the commit.
+   */
+  speculationFunctionCalls: {
+    readonly turnIndex: number;
+    readonly started: readonly string[];
+    readonly held: readonly string[];
+  };
 };
 
 /** Options of {@link SpeculativeLLMService}. */
@@ -40,7 +69,9 @@ export interface SpeculativeLLMServiceOptions<TSettings> extends LLMServiceOptio
 /** A reply being generated ahead of the end of the turn; its chunks are buffered until committed. */
 class SpeculativeReply {
   readonly controller = new AbortController();
-  readonly chunks: string[] = [];
+  readonly chunks: LLMStreamChunk[] = [];
+  /** Calls of functions safe to run speculatively, started before the commit (by tool-call id). */
+  readonly started = new Map<string, AdoptedFunctionCall>();
   done = false;
   error: Error | undefined = undefined;
   #wake: (() => void) | undefined;
@@ -51,7 +82,7 @@ class SpeculativeReply {
     readonly key: string,
   ) {}
 
-  add(chunk: string): void {
+  add(chunk: LLMStreamChunk): void {
     this.chunks.push(chunk);
     this.#notify();
   }
@@ -66,7 +97,7 @@ class SpeculativeReply {
   }
 
   /** Yields the buffered chunks, then the rest as they arrive; throws what generation threw. */
-  async *drain(signal: AbortSignal): AsyncGenerator<string> {
+  async *drain(signal: AbortSignal): AsyncGenerator<LLMStreamChunk> {
     const onAbort = (): void => this.#notify();
     signal.addEventListener("abort", onAbort, { once: true });
     try {
@@ -94,9 +125,16 @@ class SpeculativeReply {
   }
 }
 
-/** The messages a reply answers, as a comparable key. */
-function keyOf(messages: readonly LLMMessage[]): string {
-  return JSON.stringify(messages.map((m) => [m.role, m.content.trim()]));
+/** The request a reply answers, as a comparable key. */
+function keyOf(request: LLMRequest): string {
+  return JSON.stringify([
+    request.messages.map((m) => [m.role, m.content.trim(), m.toolCalls, m.toolCallId]),
+    request.tools.map((t) => t.function.name),
+  ]);
+}
+
+function requestOf(context: LLMContext, messages = context.messages): LLMRequest {
+  return { messages, tools: context.tools, toolChoice: context.toolChoice };
 }
 
 /**
@@ -111,6 +149,10 @@ function keyOf(messages: readonly LLMMessage[]): string {
  *   messages equal the speculated ones, the buffered chunks are pushed at once and the stream
  *   continues — the reply starts up to the eager-to-final gap earlier. Otherwise the
  *   speculation is dropped and a normal request is made.
+ * - Function calls: a speculative reply never runs a function with side effects before
+ *   `EndOfTurn`. It stops at the call; the call runs when the reply is committed. Functions
+ *   registered with `speculative: true` (lookups) start as soon as the speculative reply
+ *   asks for them, and the committed reply uses their result; a discarded reply aborts them.
  *
  * Subclasses implement {@link stream} (one streamed completion for a list of messages).
  */
@@ -121,6 +163,8 @@ export abstract class SpeculativeLLMService<
   readonly #context: LLMContext | undefined;
   readonly #speculative: boolean;
   #pending: SpeculativeReply | undefined;
+  /** The committed reply being streamed: its started calls are adopted by the base class. */
+  #committed: SpeculativeReply | undefined;
 
   constructor(options: SpeculativeLLMServiceOptions<TSettings>) {
     super(options);
@@ -139,20 +183,27 @@ export abstract class SpeculativeLLMService<
   }
 
   /**
-   * Stream one completion for `messages` as text chunks (with their own spacing). Must stop
-   * promptly when `signal` aborts.
+   * Stream one completion for `request`: text chunks (with their own spacing) and tool-call
+   * fragments. Must stop promptly when `signal` aborts.
    */
   protected abstract stream(
-    messages: readonly LLMMessage[],
+    request: LLMRequest,
     signal: AbortSignal,
-  ): AsyncIterable<string>;
+  ): AsyncIterable<LLMStreamChunk>;
 
-  protected override generate(context: LLMContext, signal: AbortSignal): AsyncIterable<string> {
-    const messages = context.messages;
+  protected override generate(
+    context: LLMContext,
+    signal: AbortSignal,
+  ): AsyncIterable<LLMStreamChunk> {
+    const request = requestOf(context);
     const pending = this.#pending;
     this.#pending = undefined;
+    // Calls a previous committed reply started but that reply never adopted (interrupted).
+    for (const left of this.#committed?.started.values() ?? []) left.controller.abort();
+    this.#committed = undefined;
     if (pending !== undefined) {
-      if (pending.key === keyOf(messages)) {
+      if (pending.key === keyOf(request)) {
+        this.#committed = pending;
         this.emit("speculationCommitted", {
           turnIndex: pending.turnIndex,
           bufferedChunks: pending.chunks.length,
@@ -163,7 +214,13 @@ export abstract class SpeculativeLLMService<
       }
       this.#discard(pending, "mismatch");
     }
-    return this.stream(messages, signal);
+    return this.stream(request, signal);
+  }
+
+  protected override adoptFunctionCall(toolCallId: string): AdoptedFunctionCall | undefined {
+    const started = this.#committed?.started.get(toolCallId);
+    this.#committed?.started.delete(toolCallId);
+    return started;
   }
 
   override process(frame: Frame, direction: FrameDirection): void | Promise<void> {
@@ -176,6 +233,7 @@ export abstract class SpeculativeLLMService<
   }
 
   protected override onInterruption(): void {
+    super.onInterruption();
     this.#discardPending("interrupted");
   }
 
@@ -187,27 +245,61 @@ export abstract class SpeculativeLLMService<
     this.#discardPending("superseded");
     const transcript = frame.transcript.trim();
     if (transcript === "" || this.#context === undefined) return;
-    const messages: LLMMessage[] = [
-      ...this.#context.messages,
+    const context = this.#context;
+    const request = requestOf(context, [
+      ...context.messages,
       { role: "user", content: transcript },
-    ];
-    const reply = new SpeculativeReply(frame.turnIndex, keyOf(messages));
+    ]);
+    const reply = new SpeculativeReply(frame.turnIndex, keyOf(request));
     this.#pending = reply;
     this.logger.debug({ turnIndex: frame.turnIndex, transcript }, "speculative reply started");
     this.emit("speculationStarted", { turnIndex: frame.turnIndex });
     void this.createTask("speculative-reply", async (lifetime) => {
       const signal = AbortSignal.any([lifetime, reply.controller.signal]);
       try {
-        for await (const chunk of this.stream(messages, signal)) {
+        for await (const chunk of this.stream(request, signal)) {
           if (signal.aborted) break;
           reply.add(chunk);
         }
+        if (!signal.aborted) this.#startSafeCalls(reply, context);
         reply.finish();
       } catch (err) {
         // Kept for the commit: a failed speculation reports its error only if it is used.
         reply.finish(signal.aborted ? undefined : err);
       }
     });
+  }
+
+  /** Start the calls of functions registered as safe to run speculatively; hold the rest. */
+  #startSafeCalls(reply: SpeculativeReply, context: LLMContext): void {
+    const calls = new ToolCallAccumulator();
+    for (const chunk of reply.chunks) if (typeof chunk !== "string") calls.add(chunk);
+    if (calls.size === 0) return;
+    const started: string[] = [];
+    const held: string[] = [];
+    for (const call of calls.calls()) {
+      let args: Record<string, unknown>;
+      try {
+        args = parseToolArguments(call);
+      } catch {
+        held.push(call.name); // reported when the reply is committed
+        continue;
+      }
+      if (this.functionRegistration(call.name)?.speculative !== true) {
+        held.push(call.name);
+        continue;
+      }
+      const controller = new AbortController();
+      const outcome: Promise<FunctionCallOutcome> = this.executeFunctionCall(
+        { functionName: call.name, toolCallId: call.id, arguments: args, context },
+        AbortSignal.any([controller.signal, this.lifetimeSignal]),
+        true,
+      );
+      reply.started.set(call.id, { outcome, controller });
+      started.push(call.name);
+    }
+    this.logger.debug({ turnIndex: reply.turnIndex, started, held }, "speculative function calls");
+    this.emit("speculationFunctionCalls", { turnIndex: reply.turnIndex, started, held });
   }
 
   #discardPending(reason: "resumed" | "mismatch" | "interrupted" | "superseded"): void {
@@ -221,9 +313,10 @@ export abstract class SpeculativeLLMService<
     reply: SpeculativeReply,
     reason: "resumed" | "mismatch" | "interrupted" | "superseded",
   ): void {
-    reply.controller.abort(
-      new DOMException(`speculative reply discarded: ${reason}`, "AbortError"),
-    );
+    const abortReason = new DOMException(`speculative reply discarded: ${reason}`, "AbortError");
+    reply.controller.abort(abortReason);
+    for (const started of reply.started.values()) started.controller.abort(abortReason);
+    reply.started.clear();
     this.logger.debug({ turnIndex: reply.turnIndex, reason }, "speculative reply discarded");
     this.emit("speculationDiscarded", { turnIndex: reply.turnIndex, reason });
   }

@@ -8,7 +8,12 @@
  */
 import {
   EndOfTurnFrame,
+  FunctionCallInProgressFrame,
   LLMContextFrame,
+  LLMMessagesAppendFrame,
+  LLMMessagesUpdateFrame,
+  LLMRunFrame,
+  LLMSetToolsFrame,
   LLMFullResponseEndFrame,
   LLMFullResponseStartFrame,
   LLMTextFrame,
@@ -45,7 +50,13 @@ export interface LLMUserAggregatorOptions extends FrameProcessorOptions {
  * Collects the final `TranscriptionFrame`s of a user turn; at the turn's end
  * (`EndOfTurnFrame`, or `UserStoppedSpeakingFrame` for STTs without turn frames) adds
  * them as one `user` message and pushes an `LLMContextFrame`. Interim and eager
- * transcriptions are ignored (forwarded). All frames are forwarded.
+ * transcriptions are ignored (forwarded).
+ *
+ * Conversation control (Pipecat's frames; consumed here, the owner of the context):
+ * `LLMMessagesAppendFrame` appends, `LLMMessagesUpdateFrame` replaces the messages,
+ * `LLMSetToolsFrame` replaces the tools (each runs the LLM when `runLlm`), and
+ * `LLMRunFrame` runs the LLM on the context as it is (e.g. a greeting). Invalid tools are
+ * reported as an error and leave the context unchanged. Every other frame is forwarded.
  *
  * The ordering guarantee of the ordered lane is what makes this correct: the turn's
  * `TranscriptionFrame` always arrives before its `EndOfTurnFrame`.
@@ -76,6 +87,15 @@ export class LLMUserContextAggregator extends FrameProcessor<LLMUserAggregatorEv
       this.push(frame, direction);
       return;
     }
+    if (
+      frame instanceof LLMMessagesAppendFrame ||
+      frame instanceof LLMMessagesUpdateFrame ||
+      frame instanceof LLMSetToolsFrame ||
+      frame instanceof LLMRunFrame
+    ) {
+      this.#control(frame);
+      return;
+    }
     if (frame instanceof TranscriptionFrame) {
       if (frame.text.trim() !== "") this.#parts.push(frame.text.trim());
       this.#turnIndex = frame.turnIndex;
@@ -91,6 +111,26 @@ export class LLMUserContextAggregator extends FrameProcessor<LLMUserAggregatorEv
 
   protected override onInterruption(): void {
     // The user's words are never dropped by an interruption (they are not bot output).
+  }
+
+  #control(
+    frame: LLMMessagesAppendFrame | LLMMessagesUpdateFrame | LLMSetToolsFrame | LLMRunFrame,
+  ): void {
+    if (frame instanceof LLMMessagesAppendFrame) this.context.addMessages(frame.messages);
+    else if (frame instanceof LLMMessagesUpdateFrame) this.context.setMessages(frame.messages);
+    else if (frame instanceof LLMSetToolsFrame) {
+      try {
+        this.context.setTools(frame.tools, frame.toolChoice);
+      } catch (err) {
+        this.pushError(`${this.name}: LLMSetToolsFrame refused: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      return;
+    }
+    if (frame instanceof LLMRunFrame || frame.runLlm) {
+      this.push(new LLMContextFrame({ context: this.context }));
+    }
   }
 
   #commit(): void {
@@ -122,6 +162,9 @@ export type LLMAssistantAggregatorEvents = FrameProcessorEvents & {
  *   `TTSSpeakFrame`) ends at `TTSStoppedFrame`.
  * - When an `InterruptionFrame` cuts the reply, what reached this processor so far is
  *   stored (what was actually produced), and the event says `interrupted: true`.
+ * - A reply that calls functions (a `FunctionCallInProgressFrame` inside it) was recorded by
+ *   the LLM service with its tool calls (text and calls must stay one message, followed by
+ *   the results): its text is not added again.
  *
  * All frames are forwarded.
  */
@@ -132,6 +175,8 @@ export class LLMAssistantContextAggregator extends FrameProcessor<LLMAssistantAg
   #open = false;
   /** This reply is spoken (TTS): only spoken text counts, the LLM text was not all heard. */
   #tts = false;
+  /** The LLM service recorded this reply (it called functions). */
+  #recordedByLlm = false;
 
   constructor(context: LLMContext, options: FrameProcessorOptions = {}) {
     super(options);
@@ -145,6 +190,8 @@ export class LLMAssistantContextAggregator extends FrameProcessor<LLMAssistantAg
         this.#open = true;
       } else if (frame instanceof LLMTextFrame) {
         this.#llmText += frame.text;
+      } else if (frame instanceof FunctionCallInProgressFrame && this.#open) {
+        this.#recordedByLlm = true;
       } else if (frame instanceof TTSStartedFrame) {
         this.#tts = true;
       } else if (frame instanceof TTSTextFrame) {
@@ -165,11 +212,13 @@ export class LLMAssistantContextAggregator extends FrameProcessor<LLMAssistantAg
   #commit(interrupted: boolean): void {
     const spoken = this.#tts || this.#spoken.length > 0;
     const text = (spoken ? this.#spoken.join(" ") : this.#llmText).trim();
+    const recorded = this.#recordedByLlm;
     this.#llmText = "";
     this.#spoken = [];
     this.#open = false;
     this.#tts = false;
-    if (text === "") return;
+    this.#recordedByLlm = false;
+    if (text === "" || recorded) return;
     this.context.addMessage({ role: "assistant", content: text });
     this.logger.debug({ text, interrupted }, "assistant message");
     this.emit("assistantMessage", { text, interrupted });

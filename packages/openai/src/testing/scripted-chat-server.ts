@@ -2,11 +2,17 @@ import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { scriptedArguments, toolCallDeltas } from "@voxpipe/core/testing";
+import type { ScriptedLLMToken } from "@voxpipe/core/testing";
 
 /** One chat message as received by the fake server (OpenAI `messages[]` item). */
 export interface ReceivedChatMessage {
   role: string;
   content: string;
+  /** `assistant` messages: the `tool_calls` they carried (function name and JSON arguments). */
+  toolCalls?: { id: string; name: string; arguments: string }[];
+  /** `tool` messages: `tool_call_id`. */
+  toolCallId?: string;
 }
 
 /** A request the fake server received, recorded for assertions. */
@@ -15,6 +21,10 @@ export interface RecordedChatRequest {
   model: string;
   /** `messages` from the request body, content flattened to text. */
   messages: ReceivedChatMessage[];
+  /** Function names in the request's `tools`. */
+  tools: string[];
+  /** `tool_choice` as sent, if any. */
+  toolChoice: unknown;
   /** The `Authorization` header was `Bearer <apiKey>` (or no key was required). */
   authorized: boolean;
   /** The client closed the connection before the reply was complete (e.g. an aborted speculative reply). */
@@ -27,8 +37,13 @@ export interface RecordedChatRequest {
 export type ScriptedReply =
   | string
   | {
-      /** Tokens streamed one `delta.content` each, in order. */
-      tokens: string[];
+      /**
+       * Tokens streamed one `delta.content` each, in order, and function calls streamed as
+       * OpenAI streams them: `delta.tool_calls` fragments (index, id and name first, then the
+       * arguments' JSON in pieces), the reply ending with `finish_reason: "tool_calls"`.
+       * Several calls in one reply are parallel calls (index 0, 1, …).
+       */
+      tokens: ScriptedLLMToken[];
     }
   | {
       /** Reply with an HTTP error in OpenAI's error-body shape instead of a stream. */
@@ -92,6 +107,12 @@ export async function startScriptedChatServer(
     const record: RecordedChatRequest = {
       model: typeof body.model === "string" ? body.model : "",
       messages: Array.isArray(body.messages) ? body.messages.map(toMessage) : [],
+      tools: Array.isArray(body.tools)
+        ? body.tools.map((t: unknown) =>
+            String((t as { function?: { name?: unknown } }).function?.name),
+          )
+        : [],
+      toolChoice: body.tool_choice,
       authorized:
         options.apiKey === undefined || req.headers.authorization === `Bearer ${options.apiKey}`,
       aborted: false,
@@ -124,17 +145,40 @@ export async function startScriptedChatServer(
       model: record.model,
       choices: [{ index: 0, delta, finish_reason: finish }],
     });
+    // Each reply's deltas: text as `content`, calls as `tool_calls` fragments.
+    const deltas: object[] = [];
+    let toolIndex = 0;
+    for (const token of tokens) {
+      if (typeof token === "string") {
+        deltas.push({ content: token });
+        continue;
+      }
+      const index = toolIndex++;
+      for (const d of toolCallDeltas(index, {
+        id: token.toolCall.id ?? `call_fake_${requests.length}_${index}`,
+        name: token.toolCall.name,
+        arguments: scriptedArguments(token.toolCall.arguments),
+      })) {
+        deltas.push({
+          tool_calls: [
+            d.name !== undefined
+              ? { index, id: d.id, type: "function", function: { name: d.name, arguments: "" } }
+              : { index, function: { arguments: d.arguments } },
+          ],
+        });
+      }
+    }
     if (options.firstTokenDelayMs) await sleep(options.firstTokenDelayMs);
-    for (const [i, token] of tokens.entries()) {
+    for (const [i, delta] of deltas.entries()) {
       if (res.destroyed) return;
       if (i > 0 && options.tokenDelayMs) await sleep(options.tokenDelayMs);
       if (res.destroyed) return;
       res.write(
-        `data: ${JSON.stringify(chunk(i === 0 ? { role: "assistant", content: token } : { content: token }, null))}\n\n`,
+        `data: ${JSON.stringify(chunk(i === 0 ? { role: "assistant", ...delta } : delta, null))}\n\n`,
       );
     }
     if (res.destroyed) return;
-    res.write(`data: ${JSON.stringify(chunk({}, "stop"))}\n\n`);
+    res.write(`data: ${JSON.stringify(chunk({}, toolIndex > 0 ? "tool_calls" : "stop"))}\n\n`);
     res.write("data: [DONE]\n\n");
     record.completed = true;
     res.end();
@@ -164,7 +208,12 @@ function defaultEchoReply(request: RecordedChatRequest): string {
 }
 
 function toMessage(raw: unknown): ReceivedChatMessage {
-  const m = (raw ?? {}) as { role?: unknown; content?: unknown };
+  const m = (raw ?? {}) as {
+    role?: unknown;
+    content?: unknown;
+    tool_calls?: unknown;
+    tool_call_id?: unknown;
+  };
   const content =
     typeof m.content === "string"
       ? m.content
@@ -173,7 +222,19 @@ function toMessage(raw: unknown): ReceivedChatMessage {
             .map((part: unknown) => ((part as { text?: unknown }).text as string | undefined) ?? "")
             .join("")
         : "";
-  return { role: typeof m.role === "string" ? m.role : "", content };
+  const message: ReceivedChatMessage = { role: typeof m.role === "string" ? m.role : "", content };
+  if (Array.isArray(m.tool_calls)) {
+    message.toolCalls = m.tool_calls.map((c: unknown) => {
+      const call = c as { id?: unknown; function?: { name?: unknown; arguments?: unknown } };
+      return {
+        id: String(call.id),
+        name: String(call.function?.name),
+        arguments: String(call.function?.arguments),
+      };
+    });
+  }
+  if (typeof m.tool_call_id === "string") message.toolCallId = m.tool_call_id;
+  return message;
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
