@@ -372,7 +372,7 @@ describe("DeepgramFluxSTTService: telephony passthrough", () => {
               conn.sendBinary(d);
             },
             sendControl: (m: ClientMessage) => conn.sendControl(m),
-            ping: () => conn.ping?.(),
+            ...(conn.ping ? { ping: () => conn.ping?.() } : {}),
             close: () => conn.close(),
             get bufferedAmount() {
               return conn.bufferedAmount;
