@@ -23,6 +23,7 @@
  * uninterruptible because an interruption cuts *bot* output, never the user's words.
  */
 import type { LLMContext, LLMMessage, LLMTool, LLMToolChoice } from "./aggregators/context.js";
+import type { TurnLatency } from "./observers/turn-latency.js";
 
 /** Scheduling class of a frame. */
 export type FrameKind = "system" | "data" | "control";
@@ -237,12 +238,17 @@ export class ErrorFrame extends SystemFrame {
 
 /** One measurement carried by a {@link MetricsFrame}. */
 export interface MetricsData {
-  /** Name of the processor measured. */
+  /** Name of the processor measured (`TurnLatencyObserver` for `turn_latency`). */
   readonly processor: string;
-  /** `ttfb`: time to first byte/token/audio; `processing`: time to process one unit of work. */
-  readonly type: "ttfb" | "processing" | "usage";
-  /** Value in ms for `ttfb`/`processing`; a count (characters, tokens) for `usage`. */
+  /**
+   * `ttfb`: time to first byte/token/audio; `processing`: time to process one unit of work;
+   * `turn_latency`: one user turn's breakdown (`turnLatency`), `value` = voice-to-voice ms.
+   */
+  readonly type: "ttfb" | "processing" | "usage" | "turn_latency";
+  /** Value in ms for `ttfb`/`processing`/`turn_latency` (NaN: the turn got no reply); a count (characters, tokens) for `usage`. */
   readonly value: number;
+  /** For `turn_latency`: the breakdown (see `TurnLatencyObserver`). */
+  readonly turnLatency?: TurnLatency | undefined;
   /** Model or voice, when the processor knows it. */
   readonly model?: string | undefined;
   /** For `usage`: what is counted (e.g. `"characters"`, `"audio_seconds"`). */

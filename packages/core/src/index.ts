@@ -16,6 +16,8 @@ export * from "./aggregators/context.js";
 export * from "./pipeline/pipeline.js";
 /** `PipelineTask`: runs a pipeline; `frames$` observation, idle timeout, metrics. */
 export * from "./pipeline/task.js";
+/** Per-turn latency breakdown from `frames$` (voice-to-voice, per stage, voxpipe's share). */
+export * from "./observers/turn-latency.js";
 /** `PipelineRunner`: SIGINT/SIGTERM end a task gracefully, a second signal cancels. */
 export * from "./pipeline/runner.js";
 /** Context aggregators: user transcriptions in, assistant replies (even cut ones) out. */

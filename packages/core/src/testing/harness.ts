@@ -120,6 +120,8 @@ export interface ProcessorTestOptions {
    * fire the processor's timers) instantly.
    */
   readonly advanceTime?: (ms: number) => Promise<unknown>;
+  /** Called with the task before it runs (attach observers to `task.frames$` here). */
+  readonly onTask?: (task: PipelineTask) => void;
 }
 
 /** What {@link runProcessorTest} returns. */
@@ -163,6 +165,7 @@ export async function runProcessorTest(
     ...options.taskParams,
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
   });
+  options.onTask?.(task);
   const errors: ErrorFrame[] = [];
   task.on("error", (e) => errors.push(e));
   const started = new Promise<void>((resolve) => task.on("started", () => resolve()));
