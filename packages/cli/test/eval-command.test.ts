@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeWav } from "@voxpipe/core";
 import { tonePcm } from "@voxpipe/core/testing";
+import { startFluxServer } from "@voxpipe/flux-server";
+import { startLocalSageMakerEndpoint } from "@voxpipe/sagemaker/local-endpoint";
 import { runCli } from "../src/index.js";
 import type { CliIO } from "../src/index.js";
 import { resultsFromJson } from "../src/eval/index.js";
@@ -131,5 +133,51 @@ describe("voxpipe eval", () => {
     );
     expect(code).toBe(1);
     expect(io.err()).toMatch(/voxpipe: error: 1 of 1 sessions failed \(first: .+\)/);
+  });
+});
+
+describe("voxpipe eval --target sagemaker:<endpoint>", () => {
+  it("streams through the SageMaker carrier (a local SageMaker runtime that checks signatures, bridged to Flux)", async () => {
+    const flux = await startFluxServer({ engine: "scripted" });
+    const endpoint = await startLocalSageMakerEndpoint({ fluxUrl: flux.url, tls: false });
+    // The carrier reads the standard AWS variables; the credential chain reads process.env.
+    const saved = { ...process.env };
+    process.env.AWS_ACCESS_KEY_ID = endpoint.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = endpoint.credentials.secretAccessKey;
+    try {
+      const io = captureIO({
+        AWS_REGION: endpoint.region,
+        AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME_HTTP2: endpoint.url,
+      });
+      const code = await cli(
+        io,
+        "eval",
+        dataset,
+        "--target",
+        "sagemaker:local-flux",
+        "--eot-threshold",
+        "0.9",
+        "--json",
+      );
+      expect(io.err()).not.toContain("error");
+      expect(code).toBe(0);
+      const results = resultsFromJson(io.out());
+      expect(results.target).toEqual({ kind: "sagemaker", shown: "SageMaker endpoint local-flux" });
+      expect(results.settings[0].metrics).toMatchObject({ turns: 2, detected: 2, splitTurns: 0 });
+      expect(endpoint.counters().opened).toBeGreaterThanOrEqual(1);
+    } finally {
+      process.env = saved;
+      await endpoint.close();
+      await flux.close();
+    }
+  });
+
+  it("refuses --fast on a SageMaker endpoint and an endpoint name AWS would reject", async () => {
+    let io = captureIO({ AWS_REGION: "us-east-1" });
+    expect(await cli(io, "eval", dataset, "--target", "sagemaker:local-flux", "--fast")).toBe(2);
+    expect(io.err()).toContain("--fast is only for servers you run");
+    io = captureIO({ AWS_REGION: "us-east-1" });
+    expect(await cli(io, "eval", dataset, "--target", "sagemaker:bad_name!")).toBe(2);
+    expect(io.err()).toContain("--target sagemaker:bad_name!");
   });
 });

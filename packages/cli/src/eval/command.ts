@@ -133,7 +133,7 @@ export function registerEvalCommand(
     )
     .option(
       "--target <target>",
-      "Flux target: deepgram (needs DEEPGRAM_API_KEY), local (offline engine in this process) or a ws(s)://…/v2/listen URL (default: deepgram with a key, else local)",
+      "Flux target: deepgram (needs DEEPGRAM_API_KEY), local (offline engine in this process), a ws(s)://…/v2/listen URL, or sagemaker:<endpoint-name> (AWS credentials and region from the environment) (default: deepgram with a key, else local)",
     )
     .addOption(
       new Option(

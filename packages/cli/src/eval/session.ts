@@ -31,8 +31,8 @@ export interface EvalSetting {
 
 /** Where sessions connect. */
 export interface EvalTarget {
-  /** `ws(s)://…` of the Flux endpoint. */
-  readonly url: string;
+  /** `ws(s)://…` of the Flux endpoint; unset when the carrier names its own target (SageMaker). */
+  readonly url?: string | undefined;
   /** Deepgram API key; unset for local servers. Never logged. */
   readonly apiKey?: string | undefined;
   /** Transport override (e.g. a SageMaker carrier); default the `@deepgram/sdk` carrier. */
@@ -102,7 +102,7 @@ export async function runSession(options: SessionOptions): Promise<SessionRecord
   let client: FluxClient;
   try {
     client = new FluxClient({
-      url: options.target.url,
+      ...(options.target.url !== undefined && { url: options.target.url }),
       ...(options.target.apiKey !== undefined && { apiKey: options.target.apiKey }),
       ...(options.target.carrier !== undefined && { carrier: options.target.carrier }),
       ...(options.logger !== undefined && { logger: options.logger }),

@@ -2,11 +2,12 @@ import type { Logger } from "@voxpipe/core";
 import { startFluxServer } from "@voxpipe/flux-server";
 import { CliUsageError } from "../options/flux.js";
 import { DEEPGRAM_FLUX_URL, resolveEndpoint } from "../stress/options.js";
+import type * as SageMaker from "@voxpipe/sagemaker";
 import type { EvalTarget } from "./session.js";
 
 /** An open evaluation target: where sessions connect, how it is shown, how to release it. */
 export interface OpenTarget extends EvalTarget {
-  /** `deepgram`, `url` or `local`. */
+  /** `deepgram`, `url`, `local` or `sagemaker`. */
   readonly kind: string;
   /** Address for reports (never a key or a query string). */
   readonly shown: string;
@@ -28,21 +29,18 @@ export interface OpenTargetOptions {
 
 /**
  * Opens `--target`: `deepgram` (needs `DEEPGRAM_API_KEY`), `local` (a Flux server with the
- * local engine started in this process on a free port), or any `ws(s)://…/v2/listen`.
+ * local engine started in this process on a free port), any `ws(s)://…/v2/listen`, or
+ * `sagemaker:<endpoint-name>` (Flux on Amazon SageMaker through `@voxpipe/sagemaker`'s
+ * carrier; region, runtime URL, CA bundle and credentials from the standard AWS variables).
  * Without one: Deepgram when `DEEPGRAM_API_KEY` is set, else `local` — and `notify` says so.
- * `sagemaker:<endpoint>` is refused: this voxpipe has no SageMaker carrier yet.
- * @throws {CliUsageError} for an unknown target, a missing key, or `sagemaker:`.
+ * @throws {CliUsageError} for an unknown target, a missing key or a bad endpoint name.
  */
 export async function openTarget(
   raw: string | undefined,
   options: OpenTargetOptions,
 ): Promise<OpenTarget> {
   const key = options.env.DEEPGRAM_API_KEY || undefined;
-  if (raw?.startsWith("sagemaker:")) {
-    throw new CliUsageError(
-      `--target ${raw}: this voxpipe has no Amazon SageMaker carrier yet; use deepgram, local or a ws(s)://…/v2/listen URL`,
-    );
-  }
+  if (raw?.startsWith("sagemaker:")) return openSageMaker(raw, options.env);
   let spec = raw;
   if (spec === undefined) {
     spec = key !== undefined ? "deepgram" : "local";
@@ -93,5 +91,43 @@ export async function openTarget(
     shown: endpoint.url,
     allowsFast: true,
     close: () => Promise.resolve(),
+  };
+}
+
+/**
+ * `sagemaker:<endpoint-name>`: `FluxClient` over SageMaker's bidirectional stream. The AWS
+ * SDK loads only for this target: `@voxpipe/sagemaker` is an optional peer, imported on demand.
+ */
+async function openSageMaker(
+  raw: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<OpenTarget> {
+  const endpointName = raw.slice("sagemaker:".length);
+  let sagemaker: typeof SageMaker;
+  try {
+    sagemaker = await import("@voxpipe/sagemaker");
+  } catch {
+    throw new CliUsageError(
+      `--target ${raw} needs the optional package @voxpipe/sagemaker (it brings the AWS SDK): npm install @voxpipe/sagemaker`,
+    );
+  }
+  const { sagemakerCarrier } = sagemaker;
+  let carrier;
+  try {
+    carrier = sagemakerCarrier({ endpointName, env });
+  } catch (error) {
+    throw new CliUsageError(
+      `--target ${raw}: ${error instanceof Error ? ((error as { description?: string }).description ?? error.message) : String(error)}`,
+    );
+  }
+  return {
+    kind: "sagemaker",
+    carrier,
+    shown: `SageMaker endpoint ${endpointName}`,
+    allowsFast: false,
+    close: () => {
+      carrier.destroy();
+      return Promise.resolve();
+    },
   };
 }
