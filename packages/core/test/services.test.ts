@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import {
   ErrorFrame,
   InputAudioRawFrame,
@@ -175,6 +175,11 @@ describe("TTSService", () => {
   });
 
   it("stops synthesis at once on interruption and drops buffered text", async () => {
+    // Fake timers: the chunk pacing is time, and a loaded CI machine must not change the count.
+    vi.useFakeTimers();
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const tts = new ScriptedTTSService({ chunksPerSentence: 10, chunkDelayMs: 10 });
     const { down } = await runProcessorTest({
       processor: tts,
@@ -185,6 +190,7 @@ describe("TTSService", () => {
         new InterruptionFrame(),
         new SleepFrame(30),
       ],
+      advanceTime: (ms) => vi.advanceTimersByTimeAsync(ms),
     });
     expect(tts.aborted).toEqual(["A long first sentence."]);
     const cut = down.findIndex((f) => f instanceof InterruptionFrame);
