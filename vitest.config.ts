@@ -10,7 +10,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["@voxpipe/source"], externalConditions: ["@voxpipe/source"] } },
   test: {
     include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts", "examples/*/test/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "**/dist/**"],
+    // test/consumer/project runs in its own npm-installed project (test/consumer/run.sh).
+    exclude: ["**/node_modules/**", "**/dist/**", "test/consumer/**"],
     // The labelled audio set (test/fixtures/generated) is built once, before the workers start.
     globalSetup: ["test/global-setup.ts"],
     testTimeout: 20_000,

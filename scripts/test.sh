@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need (see bootstrap.sh), then typechecks, lints and runs every test.
+# Installs what the tests need (see bootstrap.sh), then typechecks, lints, runs every test and
+# the consumer test (the packed packages installed with npm into a fresh project).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
@@ -8,3 +9,5 @@ pnpm typecheck
 pnpm lint
 pnpm format:check
 pnpm test
+# voxpipe as users install it: packed tarballs, plain npm, a fresh project (see the script).
+./test/consumer/run.sh

@@ -17,7 +17,7 @@
  * tied to the audio time of the frame it answers, a slow engine delays events on the
  * wall clock but never changes their audio times or their order.
  */
-import type { Logger } from "pino";
+import type { Logger } from "@voxpipe/core";
 import type { FluxModel, FluxWord } from "@voxpipe/flux-protocol";
 
 /**

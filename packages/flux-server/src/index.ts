@@ -33,7 +33,13 @@ export type {
   SessionPlan,
 } from "./faults.js";
 /** The engine registry (`scripted`, `local`). */
-export { ENGINE_REGISTRY, engineNames, loadEngine } from "./engines/index.js";
+export {
+  ENGINE_DESCRIPTIONS,
+  ENGINE_REGISTRY,
+  EngineNotInstalledError,
+  engineNames,
+  loadEngine,
+} from "./engines/index.js";
 /** The scripted engine: deterministic turns for tests and demos (a named fake). */
 export {
   createScriptedEngine,

@@ -8,8 +8,11 @@ import { EventEmitter } from "node:events";
 import { createServer, STATUS_CODES, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import pino, { type Logger } from "pino";
-import type TypedEmitter from "typed-emitter";
+import { rootLogger, type Logger } from "@voxpipe/core";
+// A namespace import names typed-emitter's interface as `.default` under both NodeNext
+// (the package is CommonJS-typed) and Bundler resolution; a default import would need
+// `.default` under NodeNext only (TS2702 for Bundler consumers).
+import type * as TypedEmitter from "typed-emitter";
 import { WebSocketServer } from "ws";
 import {
   FLUX_LISTEN_PATH,
@@ -47,7 +50,7 @@ export interface FluxServerOptions {
   idleTimeoutMs?: number;
   /** Refuse upgrades beyond this many concurrent sessions with 429 (reference §1.5). Default: unlimited. */
   maxSessions?: number;
-  /** pino logger; sessions log through children with their `requestId`. Default: silent. */
+  /** pino logger; sessions log through children with their `requestId`. Default: voxpipe's root logger (warnings and errors, stderr; `@voxpipe/core` `setRootLogger`). */
   logger?: Logger;
   /** Per-connection test hook: faults and engine options for the session, decided at the handshake. */
   sessionPlan?: (info: HandshakeInfo) => SessionPlan | undefined;
@@ -100,7 +103,7 @@ export async function startFluxServer(options: FluxServerOptions = {}): Promise<
   const engine = options.engine ?? "scripted";
   const factory =
     typeof engine === "string" ? await loadEngine(engine, options.engineOptions) : engine;
-  const logger = options.logger ?? pino({ level: "silent" });
+  const logger = options.logger ?? rootLogger().child({ component: "flux-server" });
   const instance = new FluxServerInstance(options, factory, logger.child({ engine: factory.name }));
   try {
     await instance.listen(options.port ?? 0, options.host ?? "127.0.0.1");

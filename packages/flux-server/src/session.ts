@@ -3,7 +3,7 @@
  * machine, control messages in stream order, sequence ids, faults, idle timeout, logs and
  * counters (reference §2–§4).
  */
-import type { Logger } from "pino";
+import type { Logger } from "@voxpipe/core";
 import type WebSocket from "ws";
 import {
   FLUX_ERROR_CODES,

@@ -55,9 +55,16 @@ export class LocalSpeech {
 
   /**
    * Load the recognizer model and check the VAD loads.
-   * @throws SpeechLocalSetupError when a system package is missing (the message says what to install).
+   * @throws SpeechLocalSetupError when a system package or the VAD's optional npm package is
+   *   missing (the message says what to install).
    */
   static async start(options: LocalSpeechOptions = {}): Promise<LocalSpeech> {
+    // The VAD backends are optional packages: fail here, naming them, not on every stream.
+    const probe =
+      options.vad === "webrtc"
+        ? new WebRtcVad()
+        : await SileroVad.create(options.sileroModel ?? "v5");
+    await probe.close();
     const recognizer = await SphinxRecognizer.start(options.recognizer);
     return new LocalSpeech(recognizer, options);
   }

