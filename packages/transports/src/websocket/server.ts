@@ -2,7 +2,8 @@ import { EventEmitter } from "node:events";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import type TypedEmitter from "typed-emitter";
+// Namespace import: `.default` names the interface under NodeNext and Bundler alike (TS2702).
+import type * as TypedEmitter from "typed-emitter";
 import { WebSocketServer } from "ws";
 import { rootLogger } from "@voxpipe/core";
 import type { Logger } from "@voxpipe/core";

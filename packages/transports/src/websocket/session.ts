@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
-import type TypedEmitter from "typed-emitter";
+// Namespace import: `.default` names the interface under NodeNext and Bundler alike (TS2702).
+import type * as TypedEmitter from "typed-emitter";
 import type { RawData, WebSocket } from "ws";
 import { rootLogger } from "@voxpipe/core";
 import type { Logger } from "@voxpipe/core";
