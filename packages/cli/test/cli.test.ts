@@ -201,6 +201,68 @@ describe("voxpipe agent", () => {
     const firstLoud = samples.findIndex((s) => Math.abs(s) > 2000) / wav.sampleRate;
     expect(firstLoud).toBeGreaterThan(1.5);
     expect(io.err()).toMatch(/LLM: echo/);
+    // Where each reply's time went, then p50/p90 per stage.
+    const latency = io
+      .out()
+      .split("\n")
+      .filter((l) => l.startsWith("  latency: "));
+    expect(latency).toHaveLength(2);
+    expect(latency[0]).toMatch(
+      /^ {2}latency: [\d.]+ ms voice-to-voice \(stt [\d.]+ · aggregation [\d.]+ · llm [\d.]+ · sentence [\d.]+ · tts [\d.]+ · output [\d.]+; voxpipe [\d.]+\)$/,
+    );
+    expect(io.out()).toMatch(/latency over 2 of 2 turns \(ms\):\n {2}stage +p50 +p90\n {2}stt /);
+    expect(io.out()).toMatch(/voice-to-voice +[\d.]+ +[\d.]+\n {2}voxpipe's share +[\d.]+ +[\d.]+/);
+  });
+
+  it("--json prints a TurnLatency object per turn and a LatencySummary at the end", async () => {
+    const io = captureIO();
+    const code = await cli(
+      io,
+      "agent",
+      twoTurns,
+      "--output",
+      join(dir, "agent-json.wav"),
+      "--url",
+      server.url,
+      "--log-level",
+      "silent",
+      "--json",
+    );
+    expect(code).toBe(0);
+    const events = io
+      .out()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const turns = events.filter((e) => e.event === "TurnLatency");
+    expect(turns).toHaveLength(2);
+    for (const t of turns) {
+      expect(t).toMatchObject({ complete: true });
+      const stages = t.stages_ms as Record<string, number>;
+      expect(Object.keys(stages)).toEqual([
+        "stt",
+        "aggregation",
+        "llm",
+        "sentence",
+        "tts",
+        "output",
+      ]);
+      // Real-time input: the speech end is mapped onto the clock, so Flux's share is measured.
+      expect(stages.stt).toBeGreaterThan(0);
+      const sum = Object.values(stages).reduce((a, b) => a + b, 0);
+      expect(Math.abs(sum - (t.voice_to_voice_ms as number))).toBeLessThan(1);
+    }
+    // Each turn's latency is reported after its EndOfTurn.
+    const order = events
+      .map((e) => e.event)
+      .filter((e) => e === "EndOfTurn" || e === "TurnLatency");
+    expect(order).toEqual(["EndOfTurn", "TurnLatency", "EndOfTurn", "TurnLatency"]);
+    expect(events.at(-1)).toMatchObject({
+      event: "LatencySummary",
+      turns: 2,
+      complete_turns: 2,
+      voice_to_voice_ms: { count: 2 },
+    });
   });
 });
 

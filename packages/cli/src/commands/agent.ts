@@ -5,6 +5,7 @@ import {
   Pipeline,
   PipelineRunner,
   PipelineTask,
+  TurnLatencyObserver,
   createContextAggregators,
 } from "@voxpipe/core";
 import type { FrameProcessor } from "@voxpipe/core";
@@ -18,6 +19,12 @@ import type { CliIO } from "../io.js";
 import { note } from "../io.js";
 import { CliUsageError, addFluxOptions } from "../options/flux.js";
 import { toJsonLine } from "../view/json-view.js";
+import {
+  latencySummaryJson,
+  latencySummaryTable,
+  turnLatencyJson,
+  turnLatencyLine,
+} from "../view/latency-view.js";
 import type { TranscriptViewEvent } from "../view/turn-event.js";
 import { addInputOptions, openTurnView, prepareInput, sttFor } from "./transcribe.js";
 import type { FluxRunFlags } from "./transcribe.js";
@@ -74,10 +81,18 @@ export function registerAgentCommand(
       "--voice <name>",
       "espeak-ng voice (e.g. en-us, en-gb+f3) or Aura model (e.g. aura-2-thalia-en)",
     )
-    .option("--json", "print one JSON object per line per turn event and bot reply", false)
+    .option(
+      "--json",
+      "print one JSON object per line per turn event, bot reply and turn latency, then a LatencySummary",
+      false,
+    )
     .addHelpText(
       "after",
       `
+Latency: after each reply starts playing, a line says where its time went (end of speech →
+EndOfTurn → LLM request → first token → first sentence → TTS audio → audio out, and
+voxpipe's own share); the run ends with p50/p90 per stage.
+
 Speculative replies: with --eager-eot-threshold the LLM starts on Flux's EagerEndOfTurn,
 is cancelled on TurnResumed and used on EndOfTurn. Barge-in: speaking while the bot talks
 stops its reply at once. Fully offline: the embedded local Flux server, --llm echo and
@@ -167,7 +182,22 @@ async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<n
     assistant.on("assistantMessage", (m) =>
       show({ event: "BotReply", text: m.text, interrupted: m.interrupted }),
     );
+    // Where each reply's time went, from frames$ only (nothing added to the frame path).
+    const latency = new TurnLatencyObserver(task);
+    latency.on("turnLatency", (t) => {
+      if (flags.json) io.stdout.write(`${turnLatencyJson(t)}\n`);
+      else {
+        terminal.close();
+        io.stdout.write(`${turnLatencyLine(t)}\n`);
+      }
+    });
     const result = await new PipelineRunner().run(task);
+    const summary = latency.summary();
+    if (flags.json) io.stdout.write(`${latencySummaryJson(summary)}\n`);
+    else if (summary.turns > 0) {
+      terminal.close();
+      io.stdout.write(`${latencySummaryTable(summary)}\n`);
+    }
     if (output instanceof WavFileOutputTransport) note(io, `bot audio written to ${output.path}`);
     return result.reason === "error" ? 1 : 0;
   } finally {
