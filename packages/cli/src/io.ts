@@ -6,6 +6,8 @@ export interface CliIO {
   readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean | undefined };
   /** Environment variables (`DEEPGRAM_API_KEY`, `OPENAI_API_KEY`, …). */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Where SIGINT/SIGTERM come from (`voxpipe serve` drains on them). Default: `process`. */
+  readonly signals?: NodeJS.EventEmitter | undefined;
 }
 
 /** The real process's streams and environment. */

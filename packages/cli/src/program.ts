@@ -3,6 +3,7 @@ import { FluxSettingsError } from "@voxpipe/flux-protocol";
 import { registerAgentCommand } from "./commands/agent.js";
 import { registerEvalCommand } from "./eval/command.js";
 import { registerFluxServerCommand } from "./commands/flux-server.js";
+import { registerServeCommand } from "./commands/serve.js";
 import { registerTranscribeCommand } from "./commands/transcribe.js";
 import { registerStressCommand } from "./stress/index.js";
 import type { CliIO } from "./io.js";
@@ -30,6 +31,7 @@ export function createProgram(io: CliIO, done: (code: number) => void): Command 
     .exitOverride();
   registerTranscribeCommand(program, io, done);
   registerAgentCommand(program, io, done);
+  registerServeCommand(program, io, done);
   registerFluxServerCommand(program, io, done);
   registerStressCommand(program, io, done);
   registerEvalCommand(program, io, done);

@@ -29,8 +29,8 @@ import type { TranscriptViewEvent } from "../view/turn-event.js";
 import { addInputOptions, openTurnView, prepareInput, sttFor } from "./transcribe.js";
 import type { FluxRunFlags } from "./transcribe.js";
 
-interface AgentFlags extends FluxRunFlags {
-  output: string;
+/** The flags that choose the agent's brain and voice (shared by `agent` and `serve`). */
+export interface AgentServiceFlags {
   llm?: "echo" | "openai";
   llmUrl?: string;
   llmModel: string;
@@ -39,27 +39,16 @@ interface AgentFlags extends FluxRunFlags {
   voice?: string;
 }
 
+interface AgentFlags extends FluxRunFlags, AgentServiceFlags {
+  output: string;
+}
+
 const DEFAULT_SYSTEM_PROMPT =
   "You are a helpful voice assistant. Answer in one or two short spoken sentences, without lists or markup.";
 
-/**
- * `voxpipe agent [input]`: input transport → Flux → context aggregator → LLM → TTS → output
- * transport → assistant aggregator, each chosen by a flag.
- */
-export function registerAgentCommand(
-  program: Command,
-  io: CliIO,
-  done: (code: number) => void,
-): void {
-  const command = program
-    .command("agent")
-    .description("Run a voice agent: input → Flux STT → LLM → TTS → output")
-    .argument("[input]", 'file, URL, "-" for raw PCM on stdin, or "mic"', "mic")
-    .option(
-      "--output <speaker|file.wav>",
-      "where the bot speaks: the speaker, or a WAV file (recorded on the call's timeline)",
-      "speaker",
-    )
+/** Adds the LLM and TTS flags `agent` and `serve` share. */
+export function addAgentServiceOptions(command: Command): Command {
+  return command
     .addOption(
       new Option(
         "--llm <name>",
@@ -80,6 +69,66 @@ export function registerAgentCommand(
     .option(
       "--voice <name>",
       "espeak-ng voice (e.g. en-us, en-gb+f3) or Aura model (e.g. aura-2-thalia-en)",
+    );
+}
+
+/** Which LLM the flags pick: `--llm`, else openai with a key or URL, else echo. */
+export function llmNameFor(flags: AgentServiceFlags, io: CliIO): "echo" | "openai" {
+  return flags.llm ?? (flags.llmUrl !== undefined || io.env.OPENAI_API_KEY ? "openai" : "echo");
+}
+
+/**
+ * The agent's context aggregators, LLM and TTS for the flags — one set per conversation
+ * (`agent` builds one, `serve` one per call).
+ */
+export function createAgentServices(
+  flags: AgentServiceFlags,
+  io: CliIO,
+  options: { speculative: boolean },
+) {
+  const { context, user, assistant } = createContextAggregators(
+    new LLMContext([{ role: "system", content: flags.systemPrompt }]),
+  );
+  const speculative = options.speculative;
+  const llm: FrameProcessor =
+    llmNameFor(flags, io) === "openai"
+      ? new OpenAILLMService({
+          model: flags.llmModel,
+          context,
+          speculative,
+          ...(flags.llmUrl !== undefined && { baseURL: flags.llmUrl }),
+          ...(io.env.OPENAI_API_KEY !== undefined && { apiKey: io.env.OPENAI_API_KEY }),
+        })
+      : new EchoLLMService({ context, speculative });
+  const tts =
+    flags.tts === "aura"
+      ? new DeepgramAuraTTSService({
+          ...(io.env.DEEPGRAM_API_KEY !== undefined && { apiKey: io.env.DEEPGRAM_API_KEY }),
+          ...(flags.voice !== undefined && { settings: { model: flags.voice } }),
+        })
+      : new EspeakTTSService({
+          ...(flags.voice !== undefined && { settings: { voice: flags.voice } }),
+        });
+  return { context, user, assistant, llm, tts };
+}
+
+/**
+ * `voxpipe agent [input]`: input transport → Flux → context aggregator → LLM → TTS → output
+ * transport → assistant aggregator, each chosen by a flag.
+ */
+export function registerAgentCommand(
+  program: Command,
+  io: CliIO,
+  done: (code: number) => void,
+): void {
+  const command = program
+    .command("agent")
+    .description("Run a voice agent: input → Flux STT → LLM → TTS → output")
+    .argument("[input]", 'file, URL, "-" for raw PCM on stdin, or "mic"', "mic")
+    .option(
+      "--output <speaker|file.wav>",
+      "where the bot speaks: the speaker, or a WAV file (recorded on the call's timeline)",
+      "speaker",
     )
     .option(
       "--json",
@@ -103,6 +152,7 @@ Examples:
   voxpipe agent call.wav --output reply.wav --llm echo
   voxpipe agent --llm-url http://localhost:11434/v1 --llm-model llama3.2 --eager-eot-threshold 0.5`,
     );
+  addAgentServiceOptions(command);
   addFluxOptions(command);
   addInputOptions(command);
   command.action(async (input: string, flags: AgentFlags) => {
@@ -121,37 +171,15 @@ function createOutput(spec: string): BaseOutputTransport {
 async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<number> {
   const { logger, flux, flow, input } = prepareInput(inputSpec, flags);
   const output = createOutput(flags.output);
-  const { context, user, assistant } = createContextAggregators(
-    new LLMContext([{ role: "system", content: flags.systemPrompt }]),
-  );
   // Speculation only pays off (and only happens) when Flux sends eager ends of turn.
-  const speculative = flux.eagerEotThreshold !== undefined;
-  const llmName =
-    flags.llm ?? (flags.llmUrl !== undefined || io.env.OPENAI_API_KEY ? "openai" : "echo");
-  const llm: FrameProcessor =
-    llmName === "openai"
-      ? new OpenAILLMService({
-          model: flags.llmModel,
-          context,
-          speculative,
-          ...(flags.llmUrl !== undefined && { baseURL: flags.llmUrl }),
-          ...(io.env.OPENAI_API_KEY !== undefined && { apiKey: io.env.OPENAI_API_KEY }),
-        })
-      : new EchoLLMService({ context, speculative });
-  if (llmName === "echo")
+  const { user, assistant, llm, tts } = createAgentServices(flags, io, {
+    speculative: flux.eagerEotThreshold !== undefined,
+  });
+  if (llmNameFor(flags, io) === "echo")
     note(
       io,
       "LLM: echo (repeats what it heard); use --llm openai with OPENAI_API_KEY or --llm-url for a real model",
     );
-  const tts =
-    flags.tts === "aura"
-      ? new DeepgramAuraTTSService({
-          ...(io.env.DEEPGRAM_API_KEY !== undefined && { apiKey: io.env.DEEPGRAM_API_KEY }),
-          ...(flags.voice !== undefined && { settings: { model: flags.voice } }),
-        })
-      : new EspeakTTSService({
-          ...(flags.voice !== undefined && { settings: { voice: flags.voice } }),
-        });
 
   const { endpoint, terminal } = await openTurnView(flux, flags.localEngine, io, logger);
   const show = flags.json

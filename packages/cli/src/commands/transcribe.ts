@@ -31,17 +31,26 @@ export interface FluxRunFlags extends FluxFlagValues {
 type TranscribeFlags = FluxRunFlags;
 
 /**
- * The Flux service for the CLI's flags (16 kHz linear16: Flux's recommended input).
+ * The Flux service for the CLI's flags (16 kHz linear16 — Flux's recommended input — unless
+ * `audio` says otherwise: a phone call's 8 kHz μ-law goes to Flux as is).
  * `--fast` input needs no setting of its own: the client streams silence only once Flux
  * has answered the audio sent, and waits on close for a Flux still answering a backlog.
  */
-export function sttFor(flux: FluxCliSettings, endpoint: FluxEndpoint): DeepgramFluxSTTService {
+export function sttFor(
+  flux: FluxCliSettings,
+  endpoint: FluxEndpoint,
+  audio: { encoding: "linear16" | "mulaw" | "alaw"; sampleRate: number } = {
+    encoding: "linear16",
+    sampleRate: 16000,
+  },
+): DeepgramFluxSTTService {
   return new DeepgramFluxSTTService({
     ...(endpoint.url !== undefined && { url: endpoint.url }),
     ...(endpoint.apiKey !== undefined && { apiKey: endpoint.apiKey }),
     settings: {
       model: flux.model,
-      sampleRate: 16000,
+      encoding: audio.encoding,
+      sampleRate: audio.sampleRate,
       ...(flux.eotThreshold !== undefined && { eotThreshold: flux.eotThreshold }),
       ...(flux.eagerEotThreshold !== undefined && { eagerEotThreshold: flux.eagerEotThreshold }),
       ...(flux.eotTimeoutMs !== undefined && { eotTimeoutMs: flux.eotTimeoutMs }),

@@ -84,7 +84,7 @@ export interface FrameSerializer {
   /** A mark: the provider answers with the same name once the audio sent before it has played. */
   serializeMark?(name: string): WireMessage;
   /** A message for the client that is not audio (the browser page's turn events), or undefined. */
-  serializeEvent?(event: Readonly<Record<string, unknown>>): WireMessage | undefined;
+  serializeEvent?(event: object): WireMessage | undefined;
 }
 
 /** Parses JSON leniently: an object, or a reason why not. */

@@ -17,10 +17,14 @@ export interface WebSocketServerTransportOptions extends Omit<
   WebSocketSessionOptions,
   "hangUp" | "logger"
 > {
-  /** A new serializer for each connection (it keeps the stream's state). */
-  readonly serializer: () => FrameSerializer;
+  /**
+   * A new serializer for each connection (it keeps the stream's state); `request` is the
+   * upgrade request, so one server can speak several protocols by path.
+   */
+  readonly serializer: (request: IncomingMessage) => FrameSerializer;
   /** The provider's REST hang-up for a call, if the pipeline may end calls. */
-  readonly hangUp?: ((call: CallInfo) => CallHangUp | undefined) | undefined;
+  readonly hangUp?:
+    ((call: CallInfo, session: WebSocketSession) => CallHangUp | undefined) | undefined;
   /**
    * Most sessions at once; the next connection is accepted and closed with 1013 ("try again
    * later", RFC 6455 §7.4.1). Default: unlimited.
@@ -93,12 +97,13 @@ export class WebSocketServerTransport extends (EventEmitter as new () => TypedEm
         ws.close(1013, reason === "draining" ? "server draining" : "server at capacity");
         return;
       }
-      const serializer = this.#options.serializer();
+      const serializer = this.#options.serializer(request);
       const hangUpFor = this.#options.hangUp;
+      const ref: { session?: WebSocketSession } = {};
       const hangUp: CallHangUp = {
         provider: serializer.protocol,
         hangUp: (call, signal) => {
-          const h = hangUpFor?.(call);
+          const h = ref.session && hangUpFor?.(call, ref.session);
           return h ? h.hangUp(call, signal) : Promise.resolve("already-ended" as const);
         },
       };
@@ -111,6 +116,7 @@ export class WebSocketServerTransport extends (EventEmitter as new () => TypedEm
         logger: this.#logger,
         ...(hangUpFor !== undefined && { hangUp }),
       });
+      ref.session = live;
       this.#sessions.add(live);
       live.once("closed", () => this.#sessions.delete(live));
       const announce = (): void => {

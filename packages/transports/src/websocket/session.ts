@@ -141,7 +141,7 @@ export class WebSocketSession extends (EventEmitter as new () => TypedEmitter.de
   }
 
   /** A serializer event for the client (the browser page's turn view); no-op for telephony. */
-  sendEvent(event: Readonly<Record<string, unknown>>): void {
+  sendEvent(event: object): void {
     const message = this.serializer.serializeEvent?.(event);
     if (message !== undefined) this.send(message);
   }

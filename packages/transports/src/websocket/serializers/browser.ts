@@ -90,7 +90,7 @@ export class BrowserFrameSerializer implements FrameSerializer {
     return JSON.stringify({ type: "mark", name });
   }
 
-  serializeEvent(event: Readonly<Record<string, unknown>>): WireMessage {
+  serializeEvent(event: object): WireMessage {
     return JSON.stringify({ type: "event", ...event });
   }
 }
