@@ -44,20 +44,24 @@ describe("voxpipe serve: a Twilio call", () => {
 
     expect(caller.media.length).toBeGreaterThan(50);
     expect(caller.media.every((m) => m.streamSid === caller.streamSid)).toBe(true);
-    // The recording's turns end at 4.1 s, 8.4 s and 13.1 s: one reply starts after each.
+    // The recording's turns end at 4.1 s, 8.4 s and 13.1 s: a reply starts after each, and
+    // the bot never speaks before the caller's first turn has ended.
     const turnEnds = [4.107, 8.442, 13.096].map((s) => t0 + s * 1000);
-    const replies = bursts(caller.media);
-    expect(replies).toHaveLength(3);
-    replies.forEach((r, i) => {
-      expect(r.start).toBeGreaterThan(turnEnds[i]);
-      expect(r.start).toBeLessThan(turnEnds[i] + 3000);
+    const timeline = JSON.stringify({
+      replies: bursts(caller.media).map((r) => [r.start - t0, r.end - t0].map(Math.round)),
+      clears: caller.clears.map((c) => Math.round(c - t0)),
     });
+    expect(caller.media[0].at, timeline).toBeGreaterThan(turnEnds[0]);
+    for (const end of turnEnds) {
+      const reply = caller.media.filter((m) => m.at > end && m.at < end + 3000);
+      expect(reply.length, timeline).toBeGreaterThan(5);
+    }
     // The replies (espeak, "You said: …" of a whole sentence) outlast the 1.5 s gaps: the
     // caller's next turn interrupts them — `clear`, and no more media of that reply.
     expect(caller.clears.length).toBeGreaterThanOrEqual(1);
     for (const clear of caller.clears) {
       const late = caller.media.filter((m) => m.at > clear + 60 && m.at < clear + 400);
-      expect(late).toHaveLength(0);
+      expect(late, timeline).toHaveLength(0);
     }
     // Marks: the sentences the caller heard were confirmed by mark echoes.
     expect(caller.marksAnswered.some((m) => m.played)).toBe(true);
@@ -70,6 +74,7 @@ describe("voxpipe serve: a Twilio call", () => {
       latency: { framework: { count: number } };
     };
     expect(stats.calls).toBe(0);
+    // Exactly one reply per user turn: three EndOfTurn → first-audio measurements.
     expect(stats.latency.framework.count).toBe(3);
   }, 60_000);
 
