@@ -16,7 +16,14 @@
  *   [u8 kind][u32 little-endian length][payload]
  *   'A' audio samples   'F' finalize the current utterance now
  *   'K' keyterms, '\n'-separated (applied at the next utterance start)
+ *   'P' settle: the words of the utterance so far as if it ended now (lattice pass,
+ *       posteriors), answered with a "settled" line, WITHOUT ending it: a forked copy of
+ *       this decoder ends the utterance and reports, so if the speaker goes on, this
+ *       decoder continues with the sentence's full context
  *   'S' request stats
+ *   'C' cepstral mean prior: comma-separated floats (one per cepstral coefficient), set
+ *       before the first audio so the stream's first utterance is normalised like the
+ *       audio the server heard before instead of like the model's default (-cmninit)
  * helper -> client: JSON lines (see emit_* below). Times are seconds of stream audio.
  */
 #include <errno.h>
@@ -28,11 +35,15 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <pocketsphinx.h>
+#include <ps_lattice.h>
+#include <sphinxbase/cmn.h>
+#include <sphinxbase/feat.h>
 #include <sphinxbase/ngram_model.h>
 
 #define SAMPLE_RATE 16000
@@ -118,7 +129,20 @@ static void emit_hyp(const char *type, double audio_t, const char *extra) {
     json_str(ws[i].w);
     fprintf(out, ",\"start\":%.3f,\"end\":%.3f,\"conf\":%.4f}", ws[i].s, ws[i].e, ws[i].c);
   }
-  fprintf(out, "],\"eos\":%.6f%s}\n", eos_prob(ws, n), extra ? extra : "");
+  fprintf(out, "],\"eos\":%.6f", eos_prob(ws, n));
+  if (extra) fputs(extra, out);
+  if (strcmp(type, "final") == 0) {
+    /* The cepstral mean after this utterance: the client keeps it as the prior of later streams. */
+    feat_t *fcb = ps_get_feat(ps);
+    mfcc_t mean[64];
+    if (fcb && fcb->cmn_struct && fcb->cmn_struct->veclen <= 64) {
+      cmn_live_get(fcb->cmn_struct, mean);
+      fputs(",\"cmn\":[", out);
+      for (int i = 0; i < fcb->cmn_struct->veclen; i++) fprintf(out, "%s%.3f", i ? "," : "", MFCC2FLOAT(mean[i]));
+      fputc(']', out);
+    }
+  }
+  fputs("}\n", out);
   fflush(out);
 }
 
@@ -220,6 +244,22 @@ static void apply_keyterms(const char *text) {
   fflush(out);
 }
 
+/* ---------- cepstral mean prior ---------- */
+static void set_cmn_prior(const char *text, uint32_t len) {
+  feat_t *fcb = ps_get_feat(ps);
+  if (!fcb || !fcb->cmn_struct || fcb->cmn_struct->veclen > 64) return;
+  char copy[1024];
+  if (len >= sizeof copy) return;
+  memcpy(copy, text, len);
+  copy[len] = '\0';
+  mfcc_t mean[64];
+  int n = 0;
+  char *save = NULL;
+  for (char *tok = strtok_r(copy, ",", &save); tok && n < 64; tok = strtok_r(NULL, ",", &save))
+    mean[n++] = FLOAT2MFCC(atof(tok));
+  if (n == fcb->cmn_struct->veclen) cmn_live_set(fcb->cmn_struct, mean);
+}
+
 /* ---------- one stream ---------- */
 static int read_full(int fd, void *buf, size_t n) {
   size_t got = 0;
@@ -268,7 +308,31 @@ static void feed(const int16_t *pcm, size_t n, double partial_every_s) {
   }
 }
 
+static void settle(void) {
+  double t = samples / (double)SAMPLE_RATE;
+  if (!in_utt) {
+    fprintf(out, "{\"type\":\"settled\",\"audio_t\":%.3f,\"in_speech\":false,\"words\":[],\"eos\":0}\n", t);
+    fflush(out);
+    return;
+  }
+  fflush(out);
+  pid_t pid = fork();
+  if (pid == 0) {
+    /* The copy: end the utterance (final search + lattice posteriors), report, vanish. */
+    ps_end_utt(ps);
+    emit_hyp("settled", t, NULL);
+    _exit(0);
+  }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    /* No copy (fork failed) or it died before reporting: the first-pass words, unscored. */
+    emit_hyp("settled", t, ",\"unscored\":true");
+  }
+}
+
 static void serve(int fd, double partial_every_s) {
+  /* Settling forks a copy of this decoder and waits for it (the helper ignores SIGCHLD). */
+  signal(SIGCHLD, SIG_DFL);
   out = fdopen(dup(fd), "w");
   double cpu0 = cpu_seconds();
   int16_t *buf = NULL;
@@ -299,6 +363,12 @@ static void serve(int fd, double partial_every_s) {
         fflush(out);
       }
       break;
+    case 'P':
+      settle();
+      break;
+    case 'C':
+      set_cmn_prior((char *)buf, len);
+      break;
     case 'K':
       free(pending_keyterms);
       pending_keyterms = strndup((char *)buf, len);
@@ -311,8 +381,8 @@ static void serve(int fd, double partial_every_s) {
       }
       break;
     case 'S':
-      fprintf(out, "{\"type\":\"stats\",\"audio_s\":%.3f,\"cpu_s\":%.3f,\"private_kb\":%ld}\n",
-              samples / (double)SAMPLE_RATE, cpu_seconds() - cpu0, rss_kb());
+      fprintf(out, "{\"type\":\"stats\",\"audio_s\":%.3f,\"cpu_s\":%.3f,\"private_kb\":%ld,\"pid\":%d}\n",
+              samples / (double)SAMPLE_RATE, cpu_seconds() - cpu0, rss_kb(), (int)getpid());
       fflush(out);
       break;
     default:

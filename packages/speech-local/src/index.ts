@@ -8,6 +8,15 @@
  */
 /** 16 kHz mono input for the recogniser: WAV reading and resampling. */
 export { readWav16k, Resampler16k, SAMPLE_RATE } from "./audio.js";
+/** Word confidence: lattice posteriors calibrated to P(word right), fitting and AUC. */
+export {
+  calibrateConfidence,
+  confidenceAuc,
+  DEFAULT_CONFIDENCE_CALIBRATION,
+  fitConfidenceCalibration,
+  IDENTITY_CALIBRATION,
+  type ConfidenceCalibration,
+} from "./confidence.js";
 /** Flux-style casing and end punctuation for pocketsphinx words. */
 export { formatTranscript, formatWords, QUESTION_STARTERS } from "./format.js";
 /** Recogniser + VAD + turn-end estimator for one stream. */

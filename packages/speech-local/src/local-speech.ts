@@ -6,6 +6,8 @@ import type {
   RecognizerStreamStats,
   SphinxRecognizerOptions,
 } from "./recognizer.js";
+import { calibrateConfidence, DEFAULT_CONFIDENCE_CALIBRATION } from "./confidence.js";
+import type { ConfidenceCalibration } from "./confidence.js";
 import { endOfTurnConfidence, SpeechActivity } from "./turn-end.js";
 import type { SpeechActivityOptions, TurnEndOptions } from "./turn-end.js";
 import { FramedVad, SileroVad, WebRtcVad } from "./vad.js";
@@ -23,6 +25,16 @@ export interface LocalSpeechOptions {
   turnEnd?: TurnEndOptions;
   /** VAD hysteresis. */
   activity?: SpeechActivityOptions;
+  /**
+   * Silence (VAD) after which the recognizer settles the utterance so far (final search and
+   * lattice pass: words get posteriors and their final form, see `RecognizerStream.settle`)
+   * and the turn's words stay fixed until speech resumes, ms of VAD silence (which itself
+   * starts ≈80 ms after the last word). Default 0: at the first silent frame, before any
+   * `eager_eot_threshold` can fire, so EagerEndOfTurn and EndOfTurn carry the same words.
+   */
+  settleMs?: number;
+  /** Maps word posteriors to confidences; default {@link DEFAULT_CONFIDENCE_CALIBRATION}. */
+  confidenceCalibration?: ConfidenceCalibration;
 }
 
 /** What the local speech stack knows at the end of a chunk of audio. */
@@ -69,13 +81,18 @@ export class LocalSpeech {
     return new LocalSpeech(recognizer, options);
   }
 
-  /** Open one audio stream (16 kHz mono PCM s16le). */
-  async openStream(options: { keyterms?: readonly string[] } = {}): Promise<LocalSpeechStream> {
+  /**
+   * Open one audio stream (16 kHz mono PCM s16le). `channel`: where the audio comes from
+   * (e.g. the client's original sample rate), see `SphinxRecognizer.openStream`.
+   */
+  async openStream(
+    options: { keyterms?: readonly string[]; channel?: string } = {},
+  ): Promise<LocalSpeechStream> {
     const detector: VoiceActivityDetector =
       this.options.vad === "webrtc"
         ? new WebRtcVad()
         : await SileroVad.create(this.options.sileroModel ?? "v5");
-    const recognizer = await this.recognizer.openStream();
+    const recognizer = await this.recognizer.openStream({ channel: options.channel });
     if (options.keyterms?.length) recognizer.setKeyterms(options.keyterms);
     return new LocalSpeechStream(recognizer, detector, this.options);
   }
@@ -95,6 +112,10 @@ export class LocalSpeechStream {
   private readonly activity: SpeechActivity;
   private turnStart = 0;
   private last: TurnObservation | undefined;
+  /** The words as settled at the current pause (undefined while speaking). */
+  private settled: { words: RecognizedWord[]; endOfSentenceProbability: number } | undefined;
+  private readonly settleMs: number;
+  private readonly calibration: ConfidenceCalibration;
   private cpuMs = 0;
 
   /** @internal use {@link LocalSpeech.openStream}. */
@@ -105,6 +126,8 @@ export class LocalSpeechStream {
   ) {
     this.vad = new FramedVad(detector);
     this.activity = new SpeechActivity(options.activity);
+    this.settleMs = options.settleMs ?? 0;
+    this.calibration = options.confidenceCalibration ?? DEFAULT_CONFIDENCE_CALIBRATION;
   }
 
   /**
@@ -113,20 +136,42 @@ export class LocalSpeechStream {
    */
   async push(pcm: Int16Array): Promise<TurnObservation> {
     const t0 = process.cpuUsage();
-    const [state, frames] = await Promise.all([this.recognizer.write(pcm), this.vad.push(pcm)]);
+    const [written, frames] = await Promise.all([this.recognizer.write(pcm), this.vad.push(pcm)]);
+    let state = written;
     for (const f of frames) this.activity.update(f.start, f.end, f.probability);
     const u = process.cpuUsage(t0);
     this.cpuMs += (u.user + u.system) / 1000;
-    const words = state.words.filter((w) => w.start >= this.turnStart);
     const turnHasSpeech = (this.activity.lastSpeechEnd ?? -1) > this.turnStart;
     const silenceMs = turnHasSpeech ? this.activity.silenceMs(state.audioTime) : 0;
+    if (this.activity.speaking) this.settled = undefined;
+    else if (turnHasSpeech && this.settled === undefined && silenceMs >= this.settleMs) {
+      // A pause: the words as if the utterance ended now (final search + lattice pass →
+      // posteriors), kept while the silence lasts — so EagerEndOfTurn and EndOfTurn carry
+      // the same words, and pocketsphinx's energy endpointer, which may hear room tone as a
+      // new utterance, cannot change them while the VAD says nobody speaks.
+      if (state.inUtterance)
+        state = { ...(await this.recognizer.settle()), audioTime: state.audioTime };
+      this.settled = {
+        words: state.words.filter((w) => w.start >= this.turnStart),
+        endOfSentenceProbability: state.endOfSentenceProbability,
+      };
+    }
+    const eos = this.settled?.endOfSentenceProbability ?? state.endOfSentenceProbability;
+    const words = (this.settled?.words ?? state.words.filter((w) => w.start >= this.turnStart)).map(
+      (w) => ({
+        ...w,
+        confidence: w.scored
+          ? calibrateConfidence(w.confidence, this.calibration)
+          : this.calibration.unscored,
+      }),
+    );
     const last = words.slice(-2);
     const confidence =
       words.length > 0
         ? endOfTurnConfidence(
             {
               silenceMs,
-              endOfSentenceProbability: state.endOfSentenceProbability,
+              endOfSentenceProbability: eos,
               lastWordsConfidence: last.reduce((sum, w) => sum + w.confidence, 0) / last.length,
             },
             this.options.turnEnd,
@@ -138,7 +183,7 @@ export class LocalSpeechStream {
       turnHasSpeech,
       silenceMs,
       words,
-      endOfSentenceProbability: state.endOfSentenceProbability,
+      endOfSentenceProbability: eos,
       endOfTurnConfidence: confidence,
     };
     return this.last;
@@ -152,6 +197,7 @@ export class LocalSpeechStream {
     const state = finalPass ? await this.recognizer.finalize() : this.recognizer.state();
     const words = state.words.filter((w) => w.start >= this.turnStart);
     this.turnStart = state.audioTime;
+    this.settled = undefined;
     this.recognizer.releaseWordsBefore(this.turnStart);
     return words;
   }

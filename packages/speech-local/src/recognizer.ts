@@ -23,8 +23,16 @@ export interface RecognizedWord {
   start: number;
   /** End, seconds of stream audio. */
   end: number;
-  /** Posterior probability of the word in [0, 1] (pocketsphinx `ps_seg_prob`). */
+  /**
+   * Posterior probability of the word in [0, 1] (pocketsphinx `ps_seg_prob` over the word
+   * lattice) when {@link scored}; pocketsphinx's placeholder 1 otherwise.
+   */
   confidence: number;
+  /**
+   * The word comes from a finished utterance whose lattice gave it a posterior. Words of a
+   * partial hypothesis are not scored (the lattice exists only once the utterance ends).
+   */
+  scored: boolean;
 }
 
 /** What the recognizer currently believes about the stream, at `audioTime`. */
@@ -50,6 +58,8 @@ export interface RecognizerStreamStats {
   cpuSeconds: number;
   /** Memory private to this stream, kB (the model is shared copy-on-write with the other streams). */
   privateKb: number;
+  /** Process id of the stream's decoder. */
+  pid: number;
 }
 
 /** Options of {@link SphinxRecognizer.start}. */
@@ -66,15 +76,15 @@ export interface SphinxRecognizerOptions {
 }
 
 /**
- * Search settings used unless overridden: at most 3000 active HMMs per frame and no
- * second (flat-lexicon, lattice) pass. On the labelled set this halves decoding CPU
- * (LibriVox RTF 0.41 → 0.21) with the same WER; transcripts come from the first pass
- * anyway, since turns end before pocketsphinx's own endpoint.
+ * Search settings used unless overridden: at most 3000 active HMMs per frame, no flat-lexicon
+ * second pass (`-fwdflat`: on the labelled set it cost ≈15 % more CPU for no reliable WER
+ * gain), and the word-lattice pass (`-bestpath`) at each utterance end, which is cheap and
+ * gives every final word a posterior probability (without it `ps_seg_prob` is always 1).
  */
 export const DEFAULT_DECODER_ARGS: Readonly<Record<string, string>> = {
   "-maxhmmpf": "3000",
   "-fwdflat": "no",
-  "-bestpath": "no",
+  "-bestpath": "yes",
 };
 
 interface WireWord {
@@ -87,24 +97,79 @@ type WireLine =
   | { type: "ready"; load_cpu_s: number; max_rss_kb: number }
   | { type: "error"; message: string }
   | { type: "speech_start"; audio_t: number }
-  | { type: "partial" | "final"; audio_t: number; words: WireWord[]; eos: number; reason?: string }
+  | {
+      type: "partial" | "final" | "settled";
+      audio_t: number;
+      words: WireWord[];
+      eos: number;
+      reason?: string;
+      cmn?: number[];
+      /** On "settled": the lattice pass could not run, the words are the first pass's. */
+      unscored?: boolean;
+    }
   | { type: "ack"; audio_t: number; in_speech: boolean }
   | { type: "keyterms"; applied: boolean; known: string[]; unknown: string[] }
-  | { type: "stats"; audio_s: number; cpu_s: number; private_kb: number };
+  | { type: "stats"; audio_s: number; cpu_s: number; private_kb: number; pid: number };
+
+/** A running helper: the process that holds the model and forks a decoder per stream. */
+interface Helper {
+  child: ChildProcess;
+  socketPath: string;
+  load: { cpuSeconds: number; maxRssKb: number };
+  /** Date.now() when it became ready. */
+  readyAt: number;
+}
+
+/**
+ * A restarted helper that dies sooner than this (ms) is started again only on demand (the
+ * next openStream), so a crash loop never spins; otherwise a dead helper is restarted at once.
+ */
+const EAGER_RESTART_AFTER_MS = 1000;
 
 /**
  * The pocketsphinx recognizer host: one helper process that loads the model once and forks
  * a decoder per stream, so every stream shares the model's memory copy-on-write, runs on its
  * own core and cannot crash the others (see README "Design").
+ *
+ * If the helper dies (killed, out of memory), streams already open keep their own decoder
+ * processes; the helper is started again (at once, or at the next {@link openStream} when a
+ * restarted helper died within a second), so new streams work without restarting the server.
  */
 export class SphinxRecognizer {
+  private helper: Promise<Helper> | undefined;
+  private spawned = 0;
+  private closed = false;
+  /**
+   * Per channel (see {@link openStream}), the cepstral mean after the latest long enough
+   * utterance a stream of that channel finished: the prior of the channel's next stream, so
+   * its first utterance is normalised like the audio this server has been hearing rather
+   * than like the model's built-in default (a cold mean garbles the first utterance of a
+   * connection, e.g. right after a reconnect). Telephone and wideband audio differ too much
+   * to share one.
+   */
+  readonly cmnPriors = new Map<string, readonly number[]>();
+  /** How many times the helper was started again after it died. */
+  restarts = 0;
+  /** Called when the helper dies unexpectedly (exit code or signal), before it is restarted. */
+  onHelperExit: ((info: { code: number | null; signal: string | null }) => void) | undefined;
+
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly args: readonly string[],
+    /** The decoder runs the lattice pass, so final words carry posteriors. */
+    private readonly scoresFinals: boolean,
     private readonly dir: string,
-    private readonly socketPath: string,
-    /** CPU seconds and peak RSS (kB) of loading the model, once for all streams. */
-    readonly load: { cpuSeconds: number; maxRssKb: number },
-  ) {}
+    first: Helper,
+  ) {
+    this.load = first.load;
+    this.helper = Promise.resolve(first);
+    this.watch(first);
+  }
+
+  /** CPU seconds and peak RSS (kB) of loading the model, once for all streams (the first helper's). */
+  readonly load: { cpuSeconds: number; maxRssKb: number };
+
+  /** Process id of the current helper (undefined while it is being restarted). */
+  helperPid: number | undefined;
 
   /**
    * Start the helper and load the model (≈0.4 s).
@@ -126,75 +191,147 @@ export class SphinxRecognizer {
     }
     const model = options.model ?? defaultModelPaths();
     await checkModel(model);
-    const helper = await ensureHelper();
+    const binary = await ensureHelper();
     const dir = await mkdtemp(join(tmpdir(), "voxpipe-sphinx-"));
-    const socketPath = join(dir, "s");
-    const child = spawn(
-      helper,
-      [
-        socketPath,
-        model.hmm,
-        model.lm,
-        model.dict,
-        String(interval / 1000),
-        ...Object.entries(decoderArgs).flat(),
-      ],
-      { stdio: ["pipe", "pipe", "inherit"] },
-    );
-    const lines = createInterface({ input: child.stdout });
+    const args = [
+      binary,
+      model.hmm,
+      model.lm,
+      model.dict,
+      String(interval / 1000),
+      ...Object.entries(decoderArgs).flat(),
+    ];
     try {
-      const first = await new Promise<WireLine>((resolve, reject) => {
-        lines.once("line", (l) => resolve(JSON.parse(l) as WireLine));
-        child.once("error", reject);
-        child.once("exit", (code) =>
-          reject(
-            new SpeechLocalSetupError(
-              `pocketsphinx helper exited (code ${String(code)}); install: ${APT_INSTALL_HINT}`,
-            ),
-          ),
-        );
-      });
-      if (first.type !== "ready") {
-        throw new SpeechLocalSetupError(
-          `pocketsphinx helper failed: ${first.type === "error" ? first.message : first.type}`,
-        );
-      }
-      lines.close();
-      child.removeAllListeners("exit");
-      child.removeAllListeners("error");
-      // The helper exits when its stdin closes, i.e. with this process; keep it from holding the loop open.
-      child.unref();
-      (child.stdout as unknown as { unref?: () => void }).unref?.();
-      return new SphinxRecognizer(child, dir, socketPath, {
-        cpuSeconds: first.load_cpu_s,
-        maxRssKb: first.max_rss_kb,
-      });
+      const first = await spawnHelper(args, join(dir, "s0"));
+      return new SphinxRecognizer(args, decoderArgs["-bestpath"] !== "no", dir, first);
     } catch (err) {
-      child.kill();
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
   }
 
-  /** Open a decoding stream (16 kHz mono PCM s16le). */
-  async openStream(): Promise<RecognizerStream> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(this.socketPath, () => resolve(s));
-      s.once("error", reject);
+  private watch(helper: Helper): void {
+    this.helperPid = helper.child.pid;
+    helper.child.once("exit", (code, signal) => {
+      if (this.closed) return;
+      this.helperPid = undefined;
+      this.onHelperExit?.({ code, signal });
+      const lived = Date.now() - helper.readyAt;
+      this.helper = undefined;
+      if (lived >= EAGER_RESTART_AFTER_MS || this.restarts === 0) {
+        // Load the model now so the next session does not wait for it; a failure is
+        // reported to that session by openStream, which tries again.
+        this.restart().catch(() => undefined);
+      }
     });
-    return new RecognizerStream(socket);
+  }
+
+  private restart(): Promise<Helper> {
+    const next = spawnHelper(this.args, join(this.dir, `s${++this.spawned}`)).then((h) => {
+      this.restarts += 1;
+      if (this.closed) h.child.stdin?.end();
+      else this.watch(h);
+      return h;
+    });
+    this.helper = next;
+    next.catch(() => {
+      if (this.helper === next) this.helper = undefined;
+    });
+    return next;
+  }
+
+  /**
+   * Open a decoding stream (16 kHz mono PCM s16le). `channel` names where the audio comes
+   * from (default `"default"`; e.g. the client's sample rate): the stream starts from the
+   * cepstral mean of earlier streams of the same channel ({@link cmnPriors}).
+   * @throws SpeechLocalSetupError when the helper died and cannot be started again.
+   * @throws Error when the recognizer is closed.
+   */
+  async openStream(options: { channel?: string } = {}): Promise<RecognizerStream> {
+    const channel = options.channel ?? "default";
+    if (this.closed) throw new Error("the recognizer is closed");
+    const helper = await (this.helper ?? this.restart());
+    let socket: Socket;
+    try {
+      socket = await connectTo(helper.socketPath);
+    } catch (err) {
+      // The helper died after our last look (its exit event not yet handled): start it again, once.
+      if (helper.child.exitCode === null && helper.child.signalCode === null) throw err;
+      const current = await this.helper?.catch(() => undefined);
+      const next = current && current !== helper ? current : await this.restart();
+      socket = await connectTo(next.socketPath);
+    }
+    const stream = new RecognizerStream(socket, this.scoresFinals, (mean) =>
+      this.cmnPriors.set(channel, mean),
+    );
+    const prior = this.cmnPriors.get(channel);
+    if (prior) stream.setCepstralMeanPrior(prior);
+    return stream;
   }
 
   /** Stop the helper (open streams keep running until they close). */
   async close(): Promise<void> {
-    this.child.stdin?.end();
+    this.closed = true;
+    const helper = await this.helper?.catch(() => undefined);
+    helper?.child.stdin?.end();
     await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+function connectTo(path: string): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const s = connect(path, () => resolve(s));
+    s.once("error", reject);
+  });
+}
+
+/** Spawn the helper and wait for its `ready` line. */
+async function spawnHelper(args: readonly string[], socketPath: string): Promise<Helper> {
+  const [binary, ...rest] = args;
+  const child = spawn(binary, [socketPath, ...rest], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout });
+  try {
+    const first = await new Promise<WireLine>((resolve, reject) => {
+      lines.once("line", (l) => resolve(JSON.parse(l) as WireLine));
+      child.once("error", reject);
+      child.once("exit", (code) =>
+        reject(
+          new SpeechLocalSetupError(
+            `pocketsphinx helper exited (code ${String(code)}); install: ${APT_INSTALL_HINT}`,
+          ),
+        ),
+      );
+    });
+    if (first.type !== "ready") {
+      throw new SpeechLocalSetupError(
+        `pocketsphinx helper failed: ${first.type === "error" ? first.message : first.type}`,
+      );
+    }
+    lines.close();
+    child.removeAllListeners("exit");
+    child.removeAllListeners("error");
+    // An error after start-up (e.g. EPIPE on stdin) surfaces as the exit the recognizer watches.
+    child.on("error", () => undefined);
+    child.stdin?.on("error", () => undefined);
+    // The helper exits when its stdin closes, i.e. with this process; keep it from holding the loop open.
+    child.unref();
+    (child.stdout as unknown as { unref?: () => void }).unref?.();
+    return {
+      child,
+      socketPath,
+      load: { cpuSeconds: first.load_cpu_s, maxRssKb: first.max_rss_kb },
+      readyAt: Date.now(),
+    };
+  } catch (err) {
+    child.kill();
+    throw err;
   }
 }
 
 type Pending =
   | { kind: "ack"; resolve: (s: RecognizerState) => void; reject: (e: Error) => void }
   | { kind: "final"; resolve: (s: RecognizerState) => void; reject: (e: Error) => void }
+  | { kind: "settled"; resolve: (s: RecognizerState) => void; reject: (e: Error) => void }
   | { kind: "stats"; resolve: (s: RecognizerStreamStats) => void; reject: (e: Error) => void };
 
 /** Outcome of applying keyterms: which words the dictionary knows (boosted) and which it lacks (ignored). */
@@ -222,10 +359,21 @@ export class RecognizerStream {
   onHypothesis: ((state: RecognizerState, final: boolean) => void) | undefined;
 
   /** @internal use {@link SphinxRecognizer.openStream}. */
-  constructor(private readonly socket: Socket) {
-    createInterface({ input: socket }).on("line", (l) => this.onLine(JSON.parse(l) as WireLine));
+  constructor(
+    private readonly socket: Socket,
+    /** Finals carry lattice posteriors (the decoder runs the `-bestpath` pass). */
+    private readonly scoresFinals: boolean,
+    private readonly onCepstralMean?: (mean: number[]) => void,
+  ) {
+    createInterface({ input: socket })
+      .on("line", (l) => this.onLine(JSON.parse(l) as WireLine))
+      // readline re-emits the socket's errors; the socket's own handler below reports them.
+      .on("error", () => undefined);
     const fail = (err?: Error): void => {
-      this.failure ??= err ?? new Error("pocketsphinx stream closed");
+      this.failure ??= new Error(
+        `pocketsphinx stream closed${err ? ` (${err.message})` : ""}: its decoder process ended`,
+        { cause: err },
+      );
       for (const p of this.pending.splice(0)) p.reject(this.failure);
     };
     socket.on("error", fail);
@@ -235,23 +383,43 @@ export class RecognizerStream {
   private onLine(line: WireLine): void {
     switch (line.type) {
       case "partial":
-        this.partial = toWords(line.words);
+        this.partial = toWords(line.words, false);
         if (line.words.length > 0) this.eos = line.eos;
         this.audioTime = line.audio_t;
         this.onHypothesis?.(this.state(), false);
         break;
       case "final":
-        this.committed.push(...toWords(line.words));
+        // Only a mean estimated mostly on speech is a good prior: after a short utterance it
+        // is dominated by the silence around it (measured: after a lone "yes" in digital
+        // silence, c0 fell from 41 to 23 and the next stream heard nothing).
+        if (line.cmn && speechSeconds(line.words) >= MIN_PRIOR_SPEECH_S)
+          this.onCepstralMean?.(line.cmn);
+        this.committed.push(...toWords(line.words, this.scoresFinals));
         this.partial = [];
         if (line.words.length > 0) this.eos = line.eos;
         this.audioTime = line.audio_t;
         this.onHypothesis?.(this.state(), true);
-        if (line.reason === "finalize") this.settle("final");
+        if (line.reason === "finalize") this.resolveNext("final");
         break;
+      case "settled": {
+        const p = this.pending.shift();
+        if (p?.kind === "settled") {
+          p.resolve({
+            audioTime: line.audio_t,
+            words: [
+              ...this.committed,
+              ...toWords(line.words, this.scoresFinals && line.unscored !== true),
+            ],
+            endOfSentenceProbability: line.words.length > 0 ? line.eos : this.eos,
+            inUtterance: this.inUtterance,
+          });
+        }
+        break;
+      }
       case "ack":
         this.audioTime = line.audio_t;
         this.inUtterance = line.in_speech;
-        this.settle("ack");
+        this.resolveNext("ack");
         break;
       case "stats": {
         const p = this.pending.shift();
@@ -260,6 +428,7 @@ export class RecognizerStream {
             audioSeconds: line.audio_s,
             cpuSeconds: line.cpu_s,
             privateKb: line.private_kb,
+            pid: line.pid,
           });
         }
         break;
@@ -272,7 +441,7 @@ export class RecognizerStream {
     }
   }
 
-  private settle(kind: "ack" | "final"): void {
+  private resolveNext(kind: "ack" | "final"): void {
     const p = this.pending.shift();
     if (p && p.kind === kind) p.resolve(this.state());
   }
@@ -319,6 +488,16 @@ export class RecognizerStream {
     return this.request("final", "F", Buffer.alloc(0));
   }
 
+  /**
+   * The words of the current utterance as if it ended now — the final search and its lattice
+   * pass, so words carry posteriors — without ending it: if speech goes on, decoding
+   * continues with the sentence's context (a forked copy of the decoder does the final pass).
+   * Resolves with committed words followed by those settled words.
+   */
+  settle(): Promise<RecognizerState> {
+    return this.request("settled", "P", Buffer.alloc(0));
+  }
+
   /** CPU and private memory of this stream's decoder. */
   stats(): Promise<RecognizerStreamStats> {
     return this.request("stats", "S", Buffer.alloc(0));
@@ -331,6 +510,15 @@ export class RecognizerStream {
   setKeyterms(terms: readonly string[]): void {
     if (this.failure) return;
     this.send("K", Buffer.from(terms.map((t) => t.replace(/\n/g, " ")).join("\n"), "utf8"));
+  }
+
+  /**
+   * Start from this cepstral mean (one value per cepstral coefficient, as reported by an
+   * earlier stream) instead of the model's default; only useful before the first audio.
+   */
+  setCepstralMeanPrior(mean: readonly number[]): void {
+    if (this.failure) return;
+    this.send("C", Buffer.from(mean.map((v) => v.toFixed(3)).join(","), "latin1"));
   }
 
   /** Forget finished words that start before `time` (s), e.g. those of a turn that has ended. */
@@ -348,6 +536,13 @@ export class RecognizerStream {
   }
 }
 
-function toWords(words: WireWord[]): RecognizedWord[] {
-  return words.map((w) => ({ word: w.w, start: w.start, end: w.end, confidence: w.conf }));
+/** Speech an utterance must have (s of words) for its cepstral mean to become the prior of new streams. */
+const MIN_PRIOR_SPEECH_S = 1.5;
+
+function speechSeconds(words: readonly WireWord[]): number {
+  return words.reduce((s, w) => s + (w.end - w.start), 0);
+}
+
+function toWords(words: WireWord[], scored: boolean): RecognizedWord[] {
+  return words.map((w) => ({ word: w.w, start: w.start, end: w.end, confidence: w.conf, scored }));
 }

@@ -37,6 +37,8 @@ export interface RecordedEvent {
   readonly trigger?: string;
   /** Wall ms from sending the audio that holds `time` to receiving this event (real-time pace only; undefined past the audio). */
   readonly delayMs?: number;
+  /** `EndOfTurn` only: the turn's words and their confidences (0–1). */
+  readonly words?: ReadonlyArray<{ readonly word: string; readonly confidence: number }>;
 }
 
 /** What happened to one labelled turn. */

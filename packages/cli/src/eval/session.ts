@@ -163,6 +163,10 @@ export async function runSession(options: SessionOptions): Promise<SessionRecord
         transcript: e.transcript,
         ...(e.endOfTurnConfidence !== undefined && { endOfTurnConfidence: e.endOfTurnConfidence }),
         ...(e.type === "EndOfTurn" && { trigger: e.trigger }),
+        // The final words with their confidences: what confidence quality is scored on.
+        ...(e.type === "EndOfTurn" && {
+          words: e.words.map((w) => ({ word: w.word, confidence: w.confidence })),
+        }),
         ...(sent !== undefined && { delayMs: wallMs - sent }),
       });
       notify();

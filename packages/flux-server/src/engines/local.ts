@@ -33,6 +33,52 @@ export interface LocalEngineOptions {
   vad?: "silero" | "webrtc";
   /** Directory laid out like Debian's `pocketsphinx-en-us` (default: env `VOXPIPE_SPHINX_MODEL_DIR` or `/usr/share/pocketsphinx/model/en-us`). */
   modelDir?: string;
+  /** Word posterior → confidence mapping (`@voxpipe/speech-local` `ConfidenceCalibration`), e.g. one fitted on your own audio. */
+  confidenceCalibration?: { slope: number; intercept: number; unscored: number };
+  /** Turn-end curve (`@voxpipe/speech-local` `TurnEndOptions`: numbers in ms or probabilities). */
+  turnEnd?: Record<string, number>;
+}
+
+const TURN_END_KEYS = [
+  "completeMs",
+  "incompleteMs",
+  "tauMs",
+  "pIncomplete",
+  "pComplete",
+  "trustedConfidence",
+  "uncertainCompleteness",
+] as const;
+
+/** A plain object of finite numbers with exactly the allowed keys (the ones present). */
+function numberRecord(
+  option: string,
+  value: unknown,
+  allowed: readonly string[],
+  required: readonly string[] = [],
+): Record<string, number> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError(
+      `local engine option ${option} must be an object of numbers, got ${JSON.stringify(value)}`,
+    );
+  }
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (!allowed.includes(k)) {
+      throw new RangeError(
+        `unknown key ${JSON.stringify(k)} in local engine option ${option}; allowed: ${allowed.join(", ")}`,
+      );
+    }
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new TypeError(
+        `local engine option ${option}.${k} must be a finite number, got ${JSON.stringify(v)}`,
+      );
+    }
+    out[k] = v;
+  }
+  for (const k of required) {
+    if (!(k in out)) throw new TypeError(`local engine option ${option} needs ${k}`);
+  }
+  return out;
 }
 
 function parseOptions(options: Readonly<Record<string, unknown>>): LocalSpeechOptions {
@@ -58,9 +104,15 @@ function parseOptions(options: Readonly<Record<string, unknown>>): LocalSpeechOp
           dict: `${value}/cmudict-en-us.dict`,
         },
       };
+    } else if (key === "confidenceCalibration") {
+      const keys = ["slope", "intercept", "unscored"];
+      const c = numberRecord(key, value, keys, keys);
+      out.confidenceCalibration = { slope: c.slope, intercept: c.intercept, unscored: c.unscored };
+    } else if (key === "turnEnd") {
+      out.turnEnd = numberRecord(key, value, TURN_END_KEYS);
     } else {
       throw new RangeError(
-        `unknown local engine option ${JSON.stringify(key)}; allowed: vad, modelDir`,
+        `unknown local engine option ${JSON.stringify(key)}; allowed: vad, modelDir, confidenceCalibration, turnEnd`,
       );
     }
   }
@@ -79,7 +131,11 @@ export const createLocalEngine: TurnEngineProvider = async (options) => {
   const factory: TurnEngineFactory = {
     name: "local",
     async createSession(context) {
-      const stream = await speech.openStream({ keyterms: context.configuration.keyterms });
+      // Telephone (8 kHz) and wideband audio get separate cepstral-mean priors.
+      const stream = await speech.openStream({
+        keyterms: context.configuration.keyterms,
+        channel: `${context.sampleRate} Hz`,
+      });
       const resampler =
         context.sampleRate === SAMPLE_RATE
           ? undefined

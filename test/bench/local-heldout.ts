@@ -1,0 +1,218 @@
+/**
+ * `pnpm eval:local-heldout` — the local engine on the held-out split (test/fixtures/make-heldout.ts:
+ * `tune` and `test` halves split by recording, with noisy and 8 kHz μ-law telephone copies),
+ * scored by `voxpipe eval` (`runEval` of `@voxpipe/cli/eval`: Flux's method, false or missed
+ * ends of turn count as ∞ latency) at `eot_threshold` 0.7 / `eager_eot_threshold` 0.4, plus
+ * what `voxpipe eval` does not score: the area under the ROC curve of "word right" against
+ * the EndOfTurn word confidence (and of "turn without error" against the turn's mean word
+ * confidence). On `tune` it also fits the word-confidence calibration and prints it.
+ *
+ *   pnpm eval:local-heldout [--split test|tune] [--url ws://host:port/v2/listen]
+ *                           [--save run.json] [--compare before.json]
+ *                           [--engine-options '{"turnEnd":{"tauMs":200}}'] [--concurrency 2]
+ *
+ * `--url` evaluates an already running server (e.g. the previous version, for the before /
+ * after table: run it with `--save`, then this version with `--compare`). Audio goes out as
+ * voxpipe eval sends it (16 kHz linear16, as fast as the server answers: audio-time figures);
+ * the telephone copies are band-limited μ-law audio read back to 16 kHz.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { loadDataset, runEval } from "@voxpipe/cli/eval";
+import type { EvalMetrics, FileResult } from "@voxpipe/cli/eval";
+import { startFluxServer } from "@voxpipe/flux-server";
+import {
+  confidenceAuc,
+  DEFAULT_CONFIDENCE_CALIBRATION,
+  fitConfidenceCalibration,
+} from "@voxpipe/speech-local";
+import { alignWords, normalizeWords } from "../fixtures/align.js";
+import { HELDOUT_DIR, loadHeldout } from "../fixtures/make-heldout.js";
+
+const { values: args } = parseArgs({
+  options: {
+    split: { type: "string", default: "test" },
+    url: { type: "string" },
+    save: { type: "string" },
+    compare: { type: "string" },
+    "engine-options": { type: "string", default: "{}" },
+    concurrency: { type: "string", default: "2" },
+  },
+});
+if (args.split !== "tune" && args.split !== "test")
+  throw new RangeError(`--split must be tune or test, got ${args.split}`);
+const concurrency = Number(args.concurrency);
+if (!Number.isInteger(concurrency) || concurrency < 1)
+  throw new RangeError(`--concurrency must be a positive integer, got ${args.concurrency}`);
+
+/** One column of the table (also what --save writes). */
+interface Column {
+  label: string;
+  turns: number;
+  wer: Record<string, number>;
+  falseEots: number;
+  missed: number;
+  medianMs: number;
+  p90Ms: number;
+  eagerLeadMs: number;
+  eagerFinalDiffers: number;
+  turnResumedRate: number;
+  wordAuc: number;
+  turnAuc: number;
+  violations: number;
+}
+
+await loadHeldout(args.split); // builds the split when missing
+const dataset = await loadDataset(join(HELDOUT_DIR, args.split));
+const server = args.url
+  ? undefined
+  : await startFluxServer({
+      port: 0,
+      engine: "local",
+      engineOptions: JSON.parse(args["engine-options"]) as Record<string, unknown>,
+    });
+const url = args.url ?? `${server!.url}/v2/listen`;
+console.log(
+  `local engine on the ${args.split} half: ${dataset.files.length} files, ${dataset.files.reduce((n, f) => n + f.turns.length, 0)} turns; eot 0.7 / eager 0.4; ${args.url ?? "in-process server (engine local)"}`,
+);
+let results;
+try {
+  results = await runEval({
+    dataset,
+    settings: [{ eotThreshold: 0.7, eagerEotThreshold: 0.4 }],
+    target: { url, kind: "url", shown: url },
+    model: "flux-general-en",
+    fast: true,
+    concurrency,
+  });
+} finally {
+  await server?.close();
+}
+const setting = results.settings[0];
+
+/** EndOfTurn words of a file, each marked right or wrong against the file's reference. */
+function markedWords(file: FileResult): Array<{ confidence: number; correct: boolean }> {
+  const events = file.runs[0]?.events ?? [];
+  const words = events
+    .filter((e) => e.event === "EndOfTurn")
+    .flatMap((e) => e.words ?? [])
+    .filter((w) => normalizeWords(w.word).length > 0);
+  const ref = normalizeWords(file.turns.map((t) => t.transcript).join(" "));
+  const right = alignWords(
+    ref,
+    words.map((w) => normalizeWords(w.word).join(" ")),
+  );
+  return words.map((w, i) => ({ confidence: w.confidence, correct: right[i] }));
+}
+
+/** Per labelled turn with an EndOfTurn: mean word confidence vs "the turn has no word error". */
+function turnSamples(file: FileResult): Array<{ confidence: number; correct: boolean }> {
+  const ends = (file.runs[0]?.events ?? []).filter((e) => e.event === "EndOfTurn");
+  return file.turns.flatMap((t, i) => {
+    const next = file.turns[i + 1]?.start ?? Infinity;
+    const e = ends.find((x) => x.time >= t.end && x.time < next);
+    if (!e?.words?.length) return [];
+    const ref = normalizeWords(t.transcript);
+    const hyp = normalizeWords(e.transcript);
+    const right = alignWords(ref, hyp);
+    return [
+      {
+        confidence: e.words.reduce((s, w) => s + w.confidence, 0) / e.words.length,
+        correct: ref.length === hyp.length && right.every(Boolean),
+      },
+    ];
+  });
+}
+
+const m: EvalMetrics = setting.metrics;
+const tagWer = (pick: (tags: readonly string[]) => boolean): number => {
+  const files = results.files.filter((f) => pick(f.tags));
+  let refs = 0;
+  let errors = 0;
+  for (const f of files) {
+    refs += f.runs[0]?.score?.referenceWords ?? 0;
+    errors += f.runs[0]?.score?.wordErrors ?? 0;
+  }
+  return refs ? errors / refs : NaN;
+};
+const has = (tags: readonly string[], t: string): boolean => tags.includes(t);
+const clean = (tags: readonly string[]): boolean => !has(tags, "noisy") && !has(tags, "phone");
+const column: Column = {
+  label: args.url ? "server at --url" : "this version",
+  turns: m.turns,
+  wer: {
+    flite: tagWer((t) => has(t, "flite") && clean(t)),
+    fliteTel: tagWer((t) => has(t, "flite") && has(t, "phone")),
+    espeak: tagWer((t) => has(t, "espeak") && clean(t)),
+    librivox: tagWer((t) => has(t, "librivox") && clean(t)),
+    librivoxTel: tagWer((t) => has(t, "librivox") && has(t, "phone")),
+    noisy: tagWer((t) => has(t, "noisy")),
+    all16k: tagWer((t) => !has(t, "phone")),
+    allTel: tagWer((t) => has(t, "phone")),
+  },
+  falseEots: m.falseEots,
+  missed: m.missed,
+  medianMs: m.medianLatencyMs,
+  p90Ms: m.latencyMs.p90,
+  eagerLeadMs: m.eager.leadMs.p50,
+  eagerFinalDiffers: m.eager.finalDiffersRate,
+  turnResumedRate: m.eager.turnResumedRate,
+  wordAuc: confidenceAuc(results.files.flatMap(markedWords)),
+  turnAuc: confidenceAuc(results.files.flatMap(turnSamples)),
+  violations: m.violations,
+};
+
+const ms = (x: number): string => (Number.isFinite(x) ? `${Math.round(x)} ms` : "∞");
+const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : "—");
+const num = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : "—");
+const rows: Array<[string, (c: Column) => string, string]> = [
+  ["WER flite, 16 kHz", (c) => pct(c.wer.flite), "≤ 5 %"],
+  ["WER flite, telephone 8 kHz μ-law", (c) => pct(c.wer.fliteTel), ""],
+  ["WER LibriVox, 16 kHz", (c) => pct(c.wer.librivox), "≤ 30 %"],
+  ["WER LibriVox, telephone", (c) => pct(c.wer.librivoxTel), ""],
+  ["WER espeak-ng, 16 kHz", (c) => pct(c.wer.espeak), ""],
+  ["WER noisy copies", (c) => pct(c.wer.noisy), ""],
+  ["WER all 16 kHz / all telephone", (c) => `${pct(c.wer.all16k)} / ${pct(c.wer.allTel)}`, ""],
+  [
+    "false EOT per turn end",
+    (c) => `${c.falseEots}/${c.turns} (${num(c.falseEots / c.turns)})`,
+    "",
+  ],
+  ["missed turn ends", (c) => `${c.missed}`, "0"],
+  ["EOT latency median / p90", (c) => `${ms(c.medianMs)} / ${ms(c.p90Ms)}`, "median ≤ 500 ms"],
+  ["eager lead, median", (c) => ms(c.eagerLeadMs), "≥ 250 ms"],
+  ["eager transcript = final", (c) => pct(1 - c.eagerFinalDiffers), "≥ 95 %"],
+  ["TurnResumed per EagerEndOfTurn", (c) => pct(c.turnResumedRate), ""],
+  ["word confidence AUC", (c) => num(c.wordAuc), "≥ 0.75"],
+  ["turn confidence AUC", (c) => num(c.turnAuc), ""],
+  ["protocol violations", (c) => `${c.violations}`, "0"],
+];
+const columns: Column[] = [];
+if (args.compare) {
+  const before = JSON.parse(await readFile(args.compare, "utf8")) as Column;
+  columns.push({ ...before, label: "before" });
+}
+columns.push(column);
+console.log(`\n${"metric".padEnd(34)}${columns.map((c) => c.label.padEnd(22)).join("")}target`);
+for (const [name, f, target] of rows) {
+  console.log(`${name.padEnd(34)}${columns.map((c) => f(c).padEnd(22)).join("")}${target}`);
+}
+console.log(`(${results.wallSeconds.toFixed(0)} s wall, ${concurrency} sessions at once)`);
+if (args.save) await writeFile(args.save, `${JSON.stringify(column, null, 2)}\n`);
+
+if (args.split === "tune" && !args.url) {
+  // The server reports calibrated confidences: map them back to posteriors (the calibration
+  // in effect is monotonic and known) and fit a new one.
+  const cal = DEFAULT_CONFIDENCE_CALIBRATION;
+  const logit = (p: number): number => Math.log(p / (1 - p));
+  const posterior = (c: number): number =>
+    1 / (1 + Math.exp(-(logit(Math.min(1 - 1e-6, Math.max(1e-6, c))) - cal.intercept) / cal.slope));
+  const marked = results.files.flatMap(markedWords);
+  const fit = fitConfidenceCalibration(
+    marked.map((w) => ({ posterior: posterior(w.confidence), correct: w.correct })),
+  );
+  console.log(
+    `confidence calibration fitted on tune (${marked.length} words): slope ${fit.slope.toFixed(3)}, intercept ${fit.intercept.toFixed(3)}, share right ${fit.unscored.toFixed(3)}`,
+  );
+}
