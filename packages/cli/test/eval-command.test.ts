@@ -10,7 +10,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeWav } from "@voxpipe/core";
-import { tonePcm } from "@voxpipe/core/testing";
 import { startFluxServer } from "@voxpipe/flux-server";
 import { startLocalSageMakerEndpoint } from "@voxpipe/sagemaker/local-endpoint";
 import { runCli } from "../src/index.js";
@@ -18,6 +17,7 @@ import type { CliIO } from "../src/index.js";
 import { resultsFromJson } from "../src/eval/index.js";
 import type { EvalResults } from "../src/eval/index.js";
 import { captureIO } from "./capture-io.js";
+import { writeToneDataset } from "./tone-dataset.js";
 
 const cli = (io: CliIO, ...args: string[]) => runCli(["node", "voxpipe", ...args], io);
 /** `voxpipe eval <dataset>` against the in-process server with the scripted engine, fast. */
@@ -29,32 +29,7 @@ let dataset = "";
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "voxpipe-eval-"));
   dataset = join(dir, "calls");
-  await import("node:fs/promises").then((fs) => fs.mkdir(dataset));
-  const pcm = (ms: number, tone: boolean) =>
-    tone ? tonePcm(300, ms, 16000, 0.3) : new Uint8Array((ms * 16000) / 500);
-  // turn 0: 0.5–1.5 s; turn 1: 3.0–3.8, a 400 ms pause, 4.2–5.0 s; 2 s of silence after.
-  const parts = [
-    pcm(500, false),
-    pcm(1000, true),
-    pcm(1500, false),
-    pcm(800, true),
-    pcm(400, false),
-    pcm(800, true),
-    pcm(2000, false),
-  ];
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  parts.reduce((off, p) => (all.set(p, off), off + p.byteLength), 0);
-  await writeFile(join(dataset, "pause.wav"), encodeWav(all, 16000));
-  await writeFile(
-    join(dataset, "pause.json"),
-    JSON.stringify({
-      tags: ["tones"],
-      turns: [
-        { start: 0.5, end: 1.5, transcript: "hello there" },
-        { start: 3.0, end: 5.0, transcript: "i would like to book a table for two" },
-      ],
-    }),
-  );
+  await writeToneDataset(dataset);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -92,6 +67,11 @@ describe("voxpipe eval", () => {
     const events = saved.files[0].runs[1].events ?? [];
     expect(events.filter((e) => e.event === "EndOfTurn")).toHaveLength(2);
     expect(saved.files[0].waveform?.length).toBeGreaterThan(100);
+    // The report: one self-contained page with the charts drawn as SVG (checked in a browser in report-browser.test.ts).
+    const html = await readFile(join(out, "report.html"), "utf8");
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+    expect(html.match(/<svg/g)?.length).toBe(3);
+    expect(html).toContain("<th>eot 0.5</th>");
   });
 
   it("prints the percentile table by default", async () => {

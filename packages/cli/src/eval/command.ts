@@ -16,6 +16,8 @@ import type { EvalResults } from "./run.js";
 import type { EvalSetting } from "./session.js";
 import { openTarget } from "./target.js";
 import { formatResults } from "./text-report.js";
+import { renderCharts, renderHtml } from "./report/html.js";
+import { svgToPng } from "./report/png.js";
 
 /** The sweep of `eot_threshold` when `--eot-threshold` is not given (Flux's 0.5–0.9 range in 0.1 steps). */
 export const DEFAULT_EOT_SWEEP = [0.5, 0.6, 0.7, 0.8, 0.9];
@@ -31,6 +33,7 @@ export interface EvalFlags {
   concurrency: number;
   fast: boolean;
   out?: string;
+  png: boolean;
   json: boolean;
   logLevel: LogLevel;
   localEngine: string;
@@ -104,12 +107,38 @@ export function sweepSettings(
   return { settings, skipped };
 }
 
-/** Writes `results.json` into `dir` (created if needed); returns the files written. */
-export async function writeOutputs(results: EvalResults, dir: string): Promise<string[]> {
+/**
+ * Writes the run into `dir` (created if needed): `results.json`, the self-contained
+ * `report.html`, and with `png` the charts as PNG (`png/latency.png`, `png/tradeoff.png`,
+ * `png/timeline-<file>.png`). Returns the paths written.
+ */
+export async function writeOutputs(
+  results: EvalResults,
+  dir: string,
+  png = false,
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const json = join(dir, "results.json");
   await writeFile(json, `${resultsToJson(results)}\n`);
-  return [json];
+  const charts = await renderCharts(results);
+  const html = join(dir, "report.html");
+  await writeFile(html, renderHtml(results, charts));
+  const written = [json, html];
+  if (png) {
+    const pngDir = join(dir, "png");
+    await mkdir(pngDir, { recursive: true });
+    const images: Array<[string, string]> = [
+      ["latency.png", charts.latency],
+      ["tradeoff.png", charts.tradeoff],
+      ...charts.timelines.map((t): [string, string] => [`timeline-${t.name}.png`, t.svg]),
+    ];
+    for (const [name, svg] of images) {
+      const path = join(pngDir, name);
+      await writeFile(path, svgToPng(svg));
+      written.push(path);
+    }
+  }
+  return written;
 }
 
 /**
@@ -172,7 +201,15 @@ export function registerEvalCommand(
       "send audio as fast as the target answers (local and ws:// targets only)",
       false,
     )
-    .option("--out <dir>", "write results.json (every event, every figure) into this folder")
+    .option(
+      "--out <dir>",
+      "write report.html (charts, every figure, a turn timeline per file) and results.json (every event) into this folder",
+    )
+    .option(
+      "--png",
+      "with --out: also write the charts as PNG (png/*.png) for READMEs and issues",
+      false,
+    )
     .option("--json", "print the figures as JSON on stdout (no events, no waveforms)", false)
     .addOption(
       new Option(
@@ -204,6 +241,7 @@ Examples:
 }
 
 async function evaluate(datasetDir: string, flags: EvalFlags, io: CliIO): Promise<number> {
+  if (flags.png && flags.out === undefined) throw new CliUsageError("--png needs --out <dir>");
   if (!Number.isInteger(flags.concurrency) || flags.concurrency < 1) {
     throw new CliUsageError(
       `--concurrency=${flags.concurrency} is out of range: allowed an integer ≥ 1`,
@@ -281,7 +319,11 @@ async function evaluate(datasetDir: string, flags: EvalFlags, io: CliIO): Promis
     }
     io.stdout.write(flags.json ? `${resultsToJson(results, true)}\n` : formatResults(results));
     if (flags.out !== undefined) {
-      for (const file of await writeOutputs(results, flags.out)) note(io, `wrote ${file}`);
+      const written = await writeOutputs(results, flags.out, flags.png);
+      note(
+        io,
+        `wrote ${written.length > 3 ? `${written.slice(0, 2).join(", ")} and ${written.length - 2} PNG files` : written.join(", ")}`,
+      );
     }
     const failed = results.settings.reduce((t, s) => t + s.metrics.failedSessions, 0);
     if (failed > 0) {
