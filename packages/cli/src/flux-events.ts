@@ -1,5 +1,8 @@
 import type { DeepgramFluxSTTService, FluxEndOfTurnEvent, FluxTurnEvent } from "@voxpipe/deepgram";
-import type { ErrorFrame, PipelineTask } from "@voxpipe/core";
+import { PipelineRunner } from "@voxpipe/core";
+import type { ErrorFrame, PipelineTask, PipelineTaskResult, SignalSource } from "@voxpipe/core";
+import type { CliIO } from "./io.js";
+import { note } from "./io.js";
 import type { InputFlowControl } from "@voxpipe/transports";
 import type { TranscriptViewEvent, TurnEvent } from "./view/turn-event.js";
 
@@ -73,5 +76,41 @@ export function reportAnsweredAudio(stt: DeepgramFluxSTTService, flow: InputFlow
     "endOfTurn",
   ] as const) {
     stt.on(name, answered);
+  }
+}
+
+/**
+ * Runs a Flux task as a command: SIGINT/SIGTERM end it gracefully (the runner), and the first
+ * one also stops Flux connection attempts at once ("stopping…": a run that cannot reach
+ * Flux fails now, naming the cause, instead of retrying); a second one cancels.
+ * @returns the task's result and the exit code: 0 ended, 1 a fatal error ended the run
+ *   (Flux never reached, a refused key, retries used up: said in one `voxpipe: error:`
+ *   line on stderr), 130 cancelled by a second interrupt.
+ */
+export async function runFluxTask(
+  task: PipelineTask,
+  stt: DeepgramFluxSTTService,
+  io: CliIO,
+  signals: SignalSource = process,
+): Promise<{ result: PipelineTaskResult; code: number }> {
+  let interrupted = false;
+  const onInterrupt = (): void => {
+    if (interrupted) return;
+    interrupted = true;
+    note(io, "stopping…");
+    stt.flux?.stopReconnecting();
+  };
+  signals.on("SIGINT", onInterrupt);
+  signals.on("SIGTERM", onInterrupt);
+  try {
+    const result = await new PipelineRunner({ signals }).run(task);
+    if (result.reason === "error") {
+      io.stderr.write(`voxpipe: error: ${result.error?.error ?? "the run failed"}\n`);
+      return { result, code: 1 };
+    }
+    return { result, code: result.reason === "cancel" ? 130 : 0 };
+  } finally {
+    signals.off("SIGINT", onInterrupt);
+    signals.off("SIGTERM", onInterrupt);
   }
 }

@@ -137,6 +137,41 @@ export function networkError(code: string, description: string): FluxError {
   return new FluxError({ source: "network", kind: "retryable", code, description });
 }
 
+/** TLS failures: retrying cannot fix a certificate (Node's `tls` error codes). */
+const TLS_CODES =
+  /^(ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(VERIFY|GET)_)/;
+const TLS_TEXT = /certificate|self[- ]signed|altnames|\bTLS\b|\bSSL\b/i;
+
+/**
+ * A WebSocket that could not be opened, named by its underlying cause so a user can act
+ * on it: the socket error's code and text (`connect ECONNREFUSED 127.0.0.1:1`,
+ * `getaddrinfo ENOTFOUND api.deepgram.com`, a TLS certificate error). Node's errno code
+ * becomes {@link FluxError.code} (read from the message when a library dropped it, as
+ * `@deepgram/sdk` does). TLS errors are permanent; the others retryable.
+ */
+export function connectError(cause: unknown): FluxError {
+  const err = cause instanceof Error ? cause : undefined;
+  const message = redactUrls(err?.message ?? String(cause)).slice(0, 300);
+  const own = (err as { code?: unknown } | undefined)?.code;
+  const code =
+    typeof own === "string" && own !== ""
+      ? own
+      : (/\b(E[A-Z]{3,}|ERR_[A-Z_]+)\b/.exec(message)?.[1] ?? undefined);
+  const tls = (code !== undefined && TLS_CODES.test(code)) || TLS_TEXT.test(message);
+  if (tls) {
+    return new FluxError({
+      source: "network",
+      kind: "permanent",
+      code: code ?? "TLS_ERROR",
+      description: `TLS failed: ${message}`,
+    });
+  }
+  return networkError(
+    code ?? "CONNECT_FAILED",
+    message === "" ? "could not open the WebSocket" : message,
+  );
+}
+
 /** Bad caller input (settings, audio): permanent, thrown before anything is sent. */
 export function inputError(code: string, description: string): FluxError {
   return new FluxError({ source: "input", kind: "permanent", code, description });

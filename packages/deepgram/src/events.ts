@@ -1,4 +1,4 @@
-import type { FluxActiveConfiguration, TurnInfoMessage } from "@voxpipe/flux-protocol";
+import type { FluxActiveConfiguration, Received, TurnInfoMessage } from "@voxpipe/flux-protocol";
 import type { FluxError } from "./errors.js";
 
 /**
@@ -46,7 +46,7 @@ export interface FluxTurnFields {
   /** `performance.now()` when the message arrived (ms). */
   receivedAt: number;
   /** The Flux `TurnInfo` as received (its times and `turn_index` are relative to its connection). */
-  raw: TurnInfoMessage;
+  raw: Received<TurnInfoMessage>;
 }
 
 /** `StartOfTurn`, `Update`, `EagerEndOfTurn` or `TurnResumed`. */
@@ -118,7 +118,11 @@ export interface FluxWarningEvent {
   description: string;
 }
 
-/** A non-fatal error (`ConfigureFailure`, a configure timeout, lost audio). Fatal errors end the stream instead. */
+/**
+ * An error. Non-fatal (`error.fatal === false`: `ConfigureFailure`, a configure timeout,
+ * lost audio) or fatal (`error.fatal === true`: the client failed; this is the last event
+ * before `events$` completes).
+ */
 export interface FluxErrorEvent {
   type: "Error";
   error: FluxError;
@@ -138,6 +142,11 @@ export interface FluxClientMetrics {
   bufferedSeconds: number;
   /** Connections opened after the first. */
   reconnects: number;
+  /**
+   * Server frames skipped because the client does not know them (an unknown `type` or
+   * TurnInfo `event`, a known type missing a field the client needs, non-JSON). Logged at debug.
+   */
+  unknownMessages: number;
   /** Turns ended. */
   turns: number;
   /** Metrics of the last ended turn. */

@@ -6,6 +6,7 @@ import {
   parseServerMessageObject,
   type ConfigureSuccessMessage,
   type FluxActiveConfiguration,
+  type Received,
   type FluxSettings,
   type ServerMessage,
   type TurnInfoMessage,
@@ -41,6 +42,7 @@ import {
   type Connection,
 } from "./client/connection.js";
 import { observableIterator } from "./client/event-iterator.js";
+import { SafeObservable } from "./client/safe-observable.js";
 import { RESUME_SLACK_SECONDS, TurnTracker } from "./client/turn-tracker.js";
 import { Watchdog } from "./client/watchdog.js";
 import { SettingsState } from "./client/settings-state.js";
@@ -83,8 +85,13 @@ const CLOSE_LAG_FACTOR = 3;
  */
 export class FluxClient {
   private readonly subject = new Subject<FluxEvent>();
-  /** Turn, connection, configure, warning and non-fatal error events. Errors with the fatal {@link FluxError}; completes on close. */
-  readonly events$: Observable<FluxEvent> = this.subject.asObservable();
+  /**
+   * Turn, connection, configure, warning and error events. Never errors: a fatal error
+   * (a permanent failure, or retries used up) is the last event, `Error` with
+   * `error.fatal === true`, then the stream completes; a graceful close completes it.
+   * An exception thrown by a subscriber is logged and ignored (never crashes the host).
+   */
+  readonly events$: Observable<FluxEvent>;
 
   private readonly log: Logger;
   private readonly carrier: Carrier;
@@ -108,6 +115,8 @@ export class FluxClient {
   private lostAt: number | undefined;
   private quickFailures = 0;
   private startWaiters: { resolve(): void; reject(e: Error): void }[] = [];
+  /** The last failed connection attempt of the current outage (for a give-up's message). */
+  private lastConnectError: FluxError | undefined;
 
   private readonly turns: TurnTracker;
   private forceEndPending = false;
@@ -127,6 +136,7 @@ export class FluxClient {
     silenceSecondsInjected: 0,
     audioSecondsDropped: 0,
     reconnects: 0,
+    unknownMessages: 0,
   };
 
   /**
@@ -144,6 +154,10 @@ export class FluxClient {
     this.opts = resolveOptions(options);
     this.carrier = options.carrier ?? sdkCarrier;
     this.log = options.logger ?? rootLogger().child({ component: "flux-client" });
+    const subject = this.subject;
+    this.events$ = new SafeObservable<FluxEvent>(this.log, (subscriber) =>
+      subject.subscribe(subscriber),
+    );
     this.settingsState = new SettingsState(settings);
     this.chunker = new AudioChunker(chunkBytes(this.inputFormat, this.opts.chunkMs));
     this.buffer = new ReplayBuffer(this.opts.replayBufferSeconds);
@@ -343,6 +357,21 @@ export class FluxClient {
     return this.closing;
   }
 
+  /**
+   * Stops connecting now (a user pressed Ctrl-C while Flux cannot be reached): a client that
+   * is (re)connecting fails at once with the last attempt's cause (its terminal `Error`
+   * event is emitted, `start()` rejects). A connected client is not affected.
+   * @returns whether the client gave up.
+   */
+  stopReconnecting(): boolean {
+    if (this.connected) return false;
+    if (this.stateValue !== "connecting" && this.stateValue !== "reconnecting") {
+      if (this.stateValue !== "closing") return false;
+    }
+    this.fail(this.gaveUp("stopped by the caller"));
+    return true;
+  }
+
   /** Immediate close: no `CloseStream`, no waiting. Completes {@link events$}. */
   destroy(): void {
     if (this.stateValue === "closed" || this.stateValue === "failed") return;
@@ -354,7 +383,8 @@ export class FluxClient {
 
   /**
    * Events as an async iterator. Subscribes when called, so call it before
-   * sending audio. Ends when the client closes; throws the fatal error if it fails.
+   * sending audio. Ends when the client closes or fails (a failure's last event is
+   * `Error` with `error.fatal === true`).
    */
   [Symbol.asyncIterator](): AsyncIterator<FluxEvent> {
     return observableIterator(this.events$);
@@ -427,33 +457,62 @@ export class FluxClient {
 
   // ---------------------------------------------------------------- connection loop
 
+  /**
+   * Connects, retrying with backoff. Before Flux was ever reached the budget is small
+   * (`firstConnectAttempts` within `firstConnectTimeoutMs`): a first connection fails
+   * fast, with the last attempt's cause.
+   */
   private runLoop(initialDelayMs: number): void {
-    const loop = connectWithRetry((attempt) => this.connectOnce(attempt), {
-      policy: this.opts.reconnect,
+    this.lastConnectError = undefined;
+    const r = this.opts.reconnect;
+    const first = this.readyConnections === 0;
+    const maxAttempts = first ? Math.min(r.maxAttempts, r.firstConnectAttempts) : r.maxAttempts;
+    const deadline = new AbortController();
+    const timer = first ? setTimeout(() => deadline.abort(), r.firstConnectTimeoutMs) : undefined;
+    const signal = first
+      ? AbortSignal.any([this.abort.signal, deadline.signal])
+      : this.abort.signal;
+    let last: FluxError | undefined;
+    let attempts = 0;
+    const loop = connectWithRetry((attempt) => this.connectOnce(attempt, signal), {
+      policy: { ...r, maxAttempts },
       initialDelayMs,
-      signal: this.abort.signal,
+      signal,
       onFailedAttempt: (error, attempt) => {
+        last = error;
+        this.lastConnectError = error;
+        attempts = attempt;
         this.log.warn(
           { code: error.code, status: error.status, kind: error.kind, attempt },
           "flux connection attempt failed",
         );
         if (error.retryable) this.emit({ type: "Reconnecting", error, attempt });
       },
-    }).catch((error: unknown) => {
-      if (this.abort.signal.aborted) return;
-      const fluxError = asFluxError(error);
-      this.fail(
-        fluxError.retryable
-          ? exhaustedError(fluxError, `${this.opts.reconnect.maxAttempts} attempts`)
-          : fluxError,
-      );
-    });
+    })
+      .catch((error: unknown) => {
+        if (this.abort.signal.aborted) return;
+        const fluxError = !deadline.signal.aborted
+          ? asFluxError(error)
+          : (last ??
+            networkError("CONNECT_TIMEOUT", `no answer within ${r.firstConnectTimeoutMs} ms`));
+        const why = !first
+          ? `${attempts} attempts`
+          : deadline.signal.aborted
+            ? `${r.firstConnectTimeoutMs / 1000} s without reaching Flux`
+            : `${Math.max(attempts, 1)} attempt(s) without reaching Flux`;
+        this.fail(
+          fluxError.retryable || deadline.signal.aborted
+            ? exhaustedError(fluxError, why)
+            : fluxError,
+        );
+      })
+      .finally(() => clearTimeout(timer));
     this.loop = loop;
   }
 
   /** Opens one connection and waits for `Connected`; rejects with a classified {@link FluxError}. */
-  private async connectOnce(_attempt: number): Promise<void> {
-    this.abort.signal.throwIfAborted();
+  private async connectOnce(_attempt: number, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
     const settings = this.settingsState.forConnection;
     try {
       await openConnection(
@@ -465,7 +524,7 @@ export class FluxClient {
           url: this.url,
           apiKey: this.apiKey,
           connectTimeoutMs: this.opts.connectTimeoutMs,
-          signal: this.abort.signal,
+          signal,
         },
         {
           onMessage: (conn, message) => this.onMessage(conn, message),
@@ -651,7 +710,9 @@ export class FluxClient {
         this.onConnectionLost(conn, conn.serverError);
         return;
       case "Unknown":
-        this.log.warn(
+        // Receive leniently: a newer Flux may send what this client does not know yet.
+        this.counters.unknownMessages++;
+        this.log.debug(
           { reason: message.reason, wireType: message.wireType, detail: message.detail },
           "unknown flux message skipped",
         );
@@ -659,7 +720,7 @@ export class FluxClient {
     }
   }
 
-  private onTurnInfo(conn: Connection, m: TurnInfoMessage): void {
+  private onTurnInfo(conn: Connection, m: Received<TurnInfoMessage>): void {
     conn.gotTurnInfo = true;
     this.quickFailures = 0;
     this.turns.onTurnInfo(conn, m);
@@ -680,7 +741,7 @@ export class FluxClient {
     sendControl(conn, message);
   }
 
-  private onConfigureAck(m: ConfigureSuccessMessage): void {
+  private onConfigureAck(m: Received<ConfigureSuccessMessage>): void {
     const done = this.configures.settle();
     if (done === undefined) return; // stray acknowledgement
     const active = this.settingsState.confirm(done.sent, m);
@@ -765,6 +826,11 @@ export class FluxClient {
       ]);
       bound.abort();
       if (this.stateValue !== "closing") return; // failed meanwhile (reported) or destroyed
+      if (!this.connected) {
+        // Never silent: the audio accepted since the drop was not transcribed.
+        this.fail(this.gaveUp("closed while not connected"));
+        return;
+      }
     }
     const conn = this.conn;
     if (conn?.ready) {
@@ -808,7 +874,26 @@ export class FluxClient {
     this.teardown();
     this.stateValue = "failed";
     this.rejectAllWaiters(fatal);
-    this.subject.error(fatal);
+    // The terminal event: observers that did not ask for errors are never errored into.
+    this.emit({ type: "Error", error: fatal });
+    this.subject.complete();
+  }
+
+  /** Whether a connection is ready (Flux sent `Connected`). A method so TS does not narrow it across awaits. */
+  private get connected(): boolean {
+    return this.conn?.ready === true;
+  }
+
+  /** The fatal error of a client that stopped trying to connect, naming the last cause. */
+  private gaveUp(why: string): FluxError {
+    const cause =
+      this.lastConnectError ?? networkError("NOT_CONNECTED", "no connection attempt finished");
+    const reached = this.readyConnections > 0 ? "" : ", Flux was never reached";
+    const lost = this.timeline - this.turns.processedUntil;
+    return exhaustedError(
+      cause,
+      `${why}${reached}; ${Math.max(0, lost).toFixed(1)} s of audio not transcribed`,
+    );
   }
 
   private teardown(): void {

@@ -277,10 +277,7 @@ export class DeepgramFluxSTTService extends STTService<
       logger: this.logger,
     });
     this.client = client;
-    this.subscription = client.events$.subscribe({
-      next: (event) => this.onFluxEvent(event),
-      error: (error: unknown) => this.reportError(error, true),
-    });
+    this.subscription = client.events$.subscribe((event) => this.onFluxEvent(event));
     client.start().catch(() => {
       // Reported once through events$ (fatal error); nothing else to do here.
     });
@@ -322,7 +319,7 @@ export class DeepgramFluxSTTService extends STTService<
       case "Error":
         // Configure outcomes are reported by the settings task, together with the rollback.
         if (event.error.source !== "configure" && event.error.source !== "configure-timeout") {
-          this.reportError(event.error, false);
+          this.reportError(event.error, event.error.fatal);
         }
         return;
       case "Warning":

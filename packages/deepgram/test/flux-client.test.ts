@@ -203,7 +203,9 @@ describe("FluxClient: errors and reconnection", () => {
     const refuse = { faults: { refuseHandshake: { status: 429 } } };
     const s = await serve([refuse, refuse, refuse]);
     const c = track(
-      client(s.url, { reconnect: { minDelayMs: 40, maxDelayMs: 1000, maxAttempts: 6 } }),
+      client(s.url, {
+        reconnect: { minDelayMs: 40, maxDelayMs: 1000, maxAttempts: 6, firstConnectAttempts: 6 },
+      }),
     );
     const all = record(c);
     const times: number[] = [];

@@ -3,7 +3,12 @@
  * Used by the tests of the client and of the local server alike.
  */
 import { FLUX_MULTILINGUAL_MODEL, type FluxModel } from "./constants.js";
-import { END_OF_TURN_TRIGGERS, type ServerMessage, type TurnInfoMessage } from "./messages.js";
+import {
+  END_OF_TURN_TRIGGERS,
+  type Received,
+  type ServerMessage,
+  type TurnInfoMessage,
+} from "./messages.js";
 
 /** A broken guarantee. */
 export interface TurnSequenceViolation {
@@ -129,7 +134,7 @@ export class TurnSequenceChecker {
   }
 
   private checkTurnInfo(
-    m: TurnInfoMessage,
+    m: Received<TurnInfoMessage>,
     fail: (rule: TurnSequenceRule, text: string) => void,
   ): void {
     if (m.turn_index !== this.turnIndex)

@@ -30,6 +30,7 @@ export {
   type ForceEndTurnMessage,
   type InvalidClientMessage,
   type KnownServerMessage,
+  type Received,
   type ServerMessage,
   type TurnEvent,
   type TurnInfoMessage,

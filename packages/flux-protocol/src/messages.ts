@@ -213,7 +213,8 @@ export interface ConfigureSuccessMessage {
   request_id: string;
   sequence_id: number;
   thresholds: ConfigureThresholds;
-  keyterms: string[];
+  /** Always sent by Flux; optional when received (a client reconciles what is there). */
+  keyterms?: string[];
   /** Present on `flux-general-multi`. */
   language_hints?: string[];
   numerals?: boolean;
@@ -275,8 +276,17 @@ export interface UnknownServerMessage {
   raw: unknown;
 }
 
-/** Any server frame after parsing. */
-export type ServerMessage = KnownServerMessage | UnknownServerMessage;
+/**
+ * A known server message as a client receives it: `sequence_id` may be missing and
+ * `request_id` is `""` when the server left it out (the docs' own examples omit both on
+ * several types, reference §8). Strict checks on them belong to the sequence checker.
+ */
+export type Received<M extends KnownServerMessage> = M extends KnownServerMessage
+  ? Omit<M, "sequence_id"> & { sequence_id?: number }
+  : never;
+
+/** Any server frame after parsing (lenient: see {@link Received}). */
+export type ServerMessage = Received<KnownServerMessage> | UnknownServerMessage;
 
 const wordSchema = z.object({
   word: z.string(),
@@ -287,16 +297,23 @@ const wordSchema = z.object({
 
 const strings = z.array(z.string());
 
+// Receive leniently (reference §3, §8): a message is parsed by the fields a client uses.
+// `request_id` and `sequence_id` may be missing (docs examples omit them), and so may
+// `trigger`, `languages*`, `end_of_turn_confidence`, word times and the optional parts of
+// the Configure answers; extra fields are ignored. The sequence checker stays strict.
+const requestId = z.string().default("");
+const sequenceId = z.number().optional();
+
 const serverSchemas = {
   Connected: z.object({
     type: z.literal("Connected"),
-    request_id: z.string(),
-    sequence_id: z.number(),
+    request_id: requestId,
+    sequence_id: sequenceId,
   }),
   TurnInfo: z.object({
     type: z.literal("TurnInfo"),
-    request_id: z.string(),
-    sequence_id: z.number(),
+    request_id: requestId,
+    sequence_id: sequenceId,
     event: z.enum(TURN_EVENTS),
     turn_index: z.number(),
     audio_window_start: z.number(),
@@ -310,44 +327,48 @@ const serverSchemas = {
   }),
   ConfigureSuccess: z.object({
     type: z.literal("ConfigureSuccess"),
-    request_id: z.string(),
-    sequence_id: z.number(),
-    thresholds: z.object({
-      eager_eot_threshold: z.number().nullable().optional(),
-      eot_threshold: z.number().optional(),
-      eot_timeout_ms: z.number().optional(),
-    }),
-    keyterms: strings,
+    request_id: requestId,
+    sequence_id: sequenceId,
+    thresholds: z
+      .object({
+        eager_eot_threshold: z.number().nullable().optional(),
+        eot_threshold: z.number().optional(),
+        eot_timeout_ms: z.number().optional(),
+      })
+      .default({}),
+    keyterms: strings.optional(),
     language_hints: strings.optional(),
     numerals: z.boolean().optional(),
   }),
   ConfigureFailure: z.object({
     type: z.literal("ConfigureFailure"),
-    // The D-conf example omits request_id (reference §8); tolerate it.
-    request_id: z.string().default(""),
-    sequence_id: z.number(),
+    request_id: requestId,
+    sequence_id: sequenceId,
     code: z.string().optional(),
     description: z.string().optional(),
   }),
   Warning: z.object({
     type: z.literal("Warning"),
-    request_id: z.string(),
-    sequence_id: z.number(),
-    code: z.string(),
-    description: z.string(),
+    request_id: requestId,
+    sequence_id: sequenceId,
+    code: z.string().default("UNKNOWN_WARNING"),
+    description: z.string().default(""),
   }),
+  // A fatal Error must never be skipped over a missing field: it ends the connection.
   Error: z.object({
     type: z.literal("Error"),
-    sequence_id: z.number(),
-    code: z.string(),
-    description: z.string(),
+    sequence_id: sequenceId,
+    code: z.string().default("UNKNOWN_ERROR"),
+    description: z.string().default(""),
   }),
 } as const;
 
 /**
  * Parses one server text frame. Never throws: unknown types, unknown TurnInfo events,
  * malformed known messages and non-JSON come back as {@link UnknownServerMessage}.
- * Known messages keep only their documented fields.
+ * Known messages keep only their documented fields; what a client does not need may be
+ * missing (see {@link Received}), so a server that omits `request_id`, `sequence_id`,
+ * `trigger` or `languages` (as the docs' examples do) is still understood.
  */
 export function parseServerMessage(text: string): ServerMessage {
   let data: unknown;
@@ -412,7 +433,7 @@ export function parseServerMessageObject(data: unknown): ServerMessage {
     const { eager_eot_threshold: _omit, ...thresholds } = message.thresholds;
     return { ...message, thresholds };
   }
-  return message as KnownServerMessage;
+  return message as ServerMessage;
 }
 
 /**

@@ -42,6 +42,11 @@ export interface FaultPlan {
   configureDelayMs?: number;
   /** Answer every `Configure` with this `ConfigureFailure` (nothing applied). */
   configureRefusal?: { code: string; description: string };
+  /**
+   * Leave out `request_id`, `sequence_id` and `trigger` from every message, as several of
+   * the Flux docs' own examples do (reference §8): a client must still understand them.
+   */
+  omitOptionalFields?: boolean;
 }
 
 /** What the `sessionPlan` hook sees of a connection attempt. */

@@ -454,10 +454,11 @@ export class FluxSession {
     if (this.closing || this.closed) return;
     if (this.fireFaults((t) => t.atMessage === this.sequenceId)) return;
     if (this.stalled) return;
-    const text = encodeServerMessage({
+    let text = encodeServerMessage({
       ...message,
       sequence_id: this.sequenceId,
     });
+    if (this.faults.omitOptionalFields === true) text = withoutOptionalFields(text);
     this.sequenceId += 1;
     this.counters.messagesSent += 1;
     this.ws.send(text);
@@ -632,4 +633,15 @@ export class FluxSession {
       numerals: c.numerals,
     };
   }
+}
+
+/** A server message as the docs' examples print some: no `request_id`, `sequence_id`, `trigger`. */
+function withoutOptionalFields(text: string): string {
+  const {
+    request_id: _r,
+    sequence_id: _s,
+    trigger: _t,
+    ...rest
+  } = JSON.parse(text) as Record<string, unknown>;
+  return JSON.stringify(rest);
 }

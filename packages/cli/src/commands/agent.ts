@@ -3,7 +3,6 @@ import type { Command } from "commander";
 import {
   LLMContext,
   Pipeline,
-  PipelineRunner,
   PipelineTask,
   TurnLatencyObserver,
   createContextAggregators,
@@ -14,7 +13,7 @@ import { EchoLLMService, OpenAILLMService } from "@voxpipe/openai";
 import { EspeakTTSService } from "@voxpipe/speech-local/tts";
 import { SpeakerOutputTransport, WavFileOutputTransport } from "@voxpipe/transports";
 import type { BaseOutputTransport } from "@voxpipe/transports";
-import { reportAnsweredAudio, watchTurnEvents } from "../flux-events.js";
+import { reportAnsweredAudio, runFluxTask, watchTurnEvents } from "../flux-events.js";
 import type { CliIO } from "../io.js";
 import { note } from "../io.js";
 import { CliUsageError, addFluxOptions } from "../options/flux.js";
@@ -219,15 +218,16 @@ async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<n
         io.stdout.write(`${turnLatencyLine(t)}\n`);
       }
     });
-    const result = await new PipelineRunner().run(task);
+    const { code } = await runFluxTask(task, stt, io);
     const summary = latency.summary();
     if (flags.json) io.stdout.write(`${latencySummaryJson(summary)}\n`);
     else if (summary.turns > 0) {
       terminal.close();
       io.stdout.write(`${latencySummaryTable(summary)}\n`);
     }
-    if (output instanceof WavFileOutputTransport) note(io, `bot audio written to ${output.path}`);
-    return result.reason === "error" ? 1 : 0;
+    if (output instanceof WavFileOutputTransport && code === 0)
+      note(io, `bot audio written to ${output.path}`);
+    return code;
   } finally {
     terminal.close();
     await endpoint.close();

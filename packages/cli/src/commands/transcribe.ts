@@ -1,10 +1,10 @@
 import { Option } from "commander";
 import { InputFlowControl } from "@voxpipe/transports";
 import type { Command } from "commander";
-import { Pipeline, PipelineRunner, PipelineTask } from "@voxpipe/core";
+import { Pipeline, PipelineTask } from "@voxpipe/core";
 import type { Logger } from "@voxpipe/core";
 import { DeepgramFluxSTTService, resolveFluxEndpoint, type FluxEndpoint } from "@voxpipe/deepgram";
-import { reportAnsweredAudio, watchTurnEvents } from "../flux-events.js";
+import { reportAnsweredAudio, runFluxTask, watchTurnEvents } from "../flux-events.js";
 import { createInput } from "../inputs.js";
 import type { CliIO } from "../io.js";
 import { note } from "../io.js";
@@ -195,13 +195,15 @@ async function transcribe(inputSpec: string, flags: TranscribeFlags, io: CliIO):
     let turns = 0;
     stt.on("endOfTurn", () => turns++);
     watchTurnEvents(stt, task, show);
-    const result = await new PipelineRunner().run(task);
+    const { result, code } = await runFluxTask(task, stt, io);
     terminal.close();
-    note(
-      io,
-      `${turns} turn${turns === 1 ? "" : "s"} from ${input.label}${result.reason === "end" ? "" : ` (run ended: ${result.reason})`}`,
-    );
-    return result.reason === "error" ? 1 : 0;
+    if (result.reason !== "error") {
+      note(
+        io,
+        `${turns} turn${turns === 1 ? "" : "s"} from ${input.label}${result.reason === "end" ? "" : ` (run ended: ${result.reason})`}`,
+      );
+    }
+    return code;
   } finally {
     terminal.close();
     await endpoint.close();

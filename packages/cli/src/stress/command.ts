@@ -116,7 +116,14 @@ export function registerStressCommand(
     try {
       const report = await runStress(options, { io, logger, signal: abort.signal });
       io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
-      done(report.aggregate.connectMs.count > 0 ? 0 : 1);
+      const reached = report.aggregate.connectMs.count > 0;
+      if (!reached) {
+        const causes = Object.keys(report.aggregate.errors).join(", ");
+        io.stderr.write(
+          `voxpipe: error: no connection reached Flux${causes === "" ? "" : ` (${causes})`}\n`,
+        );
+      }
+      done(reached ? 0 : 1);
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);

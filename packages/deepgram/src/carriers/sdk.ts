@@ -1,5 +1,11 @@
 import { DeepgramClient } from "@deepgram/sdk";
-import { FluxError, handshakeError, networkError, statusFromHandshakeMessage } from "../errors.js";
+import {
+  FluxError,
+  connectError,
+  handshakeError,
+  networkError,
+  statusFromHandshakeMessage,
+} from "../errors.js";
 import type { Carrier, CarrierConnection, CarrierOpenRequest, CarrierHandlers } from "./carrier.js";
 import { endpointOf } from "./carrier.js";
 import type { ClientMessage as ControlMessage } from "@voxpipe/flux-protocol";
@@ -82,7 +88,7 @@ async function openSdkSocket(
         ? handshakeError(status)
         : error.message === "TIMEOUT"
           ? networkError("CONNECT_TIMEOUT", "handshake timed out")
-          : networkError("CONNECT_FAILED", "could not open the WebSocket");
+          : connectError(error);
     failOpen(refusal);
   });
   socket.on("close", (event: { code: number; reason?: string }) =>
@@ -105,9 +111,7 @@ async function openSdkSocket(
     opened = true;
   } catch (error) {
     socket.close();
-    throw error instanceof FluxError
-      ? error
-      : networkError("CONNECT_FAILED", "could not open the WebSocket");
+    throw error instanceof FluxError ? error : connectError(error);
   } finally {
     request.signal.removeEventListener("abort", onAbort);
   }

@@ -1,6 +1,6 @@
 import WebSocket from "ws";
 import type { FluxError } from "../errors.js";
-import { handshakeError, networkError } from "../errors.js";
+import { connectError, handshakeError, networkError } from "../errors.js";
 import type { Carrier, CarrierConnection } from "./carrier.js";
 import { endpointOf } from "./carrier.js";
 
@@ -52,9 +52,7 @@ export const wsCarrier: Carrier = (request, handlers) =>
       if (!settled) {
         const timeout = /timed out/i.test(error.message);
         fail(
-          timeout
-            ? networkError("CONNECT_TIMEOUT", "handshake timed out")
-            : networkError("CONNECT_FAILED", "could not open the WebSocket"),
+          timeout ? networkError("CONNECT_TIMEOUT", "handshake timed out") : connectError(error),
         );
       }
     });

@@ -2,7 +2,7 @@ import { buildListenQuery, type FluxSettings } from "@voxpipe/flux-protocol";
 import type { AudioFormat } from "../audio/format.js";
 import type { TimedChunk } from "../audio/replay-buffer.js";
 import type { Carrier, CarrierClose, CarrierConnection } from "../carriers/carrier.js";
-import { FluxError, networkError } from "../errors.js";
+import { FluxError, connectError, networkError } from "../errors.js";
 
 /** Audio a silent server must have been sent before the stall timer runs (2 Updates' worth). */
 const STALL_MIN_UNANSWERED_SECONDS = 0.5;
@@ -70,7 +70,7 @@ export interface ConnectionHandlers {
 /**
  * Opens one connection and waits until its client adopted it (`conn.onReady`, called
  * when Flux sent `Connected`). Rejects with a {@link FluxError}: the one passed to
- * `conn.onLost`, `CONNECT_TIMEOUT`, `ABORTED`, or `CONNECT_FAILED` for anything else;
+ * `conn.onLost`, `CONNECT_TIMEOUT`, `ABORTED`, or one naming the socket's cause (`connectError`);
  * the socket is closed then.
  */
 export async function openConnection(
@@ -142,9 +142,7 @@ export async function openConnection(
     conn.onLost = undefined;
     conn.onReady = undefined;
     conn.carrier?.close();
-    throw error instanceof FluxError
-      ? error
-      : networkError("CONNECT_FAILED", "could not open the WebSocket");
+    throw error instanceof FluxError ? error : connectError(error);
   } finally {
     clearTimeout(timer);
     request.signal.removeEventListener("abort", onAbort);

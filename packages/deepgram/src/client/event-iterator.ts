@@ -38,6 +38,8 @@ export function observableIterator<T>(source: Observable<T>): AsyncIterator<T> {
     return: (): Promise<IteratorResult<T>> => {
       subscription.unsubscribe();
       done = true;
+      queue.length = 0;
+      wake?.(); // a pending next() ends now instead of waiting forever
       return Promise.resolve({ value: undefined, done: true });
     },
   };

@@ -17,6 +17,14 @@ export interface FluxReconnectOptions {
   factor?: number;
   /** Attempts per outage before the client gives up with a fatal `exhausted` error. Default 20. */
   maxAttempts?: number;
+  /**
+   * Attempts for the first connection, before Flux was ever reached: a wrong URL, no
+   * network or a closed port should fail fast, naming the cause, not retry for minutes.
+   * Default 3.
+   */
+  firstConnectAttempts?: number;
+  /** Bound on the whole first connection (every attempt and backoff), in ms. Default 10000. */
+  firstConnectTimeoutMs?: number;
 }
 
 /** Options of a `FluxClient`. Durations in ms. */
@@ -111,6 +119,8 @@ export function resolveOptions(options: FluxClientOptions): ResolvedFluxClientOp
       maxDelayMs: r.maxDelayMs ?? 5_000,
       factor: r.factor ?? 2,
       maxAttempts: r.maxAttempts ?? 20,
+      firstConnectAttempts: r.firstConnectAttempts ?? 3,
+      firstConnectTimeoutMs: r.firstConnectTimeoutMs ?? 10_000,
     },
   };
 }

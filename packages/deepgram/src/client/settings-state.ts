@@ -3,6 +3,7 @@ import {
   initialActiveConfiguration,
   validateSettings,
   type ConfigureSuccessMessage,
+  type Received,
   type FluxActiveConfiguration,
   type FluxSettings,
 } from "@voxpipe/flux-protocol";
@@ -78,13 +79,16 @@ export class SettingsState {
   }
 
   /** Flux acknowledged the Configure that carried `sent` (`ConfigureSuccess` `m`). */
-  confirm(sent: Partial<FluxSettings>, m: ConfigureSuccessMessage): FluxActiveConfiguration {
+  confirm(
+    sent: Partial<FluxSettings>,
+    m: Received<ConfigureSuccessMessage>,
+  ): FluxActiveConfiguration {
     this.applied = { ...this.applied, ...sent };
     this.active = {
       eotThreshold: m.thresholds.eot_threshold ?? this.active.eotThreshold,
       eagerEotThreshold: m.thresholds.eager_eot_threshold ?? this.active.eagerEotThreshold,
       eotTimeoutMs: m.thresholds.eot_timeout_ms ?? this.active.eotTimeoutMs,
-      keyterms: m.keyterms,
+      keyterms: m.keyterms ?? this.active.keyterms,
       languageHints: m.language_hints ?? this.active.languageHints,
       numerals: m.numerals ?? this.active.numerals,
     };

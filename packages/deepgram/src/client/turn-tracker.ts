@@ -1,5 +1,5 @@
 import { meanWordConfidence, type Logger } from "@voxpipe/core";
-import type { TurnInfoMessage } from "@voxpipe/flux-protocol";
+import type { Received, TurnInfoMessage } from "@voxpipe/flux-protocol";
 import type {
   FluxEndOfTurnEvent,
   FluxEndOfTurnTrigger,
@@ -98,7 +98,7 @@ export class TurnTracker {
   }
 
   /** Handles one `TurnInfo` from `conn` (the current connection). */
-  onTurnInfo(conn: TurnTimeline, m: TurnInfoMessage): void {
+  onTurnInfo(conn: TurnTimeline, m: Received<TurnInfoMessage>): void {
     const fields = toTurnFields(conn, m);
     this.processed = Math.max(this.processed, fields.audioWindowEnd);
     const index = fields.turnIndex;
@@ -209,7 +209,7 @@ export class TurnTracker {
 }
 
 /** A `TurnInfo`'s fields on the continuous timeline (times + `offset`, index + `turnIndexOffset`). */
-function toTurnFields(conn: TurnTimeline, m: TurnInfoMessage): FluxTurnFields {
+function toTurnFields(conn: TurnTimeline, m: Received<TurnInfoMessage>): FluxTurnFields {
   const o = conn.offset;
   return {
     turnIndex: conn.turnIndexOffset + m.turn_index,
