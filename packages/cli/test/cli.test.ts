@@ -1,41 +1,24 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { stripVTControlCharacters } from "node:util";
 import { join } from "node:path";
 import { Command } from "commander";
 import { WebSocket } from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeWav, pcmToInt16, readWav } from "@voxpipe/core";
-import { tonePcm } from "@voxpipe/core/testing";
+import { pcmToInt16, readWav } from "@voxpipe/core";
 import { startFluxServer } from "@voxpipe/flux-server";
 import type { FluxServer } from "@voxpipe/flux-server";
-import { runCli } from "../src/index.js";
-import type { CliIO } from "../src/index.js";
 import { registerFluxServerCommand } from "../src/commands/flux-server.js";
 import { captureIO } from "./capture-io.js";
-
-const cli = (io: CliIO, ...args: string[]) => runCli(["node", "voxpipe", ...args], io);
+import { cli, writeTwoTurns } from "./helpers.js";
 
 let dir = "";
 let twoTurns = "";
 let server: FluxServer;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "voxpipe-cli-"));
-  // Two "utterances" (tones) separated by silence; the scripted Flux engine gives each a transcript.
-  const pcm = (ms: number, tone: boolean) =>
-    tone ? tonePcm(300, ms, 16000, 0.3) : new Uint8Array((ms * 16000) / 500);
   // 4 s between the utterances: the bot's reply to the first ends before the second begins.
-  const parts = [
-    pcm(300, false),
-    pcm(1200, true),
-    pcm(4000, false),
-    pcm(1000, true),
-    pcm(1500, false),
-  ];
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  parts.reduce((off, p) => (all.set(p, off), off + p.byteLength), 0);
-  twoTurns = join(dir, "two-turns.wav");
-  await writeFile(twoTurns, encodeWav(all, 16000));
+  twoTurns = await writeTwoTurns(dir, 4000);
   server = await startFluxServer({
     engine: "scripted",
     engineOptions: { transcripts: ["book a table for two", "at eight please"] },

@@ -4,30 +4,15 @@
  * turn from a server that omits `request_id`/`sequence_id`/`trigger` (as the docs'
  * examples do), and Ctrl-C stops connection attempts at once.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeWav } from "@voxpipe/core";
-import { tonePcm } from "@voxpipe/core/testing";
 import { startFluxServer, type FluxServer } from "@voxpipe/flux-server";
-import { runCli } from "../src/index.js";
-import type { CliIO } from "../src/index.js";
+import { captureIO } from "./capture-io.js";
+import { cli, writeTwoTurns } from "./helpers.js";
 
-function captureIO(): CliIO & { out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    stdout: { write: (t: string) => (out += t), isTTY: false },
-    stderr: { write: (t: string) => (err += t), isTTY: false },
-    env: {},
-    out: () => out,
-    err: () => err,
-  };
-}
-
-const cli = (io: CliIO, ...args: string[]) => runCli(["node", "voxpipe", ...args], io);
 const errorLines = (text: string) =>
   text.split("\n").filter((l) => l.startsWith("voxpipe: error:"));
 
@@ -35,19 +20,7 @@ let dir = "";
 let twoTurns = "";
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "voxpipe-never-silent-"));
-  const pcm = (ms: number, tone: boolean) =>
-    tone ? tonePcm(300, ms, 16000, 0.3) : new Uint8Array((ms * 16000) / 500);
-  const parts = [
-    pcm(300, false),
-    pcm(1200, true),
-    pcm(1500, false),
-    pcm(1000, true),
-    pcm(1500, false),
-  ];
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  parts.reduce((off, p) => (all.set(p, off), off + p.byteLength), 0);
-  twoTurns = join(dir, "two-turns.wav");
-  await writeFile(twoTurns, encodeWav(all, 16000));
+  twoTurns = await writeTwoTurns(dir, 1500);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
