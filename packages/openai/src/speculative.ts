@@ -96,9 +96,20 @@ class SpeculativeReply {
     this.#notify();
   }
 
-  /** Yields the buffered chunks, then the rest as they arrive; throws what generation threw. */
+  /**
+   * Yields the buffered chunks, then the rest as they arrive; throws what generation threw.
+   * `signal` aborting (an interruption) also stops the generation. Its listener lives only
+   * while draining: `signal` is the processor's long-lived one, shared by every reply.
+   */
   async *drain(signal: AbortSignal): AsyncGenerator<LLMStreamChunk> {
-    const onAbort = (): void => this.#notify();
+    const onAbort = (): void => {
+      this.controller.abort(signal.reason);
+      this.#notify();
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       let next = 0;
@@ -208,8 +219,6 @@ export abstract class SpeculativeLLMService<
           turnIndex: pending.turnIndex,
           bufferedChunks: pending.chunks.length,
         });
-        const abort = (): void => pending.controller.abort(signal.reason);
-        signal.addEventListener("abort", abort, { once: true });
         return pending.drain(signal);
       }
       this.#discard(pending, "mismatch");

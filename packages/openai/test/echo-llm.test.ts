@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import {
   EagerEndOfTurnFrame,
@@ -53,5 +54,37 @@ describe("EchoLLMService", () => {
     expect(task.hasFinished).toBe(true);
     expect(committed).toEqual([4]); // all of "You said: yes please." was buffered before EndOfTurn
     expect(texts(down)).toBe("You said: yes please.");
+  });
+});
+
+describe("SpeculativeLLMService: listeners", () => {
+  it("50 committed speculations leave no abort listener behind on the processor's signal", async () => {
+    // No interruptions (the bot never speaks here): the processor's signal lives all run long.
+    const { context, user } = createContextAggregators(new LLMContext(), {
+      user: { interruptOnUserTurnStart: false },
+    });
+    const echo = new EchoLLMService({ context, settings: { firstTokenDelayMs: 0 } });
+    let committed = 0;
+    // Counted during the run: cleanup aborts the signal, which drops `once` listeners.
+    const listeners: number[] = [];
+    echo.on("speculationCommitted", () => {
+      committed++;
+      listeners.push(getEventListeners(echo.signal, "abort").length);
+    });
+    const frames: Frame[] = [];
+    for (let turn = 0; turn < 50; turn++) {
+      const text = `turn number ${turn}`;
+      frames.push(
+        new StartOfTurnFrame({ turnIndex: turn }),
+        new EagerEndOfTurnFrame({ turnIndex: turn, transcript: text }),
+        new SleepFrame(5),
+        new TranscriptionFrame({ turnIndex: turn, text }),
+        new EndOfTurnFrame({ turnIndex: turn, transcript: text }),
+        new SleepFrame(5),
+      );
+    }
+    await runProcessorTest({ processor: new Pipeline([user, echo]), framesToSend: frames });
+    expect(committed).toBe(50);
+    expect(Math.max(...listeners)).toBeLessThanOrEqual(2);
   });
 });
