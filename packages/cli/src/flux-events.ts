@@ -21,7 +21,8 @@ function turnEvent(e: FluxTurnEvent | FluxEndOfTurnEvent): TurnEvent {
 
 /**
  * Feeds `show` every turn event the STT service reports (Flux `StartOfTurn`, `Update` with a
- * transcript, `EagerEndOfTurn`, `TurnResumed`, `EndOfTurn`), its reconnects, and every error
+ * transcript, `EagerEndOfTurn`, `TurnResumed`, `EndOfTurn`), each `Connected` (with its
+ * `request_id`), its reconnects, and every error
  * that reaches the task. `minConfidence` marks finals the service dropped.
  */
 export function watchTurnEvents(
@@ -52,6 +53,7 @@ export function watchTurnEvents(
     show({ event: "Reconnecting", attempt: e.attempt, reason: e.error.message }),
   );
   stt.on("connected", (e) => {
+    show({ event: "Connected", requestId: e.requestId, connection: e.connection });
     if (e.connection > 1) show({ event: "Reconnected", attempt: e.connection - 1 });
   });
   task.on("error", (frame: ErrorFrame) => {

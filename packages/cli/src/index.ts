@@ -18,4 +18,9 @@ export { TerminalTurnView, confidenceBand } from "./view/terminal-view.js";
 /** `--json`: one JSON line per turn event, with Flux field names. */
 export { toJsonLine } from "./view/json-view.js";
 /** The view model of turn events shared by the terminal and JSON views. */
-export type { TranscriptViewEvent, TurnEvent, TurnWord } from "./view/turn-event.js";
+export type {
+  ConnectedEvent,
+  TranscriptViewEvent,
+  TurnEvent,
+  TurnWord,
+} from "./view/turn-event.js";

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import {
   FfmpegInputTransport,
   MicrophoneInputTransport,
@@ -32,8 +32,9 @@ export interface InputFlags {
 
 /**
  * Picks the input transport for `<file|url|->`, the one argument every command shares:
- * `-` → raw PCM s16le on stdin; `mic` → the microphone; a `.wav` file → WAV input (decoded in
- * process); any other file or an `http(s)://`/`rtmp://`… URL → ffmpeg.
+ * `-` → raw PCM s16le on stdin; `mic` → the microphone; a WAV file (by its bytes, whatever its
+ * name) → WAV input (decoded in process); any other file or an `http(s)://`/`rtmp://`… URL →
+ * ffmpeg.
  * @throws {CliUsageError} when a file does not exist.
  */
 export function createInput(spec: string, flags: InputFlags = {}): InputChoice {
@@ -62,7 +63,7 @@ export function createInput(spec: string, flags: InputFlags = {}): InputChoice {
       `input ${JSON.stringify(spec)} is not a file, a URL, "-" (stdin) or "mic"`,
     );
   }
-  if (!isUrl && /\.wave?$/i.test(spec)) {
+  if (!isUrl && isWavFile(spec)) {
     return {
       transport: new WavFileInputTransport({ path: spec, realtime, backpressure }),
       label: spec,
@@ -72,4 +73,24 @@ export function createInput(spec: string, flags: InputFlags = {}): InputChoice {
     transport: new FfmpegInputTransport({ input: spec, realtime, backpressure }),
     label: isUrl ? "URL" : spec,
   };
+}
+
+/**
+ * True when the file starts like a WAV (RIFF/RF64/BW64 container, `WAVE` form type: the
+ * RIFF and EBU Tech 3306 headers), read from its first 12 bytes — an `.wav` name on an MP3
+ * goes to ffmpeg, a WAV without the extension is still read in process.
+ */
+export function isWavFile(path: string): boolean {
+  const head = Buffer.alloc(12);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    if (readSync(fd, head, 0, 12, 0) < 12) return false;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  const container = head.toString("latin1", 0, 4);
+  return ["RIFF", "RF64", "BW64"].includes(container) && head.toString("latin1", 8, 12) === "WAVE";
 }

@@ -168,7 +168,12 @@ function createOutput(spec: string): BaseOutputTransport {
 }
 
 async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<number> {
-  const { logger, flux, flow, input } = prepareInput(inputSpec, flags);
+  if (flags.llm === "openai" && flags.llmUrl === undefined && !io.env.OPENAI_API_KEY) {
+    throw new CliUsageError(
+      "--llm openai needs OPENAI_API_KEY in the environment or --llm-url <url> of an OpenAI-compatible server (e.g. http://localhost:11434/v1); or use --llm echo",
+    );
+  }
+  const { logger, flux, flow, input } = prepareInput(inputSpec, flags, io);
   const output = createOutput(flags.output);
   // Speculation only pays off (and only happens) when Flux sends eager ends of turn.
   const { user, assistant, llm, tts } = createAgentServices(flags, io, {

@@ -1,6 +1,6 @@
 import { Option } from "commander";
 import type { Command } from "commander";
-import { engineNames, startFluxServer } from "@voxpipe/flux-server";
+import { ENGINE_DESCRIPTIONS, engineNames, startFluxServer } from "@voxpipe/flux-server";
 import type { CliIO } from "../io.js";
 import { note } from "../io.js";
 import { LOG_LEVELS, setupLogging } from "../logging.js";
@@ -51,10 +51,10 @@ export function registerFluxServerCommand(
         .default(8787),
     )
     .option("--host <host>", "interface to bind", "127.0.0.1")
-    .option(
-      "--engine <name>",
-      `turn engine (${engineNames().join(", ")}, or local once installed)`,
-      "local",
+    .addOption(
+      new Option("--engine <name>", "turn engine (see Engines below)")
+        .choices(engineNames())
+        .default("local"),
     )
     .option(
       "--api-key <key>",
@@ -78,6 +78,11 @@ export function registerFluxServerCommand(
     .addHelpText(
       "after",
       `
+Engines:
+${engineNames()
+  .map((name) => `  ${name.padEnd(9)} ${ENGINE_DESCRIPTIONS[name] ?? ""}`)
+  .join("\n")}
+
 Point any Flux client at it, e.g.:
   voxpipe flux-server --port 8787 &
   voxpipe transcribe call.wav --url ws://127.0.0.1:8787`,

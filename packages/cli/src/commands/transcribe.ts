@@ -10,7 +10,7 @@ import type { CliIO } from "../io.js";
 import { note } from "../io.js";
 import { LOG_LEVELS, setupLogging } from "../logging.js";
 import type { LogLevel } from "../logging.js";
-import { addFluxOptions, parseInteger, resolveFluxFlags } from "../options/flux.js";
+import { addFluxOptions, CliUsageError, parseInteger, resolveFluxFlags } from "../options/flux.js";
 import type { FluxCliSettings, FluxFlagValues } from "../options/flux.js";
 import { toJsonLine } from "../view/json-view.js";
 import { TerminalTurnView } from "../view/terminal-view.js";
@@ -66,17 +66,34 @@ export function sttFor(
  * fast-mode flow control and the input transport for `<file|url|-|mic>`.
  * @throws {CliUsageError} for a bad Flux flag or an input that does not exist.
  */
-export function prepareInput(inputSpec: string, flags: FluxRunFlags) {
+export function prepareInput(inputSpec: string, flags: FluxRunFlags, io: CliIO) {
   const logger = setupLogging(flags.logLevel);
+  if (inputSpec === "-" && io.stdinIsTTY === true) {
+    note(
+      io,
+      `waiting for raw PCM s16le on stdin (${flags.rawSampleRate} Hz, ${flags.rawChannels} channel${flags.rawChannels === 1 ? "" : "s"}); pipe audio in, e.g. arecord -f S16_LE -r 16000 -c 1 -t raw | voxpipe transcribe -`,
+    );
+  }
   const flux = resolveFluxFlags(flags);
   const flow = new InputFlowControl();
-  const input = createInput(inputSpec, {
-    fast: flags.fast,
-    rawSampleRate: flags.rawSampleRate,
-    rawChannels: flags.rawChannels,
-    micDevice: flags.micDevice,
-    backpressure: flow.backpressure,
-  });
+  let input: ReturnType<typeof createInput>;
+  try {
+    input = createInput(inputSpec, {
+      fast: flags.fast,
+      rawSampleRate: flags.rawSampleRate,
+      rawChannels: flags.rawChannels,
+      micDevice: flags.micDevice,
+      backpressure: flow.backpressure,
+    });
+  } catch (error) {
+    // The transports name their options; the user typed flags.
+    if (!(error instanceof RangeError)) throw error;
+    throw new CliUsageError(
+      error.message
+        .replace(/^inputChannels\b/, "--raw-channels")
+        .replace(/^inputSampleRate\b/, "--raw-sample-rate"),
+    );
+  }
   return { logger, flux, flow, input };
 }
 
@@ -100,7 +117,9 @@ export async function openTurnView(
   });
   const terminal = new TerminalTurnView({
     write: (t) => io.stdout.write(t),
+    writeErr: (t) => io.stderr.write(t),
     interactive: io.stdout.isTTY === true,
+    columns: () => io.stdout.columns,
   });
   return { endpoint, terminal };
 }
@@ -127,10 +146,10 @@ export function addInputOptions(command: Command): Command {
     .addOption(
       new Option(
         "--log-level <level>",
-        "structured logs (pino JSON) on stderr; the view already shows errors and reconnects",
+        "structured logs (pino JSON, with stacks) on stderr; by default none: the view shows errors and reconnects",
       )
         .choices(LOG_LEVELS)
-        .default("error"),
+        .default("silent"),
     )
     .addOption(
       new Option("--local-engine <name>", "engine of the embedded local Flux server")
@@ -180,7 +199,7 @@ Examples:
 }
 
 async function transcribe(inputSpec: string, flags: TranscribeFlags, io: CliIO): Promise<number> {
-  const { logger, flux, flow, input } = prepareInput(inputSpec, flags);
+  const { logger, flux, flow, input } = prepareInput(inputSpec, flags, io);
   const { endpoint, terminal } = await openTurnView(flux, flags.localEngine, io, logger);
   const show = flags.json
     ? (event: TranscriptViewEvent) => io.stdout.write(`${toJsonLine(event)}\n`)

@@ -143,6 +143,15 @@ export function resolveFluxFlags(values: FluxFlagValues): FluxCliSettings {
     languageHints: settings.languageHints,
   }).map(toFlagMessage);
   if (
+    settings.eotThreshold === undefined &&
+    settings.eagerEotThreshold !== undefined &&
+    problems.some((p) => p.startsWith("--eager-eot-threshold") && p.includes("--eot-threshold"))
+  ) {
+    problems.push(
+      `--eager-eot-threshold=${settings.eagerEotThreshold} is above the default end-of-turn threshold: set --eot-threshold to at least ${settings.eagerEotThreshold}`,
+    );
+  }
+  if (
     settings.minConfidence !== undefined &&
     (settings.minConfidence < 0 || settings.minConfidence > 1)
   ) {
@@ -159,16 +168,27 @@ export function resolveFluxFlags(values: FluxFlagValues): FluxCliSettings {
     }
     if (!["ws:", "wss:", "http:", "https:"].includes(protocol)) {
       problems.push(`--url must be a ws://, wss://, http:// or https:// URL`);
+    } else if (new URL(settings.url).search !== "") {
+      problems.push(
+        "--url must not carry a query string: give Flux settings as flags (--model, --eot-threshold, --keyterm, …)",
+      );
     }
   }
   if (problems.length) throw new CliUsageError(problems.join("\n"));
   return settings;
 }
 
-/** Rewrites a protocol issue (`eot_threshold=…`) in terms of the flag (`--eot-threshold=…`). */
+/** The flag the user types for a Flux query field (`eot_threshold` → `--eot-threshold`). */
+const flagOf = (field: string): string => `--${field.replace(/_/g, "-")}`;
+
+/**
+ * Rewrites a protocol issue (`eot_threshold=…`) in terms of the flags the user typed
+ * (`--eot-threshold=…`), including fields the message mentions (`<= eot_threshold`).
+ */
 function toFlagMessage(issue: FluxSettingsIssue): string {
-  const flag = `--${issue.field.replace(/_/g, "-")}`;
-  return issue.message.startsWith(issue.field)
+  const flag = flagOf(issue.field);
+  const text = issue.message.startsWith(issue.field)
     ? `${flag}${issue.message.slice(issue.field.length)}`
     : `${flag}: ${issue.message}`;
+  return text.replace(/(?<![-\w])(eager_eot_threshold|eot_threshold|eot_timeout_ms)\b/g, flagOf);
 }

@@ -15,6 +15,12 @@ export function toJsonLine(event: TranscriptViewEvent): string {
         message: event.message,
         fatal: event.fatal,
       });
+    case "Connected":
+      return JSON.stringify({
+        event: "Connected",
+        request_id: event.requestId,
+        connection: event.connection,
+      });
     case "Reconnecting":
     case "Reconnected":
       return JSON.stringify({ event: event.event, attempt: event.attempt, reason: event.reason });

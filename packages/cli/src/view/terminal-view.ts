@@ -1,3 +1,5 @@
+// cli-truncate cuts by visible width (colour codes and wide characters counted right).
+import cliTruncate from "cli-truncate";
 import pc from "picocolors";
 import type { Colors } from "picocolors/types.js";
 import type { TranscriptViewEvent, TurnEvent, TurnWord } from "./turn-event.js";
@@ -5,7 +7,15 @@ import { meanConfidence } from "./turn-event.js";
 
 /** Where the view writes, and whether it may redraw a line in place. */
 export interface TerminalViewOptions {
+  /** Transcripts (stdout). */
   write: (text: string) => void;
+  /** Errors and reconnects (stderr). Default: `write`. */
+  writeErr?: (text: string) => void;
+  /**
+   * Terminal width in columns, read at every redraw (it changes when the window is resized).
+   * An interim line is cut to it with `…`, so the in-place redraw never wraps. Default 80.
+   */
+  columns?: () => number | undefined;
   /** True on an interactive terminal: interim updates redraw one line. Otherwise only `~`, `…`, `✓` lines print. */
   interactive: boolean;
   /** Colour output. Default: picocolors' detection (`NO_COLOR`, `FORCE_COLOR`, TTY). */
@@ -31,6 +41,8 @@ export function confidenceBand(confidence: number): "green" | "yellow" | "orange
  */
 export class TerminalTurnView {
   readonly #write: (text: string) => void;
+  readonly #writeErr: (text: string) => void;
+  readonly #columns: () => number | undefined;
   readonly #interactive: boolean;
   readonly #c: Colors;
   readonly #colorOn: boolean;
@@ -39,6 +51,8 @@ export class TerminalTurnView {
 
   constructor(options: TerminalViewOptions) {
     this.#write = options.write;
+    this.#writeErr = options.writeErr ?? options.write;
+    this.#columns = options.columns ?? (() => undefined);
     this.#interactive = options.interactive;
     this.#colorOn = options.color ?? pc.isColorSupported;
     this.#c = pc.createColors(this.#colorOn);
@@ -71,18 +85,20 @@ export class TerminalTurnView {
         );
         return;
       case "Error":
-        this.#line(
+        this.#errorLine(
           `${c.red("✗")} ${c.red(event.fatal ? "error" : "error (retrying)")}${event.code ? ` ${event.code}` : ""}: ${event.message}`,
         );
         return;
       case "Reconnecting":
-        this.#line(
+        this.#errorLine(
           `${c.yellow("↻")} reconnecting${event.attempt ? ` (attempt ${event.attempt})` : ""}${event.reason ? `: ${event.reason}` : ""}`,
         );
         return;
       case "Reconnected":
-        this.#line(`${c.green("↻")} reconnected`);
+        this.#errorLine(`${c.green("↻")} reconnected`);
         return;
+      case "Connected":
+        return; // the request_id is in --json output; the live view stays on the turns
     }
   }
 
@@ -121,9 +137,21 @@ export class TerminalTurnView {
     return parts.length ? `  ${this.#c.dim(`(${parts.join(", ")})`)}` : "";
   }
 
+  /**
+   * Redraws the interim line in place. `\r\x1b[2K` clears one terminal row only, so the line
+   * is cut to one column less than the width: it never wraps, and never leaves rows behind.
+   */
   #redraw(text: string): void {
-    this.#write(`\r\x1b[2K${text}`);
+    const width = Math.max(10, (this.#columns() ?? 80) - 1);
+    this.#write(`\r\x1b[2K${cliTruncate(text, width, { position: "start" })}`);
     this.#lineOpen = true;
+  }
+
+  /** A line on the error stream; an open interim line on the transcript stream is cleared first. */
+  #errorLine(text: string): void {
+    if (this.#lineOpen) this.#write("\r\x1b[2K");
+    this.#lineOpen = false;
+    this.#writeErr(`${text}\n`);
   }
 
   #line(text: string): void {

@@ -51,8 +51,20 @@ export interface ConnectionEvent {
   reason?: string;
 }
 
+/**
+ * Flux accepted a connection (Flux `Connected`). Its `request_id` is what Deepgram support
+ * asks for about a session.
+ */
+export interface ConnectedEvent {
+  event: "Connected";
+  /** Flux `request_id`. */
+  requestId: string;
+  /** 1 for the first connection, +1 for each reconnect. */
+  connection: number;
+}
+
 /** Everything the transcript views render. */
-export type TranscriptViewEvent = TurnEvent | ErrorEvent | ConnectionEvent;
+export type TranscriptViewEvent = TurnEvent | ErrorEvent | ConnectionEvent | ConnectedEvent;
 
 /** Mean of the word confidences, or undefined without words. */
 export function meanConfidence(words: readonly TurnWord[]): number | undefined {
