@@ -71,8 +71,16 @@ export function addAgentServiceOptions(command: Command): Command {
     );
 }
 
-/** Which LLM the flags pick: `--llm`, else openai with a key or URL, else echo. */
+/**
+ * Which LLM the flags pick: `--llm`, else openai with a key or URL, else echo.
+ * @throws {CliUsageError} for `--llm openai` with neither `OPENAI_API_KEY` nor `--llm-url`.
+ */
 export function llmNameFor(flags: AgentServiceFlags, io: CliIO): "echo" | "openai" {
+  if (flags.llm === "openai" && flags.llmUrl === undefined && !io.env.OPENAI_API_KEY) {
+    throw new CliUsageError(
+      "--llm openai needs OPENAI_API_KEY in the environment or --llm-url <url> of an OpenAI-compatible server (e.g. http://localhost:11434/v1); or use --llm echo",
+    );
+  }
   return flags.llm ?? (flags.llmUrl !== undefined || io.env.OPENAI_API_KEY ? "openai" : "echo");
 }
 
@@ -168,11 +176,7 @@ function createOutput(spec: string): BaseOutputTransport {
 }
 
 async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<number> {
-  if (flags.llm === "openai" && flags.llmUrl === undefined && !io.env.OPENAI_API_KEY) {
-    throw new CliUsageError(
-      "--llm openai needs OPENAI_API_KEY in the environment or --llm-url <url> of an OpenAI-compatible server (e.g. http://localhost:11434/v1); or use --llm echo",
-    );
-  }
+  llmNameFor(flags, io); // refuses --llm openai without a key or URL before anything starts
   const { logger, flux, flow, input } = prepareInput(inputSpec, flags, io);
   const output = createOutput(flags.output);
   // Speculation only pays off (and only happens) when Flux sends eager ends of turn.

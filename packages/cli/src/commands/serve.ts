@@ -138,6 +138,7 @@ Examples:
 async function serve(flags: ServeFlags, io: CliIO, signals: NodeJS.EventEmitter): Promise<number> {
   const logger = setupLogging(flags.logLevel);
   const flux = resolveFluxFlags(flags);
+  const llmName = llmNameFor(flags, io); // refuses --llm openai without a key or URL up front
   const endpoint = await resolveFluxEndpoint({
     url: flux.url,
     engine: flags.localEngine,
@@ -145,7 +146,7 @@ async function serve(flags: ServeFlags, io: CliIO, signals: NodeJS.EventEmitter)
     notify: (text) => note(io, text),
     logger,
   });
-  if (llmNameFor(flags, io) === "echo")
+  if (llmName === "echo")
     note(io, "LLM: echo (repeats what it heard); use --llm openai or --llm-url for a real model");
   const hangUps = hangUpsFromEnv(io.env);
   const speculative = flux.eagerEotThreshold !== undefined;
