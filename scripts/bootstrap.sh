@@ -30,6 +30,11 @@ if ! command -v pnpm >/dev/null 2>&1; then
   corepack enable pnpm
 fi
 export TURBO_TELEMETRY_DISABLED=1
+# node-gyp (webrtcvad, a dev dependency) builds against the installed Node's own headers
+# (/usr/include/node from the nodejs package) instead of downloading them from nodejs.org.
+if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/common.gypi ]; then
+  export npm_config_nodedir=/usr
+fi
 
 if [ "${CI:-}" = "true" ]; then
   pnpm install --frozen-lockfile
