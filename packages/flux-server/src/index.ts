@@ -23,7 +23,12 @@ export {
   type ServerCounters,
 } from "./server.js";
 /** One `/v2/listen` connection after the 101. */
-export { FluxSession, type SessionCounters, type SessionEnd } from "./session.js";
+export {
+  ENGINE_BEHIND_WARNING,
+  FluxSession,
+  type SessionCounters,
+  type SessionEnd,
+} from "./session.js";
 /** Per-session fault injection for tests. */
 export type {
   FaultPlan,

@@ -9,6 +9,7 @@ import {
   FLUX_ERROR_CODES,
   FLUX_MULTILINGUAL_MODEL,
   FORCE_END_TURN_NO_ACTIVE_TURN,
+  RECOMMENDED_CHUNK_MS,
   applyConfigure,
   encodeServerMessage,
   initialActiveConfiguration,
@@ -85,6 +86,16 @@ const IDLE_CLOSE_CODE = 1011;
  */
 const MAX_QUEUED_OPERATIONS = 250;
 
+/**
+ * Audio waiting for the engine (80 ms frames) at which the session warns the client that it
+ * is behind: 25 frames = 2 s. Overload then shows as a `Warning` and later events, never as
+ * lost audio (the queue and TCP backpressure keep every byte). voxpipe's own code: Flux
+ * documents only `FORCE_END_TURN_NO_ACTIVE_TURN`.
+ */
+const BEHIND_WARNING_FRAMES = 25;
+/** Warning code sent when the engine falls {@link BEHIND_WARNING_FRAMES} behind the audio. */
+export const ENGINE_BEHIND_WARNING = "ENGINE_BEHIND_AUDIO";
+
 /** Faults that fire on a trigger, in the order they fire when several match at once. */
 const TRIGGERED_FAULTS = ["malformedMessage", "drop", "stall", "fatalError"] as const;
 
@@ -131,6 +142,8 @@ export class FluxSession {
   private closing = false;
   /** Socket reading paused because the engine is behind. */
   private paused = false;
+  /** A behind-the-audio Warning was sent and the backlog has not drained since. */
+  private warnedBehind = false;
   private endReason = "client-closed";
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly idleTimer: NodeJS.Timeout;
@@ -272,11 +285,32 @@ export class FluxSession {
 
   private enqueue(operation: Operation): void {
     this.queue.push(operation);
+    if (operation.kind === "audio") this.warnWhenBehind();
     if (this.queue.length > MAX_QUEUED_OPERATIONS && !this.paused) {
       this.paused = true;
       this.ws.pause();
     }
     if (!this.running) this.pump();
+  }
+
+  /**
+   * Once per episode of overload: when the engine is {@link BEHIND_WARNING_FRAMES} frames of
+   * audio behind, tell the client (events will come late; nothing is dropped). The episode
+   * ends when the backlog is down to a few frames.
+   */
+  private warnWhenBehind(): void {
+    const backlog = this.queue.reduce((n, op) => n + (op.kind === "audio" ? 1 : 0), 0);
+    if (backlog <= 3) this.warnedBehind = false;
+    if (backlog < BEHIND_WARNING_FRAMES || this.warnedBehind || this.closing) return;
+    this.warnedBehind = true;
+    const seconds = ((backlog * RECOMMENDED_CHUNK_MS) / 1000).toFixed(1);
+    this.init.logger.warn({ backlogSeconds: Number(seconds) }, "engine behind the audio");
+    this.send({
+      type: "Warning",
+      request_id: this.requestId,
+      code: ENGINE_BEHIND_WARNING,
+      description: `The speech engine is ${seconds} s behind the audio (server overloaded): turn events will arrive late. No audio is dropped.`,
+    });
   }
 
   /** Runs queued operations synchronously while they complete synchronously. */

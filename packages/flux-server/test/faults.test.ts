@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { checkTurnSequence, type ServerMessage } from "@voxpipe/flux-protocol";
 import {
+  ENGINE_BEHIND_WARNING,
   startFluxServer,
   type FluxServer,
   type FluxServerOptions,
@@ -229,7 +230,7 @@ describe("session lifecycle", () => {
     expect(client.messages.at(-1)).toMatchObject({ code: "INTERNAL_SERVER_ERROR" });
   });
 
-  it("loses no audio when an engine is slower than the client (reading pauses, then resumes)", async () => {
+  it("loses no audio when an engine is slower than the client (reading pauses, then resumes), and warns that it is behind", async () => {
     let heard = 0;
     const slow: TurnEngineFactory = {
       name: "slow-test-engine",
@@ -249,6 +250,11 @@ describe("session lifecycle", () => {
     client.sendText({ type: "CloseStream" });
     expect((await client.closed).code).toBe(1005);
     expect(heard).toBe(500);
+    // Overload is visible: a Warning once the engine is ≥ 2 s behind, before any late event.
+    const warnings = client.messages.filter((m) => m.type === "Warning");
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+    expect(warnings[0]).toMatchObject({ code: ENGINE_BEHIND_WARNING });
+    expect(JSON.stringify(warnings[0])).toMatch(/behind the audio .*No audio is dropped/);
     const last = client.messages.at(-1);
     expect(last?.type === "TurnInfo" && last.audio_window_end).toBe(40);
     expect(checkTurnSequence(client.messages).violations).toEqual([]);
