@@ -30,9 +30,9 @@ export const IDENTITY_CALIBRATION: ConfidenceCalibration = { slope: 1, intercept
  * "Evaluation"); `unscored` is the share of right words among partial words there.
  */
 export const DEFAULT_CONFIDENCE_CALIBRATION: ConfidenceCalibration = {
-  slope: 0.391,
-  intercept: -0.093,
-  unscored: 0.536,
+  slope: 0.28,
+  intercept: -0.12,
+  unscored: 0.535,
 };
 
 const EPS = 1e-4;

@@ -12,20 +12,23 @@
  *   end_of_turn_confidence = sigmoid((silence_ms − T) / tauMs)
  *
  * So a threshold θ fires after T + tauMs·ln(θ/(1−θ)) ms of silence. With the defaults a
- * confidently recognised complete sentence ends the turn after 200 ms of silence at
- * θ = 0.5, 285 ms at 0.7 and 420 ms at 0.9; an incomplete one ("…go to the") after
- * 1.0–1.2 s. Higher `eot_threshold`: later and surer, as on Flux. An `eager_eot_threshold`
- * below it fires tauMs·(logit θ − logit θe) earlier (0.4 vs 0.7: 125 ms).
+ * confidently recognised complete sentence ends the turn after 100 ms of silence at
+ * θ = 0.5, 269 ms at 0.7 and 539 ms at 0.9; an incomplete one ("…go to the") after
+ * 1.0–1.4 s. Higher `eot_threshold`: later and surer, as on Flux. An `eager_eot_threshold`
+ * below it fires tauMs·(logit θ − logit θe) earlier (0.4 vs 0.7: 250 ms, so a speculative
+ * reply has a useful head start). While the user speaks (no silence yet) the confidence is
+ * at most 0.1, below every eager threshold Flux allows (≥ 0.3).
  *
- * The defaults were chosen on the labelled set of test/fixtures (flite, espeak-ng and
- * LibriVox speech, 400/800 ms hesitations, noisy copies); see the package README.
+ * The defaults were chosen on the tune half of the held-out split (test/fixtures/
+ * make-heldout.ts: flite, espeak-ng and LibriVox speech, 400/800 ms hesitations, noisy and
+ * telephone copies); see the package README.
  */
 export interface TurnEndOptions {
-  /** Pause expected after a complete sentence, ms. Default 200. */
+  /** Pause expected after a complete sentence, ms. Default 100. */
   completeMs?: number;
   /** Pause expected after an incomplete one, ms. Default 1000. */
   incompleteMs?: number;
-  /** Softness of the silence → confidence curve, ms. Default 100. */
+  /** Softness of the silence → confidence curve, ms. Default 200 (eager 0.4 then leads eot 0.7 by 250 ms). */
   tauMs?: number;
   /** P(</s>) at or below which the words count as incomplete. Default 0.01. */
   pIncomplete?: number;
@@ -38,9 +41,9 @@ export interface TurnEndOptions {
 }
 
 const DEFAULTS: Required<TurnEndOptions> = {
-  completeMs: 200,
+  completeMs: 100,
   incompleteMs: 1000,
-  tauMs: 100,
+  tauMs: 200,
   pIncomplete: 0.01,
   pComplete: 0.2,
   trustedConfidence: 0.5,
@@ -94,8 +97,14 @@ export function endOfTurnConfidence(evidence: TurnEvidence, options: TurnEndOpti
     evidence.lastWordsConfidence ?? 1,
     o,
   );
-  return 1 / (1 + Math.exp(-(evidence.silenceMs - pause) / o.tauMs));
+  const confidence = 1 / (1 + Math.exp(-(evidence.silenceMs - pause) / o.tauMs));
+  // Still speaking: not an end of turn, whatever the words (a soft curve would otherwise
+  // start near an eager threshold).
+  return evidence.silenceMs > 0 ? confidence : Math.min(confidence, SPEAKING_MAX_CONFIDENCE);
 }
+
+/** Highest confidence while the user speaks: below Flux's lowest `eager_eot_threshold` (0.3). */
+const SPEAKING_MAX_CONFIDENCE = 0.1;
 
 /** Options of {@link SpeechActivity}. */
 export interface SpeechActivityOptions {
