@@ -6,9 +6,11 @@ import {
   MetricsFrame,
   Pipeline,
   TTSAudioRawFrame,
+  TTSSpeakFrame,
   TTSStoppedFrame,
   TurnLatencyObserver,
   createContextAggregators,
+  functionCallResult,
   latencyPercentiles,
 } from "../src/index.js";
 import type { Frame, FrameDirection, PipelineTask, TurnLatency } from "../src/index.js";
@@ -21,7 +23,7 @@ import {
   runProcessorTest,
   silenceFrames,
 } from "../src/testing/index.js";
-import type { ScriptedTurn } from "../src/testing/index.js";
+import type { ScriptedLLMToken, ScriptedTurn } from "../src/testing/index.js";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -49,13 +51,20 @@ function paced(ms: number): Frame[] {
   return silenceFrames(ms, { frameMs: 20 }).flatMap((f) => [f, new SleepFrame(20)]);
 }
 
-async function runTurns(turns: ScriptedTurn[], audioMs: number, replies: string[][]) {
+async function runTurns(
+  turns: ScriptedTurn[],
+  audioMs: number,
+  replies: ScriptedLLMToken[][],
+  setup?: (llm: ScriptedLLMService) => void,
+) {
   vi.useFakeTimers();
   const { user } = createContextAggregators(new LLMContext());
+  const llm = new ScriptedLLMService({ replies, tokenDelayMs: 300 });
+  setup?.(llm);
   const pipeline = new Pipeline([
     new ScriptedSTTService({ turns }),
     user,
-    new ScriptedLLMService({ replies, tokenDelayMs: 300 }),
+    llm,
     new ScriptedTTSService({ chunkDelayMs: 100 }),
     new FakeOutput(),
   ]);
@@ -126,6 +135,24 @@ describe("TurnLatencyObserver", () => {
     ]);
     expect(reported[0]?.speculation).toEqual({ leadMs: 300, matched: true });
     expect(reported[1]?.at.firstAudioOut).toBeUndefined();
+  });
+
+  it("counts a reply a function speaks (TTSSpeakFrame, e.g. a goodbye) and the time in function calls", async () => {
+    const { reported } = await runTurns(
+      [{ transcript: "bye", startAt: 0.1, endAt: 0.6 }],
+      2000,
+      [[{ toolCall: { name: "end_call" } }]],
+      (llm) =>
+        llm.registerFunction("end_call", async ({ llm: service }) => {
+          await abortableSleep(50);
+          service.push(new TTSSpeakFrame({ text: "Goodbye!" }));
+          return functionCallResult(null, { runLlm: false });
+        }),
+    );
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toMatchObject({ complete: true, functionCallsMs: 50 });
+    // request → the goodbye's text: the call streams as 2 fragments (name, "{}"), 300 ms each, + its 50 ms
+    expect(reported[0]?.stages.llm).toBe(650);
   });
 
   it("computes nearest-rank percentiles", () => {

@@ -18,6 +18,7 @@ import {
   MetricsFrame,
   StartOfTurnFrame,
   TTSAudioRawFrame,
+  TTSSpeakFrame,
   TTSTextFrame,
   TurnResumedFrame,
 } from "../frames.js";
@@ -47,7 +48,7 @@ export interface TurnMilestones {
   readonly endOfTurn: number;
   /** The LLM service started the reply (`LLMFullResponseStartFrame`: the request is sent or a speculative reply is committed). */
   readonly llmRequest: number | undefined;
-  /** The first text of the reply (`LLMTextFrame`). */
+  /** The first text of the reply (`LLMTextFrame`, or a `TTSSpeakFrame` a function pushed). */
   readonly firstToken: number | undefined;
   /** The first sentence went to the TTS (`TTSTextFrame`). */
   readonly firstSentence: number | undefined;
@@ -80,7 +81,7 @@ export interface TurnLatency {
   readonly voiceToVoiceMs: number | undefined;
   /** voxpipe's own share, ms: `aggregation` + `output` (everything that is not Flux, the LLM or the TTS). */
   readonly voxpipeMs: number | undefined;
-  /** Time spent in function calls before the first token, ms (first `FunctionCallsStartedFrame` → last result). */
+  /** Time in function calls, ms: the first `FunctionCallsStartedFrame` before the first token → the turn's last `FunctionCallResultFrame`. */
   readonly functionCallsMs: number | undefined;
   /**
    * Flux eager end of turn: `leadMs` = `EagerEndOfTurn` → `EndOfTurn`; `matched` = the eager
@@ -311,11 +312,15 @@ export class TurnLatencyObserver {
     const turn = this.#open;
     if (turn === undefined || frame.id <= turn.eotId) return;
     if (frame instanceof LLMFullResponseStartFrame) turn.llmRequest ??= timestamp;
-    else if (frame instanceof LLMTextFrame && turn.llmRequest !== undefined)
+    else if (
+      (frame instanceof LLMTextFrame || frame instanceof TTSSpeakFrame) &&
+      turn.llmRequest !== undefined
+    )
+      // A function may answer with a TTSSpeakFrame (a goodbye): its text is the first "token".
       turn.firstToken ??= timestamp;
     else if (frame instanceof FunctionCallsStartedFrame && turn.firstToken === undefined)
       turn.functionsStart ??= timestamp;
-    else if (frame instanceof FunctionCallResultFrame && turn.firstToken === undefined)
+    else if (frame instanceof FunctionCallResultFrame && turn.functionsStart !== undefined)
       turn.functionsEnd = timestamp;
     else if (frame instanceof TTSTextFrame && turn.firstToken !== undefined)
       turn.firstSentence ??= timestamp;
