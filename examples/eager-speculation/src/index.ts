@@ -23,7 +23,7 @@ import {
 } from "@voxpipe/core";
 import { DeepgramFluxSTTService, resolveFluxEndpoint } from "@voxpipe/deepgram";
 import { EchoLLMService, OpenAILLMService } from "@voxpipe/openai";
-import { InputFlowControl, WavFileInputTransport } from "@voxpipe/transports";
+import { WavFileInputTransport } from "@voxpipe/transports";
 
 const path =
   process.argv[2] ??
@@ -54,15 +54,9 @@ try {
     // Eager mode: EagerEndOfTurn once the end-of-turn confidence passes 0.4, EndOfTurn at 0.7.
     settings: { eagerEotThreshold: 0.4, eotThreshold: 0.7 },
   });
-  // Stream the file as fast as Flux answers (no need to wait in real time for a demo).
-  const flow = new InputFlowControl();
-  const input = new WavFileInputTransport({
-    path,
-    realtime: false,
-    backpressure: flow.backpressure,
-  });
-  stt.on("update", (e) => flow.answered(e.audioWindowEnd));
-  stt.on("endOfTurn", (e) => flow.answered(e.audioWindowEnd));
+  // Real-time pace, as from a microphone: the eager event's lead in audio time is then a head
+  // start in wall time for the speculative reply (streamed faster, there would be none).
+  const input = new WavFileInputTransport({ path, realtime: true });
 
   llm.on("speculationStarted", ({ turnIndex }) =>
     console.log(`turn ${turnIndex}: EagerEndOfTurn → speculative reply started`),

@@ -87,13 +87,15 @@ const IDLE_CLOSE_CODE = 1011;
 const MAX_QUEUED_OPERATIONS = 250;
 
 /**
- * Audio waiting for the engine (80 ms frames) at which the session warns the client that it
- * is behind: 25 frames = 2 s. Overload then shows as a `Warning` and later events, never as
- * lost audio (the queue and TCP backpressure keep every byte). voxpipe's own code: Flux
- * documents only `FORCE_END_TURN_NO_ACTIVE_TURN`.
+ * How far (s) the engine may fall behind real time — audio heard vs wall time since the
+ * session's first audio — with that much audio waiting, before the session warns the client.
+ * Overload then shows as a `Warning` and later events, never as lost audio (the queue and TCP
+ * backpressure keep every byte). A client streaming faster than real time (a file) is not
+ * "behind": its backlog is its own. voxpipe's own code: Flux documents only
+ * `FORCE_END_TURN_NO_ACTIVE_TURN`.
  */
-const BEHIND_WARNING_FRAMES = 25;
-/** Warning code sent when the engine falls {@link BEHIND_WARNING_FRAMES} behind the audio. */
+const BEHIND_WARNING_SECONDS = 2;
+/** Warning code sent when the engine falls {@link BEHIND_WARNING_SECONDS} behind real time. */
 export const ENGINE_BEHIND_WARNING = "ENGINE_BEHIND_AUDIO";
 
 /** Faults that fire on a trigger, in the order they fire when several match at once. */
@@ -142,8 +144,10 @@ export class FluxSession {
   private closing = false;
   /** Socket reading paused because the engine is behind. */
   private paused = false;
-  /** A behind-the-audio Warning was sent and the backlog has not drained since. */
+  /** A behind-real-time Warning was sent and the backlog has not drained since. */
   private warnedBehind = false;
+  /** performance.now() at which the stream's audio time 0 would have started in real time (first frame). */
+  private firstAudioAt: number | undefined;
   private endReason = "client-closed";
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly idleTimer: NodeJS.Timeout;
@@ -285,7 +289,7 @@ export class FluxSession {
 
   private enqueue(operation: Operation): void {
     this.queue.push(operation);
-    if (operation.kind === "audio") this.warnWhenBehind();
+    if (operation.kind === "audio") this.warnWhenBehind(operation.frame);
     if (this.queue.length > MAX_QUEUED_OPERATIONS && !this.paused) {
       this.paused = true;
       this.ws.pause();
@@ -294,22 +298,26 @@ export class FluxSession {
   }
 
   /**
-   * Once per episode of overload: when the engine is {@link BEHIND_WARNING_FRAMES} frames of
-   * audio behind, tell the client (events will come late; nothing is dropped). The episode
-   * ends when the backlog is down to a few frames.
+   * Once per episode of overload: when the engine has heard {@link BEHIND_WARNING_SECONDS}
+   * less audio than real time allows and that much audio is waiting, tell the client (events
+   * will come late; nothing is dropped). The episode ends when the backlog is down to a few frames.
    */
-  private warnWhenBehind(): void {
+  private warnWhenBehind(frame: AudioFrame): void {
+    this.firstAudioAt ??= performance.now() - frame.end * 1000;
     const backlog = this.queue.reduce((n, op) => n + (op.kind === "audio" ? 1 : 0), 0);
     if (backlog <= 3) this.warnedBehind = false;
-    if (backlog < BEHIND_WARNING_FRAMES || this.warnedBehind || this.closing) return;
+    const waiting = (backlog * RECOMMENDED_CHUNK_MS) / 1000;
+    const heard = frame.end - waiting;
+    const lag = (performance.now() - this.firstAudioAt) / 1000 - heard;
+    if (waiting < BEHIND_WARNING_SECONDS || lag < BEHIND_WARNING_SECONDS) return;
+    if (this.warnedBehind || this.closing) return;
     this.warnedBehind = true;
-    const seconds = ((backlog * RECOMMENDED_CHUNK_MS) / 1000).toFixed(1);
-    this.init.logger.warn({ backlogSeconds: Number(seconds) }, "engine behind the audio");
+    this.init.logger.warn({ lagSeconds: Number(lag.toFixed(1)) }, "engine behind real time");
     this.send({
       type: "Warning",
       request_id: this.requestId,
       code: ENGINE_BEHIND_WARNING,
-      description: `The speech engine is ${seconds} s behind the audio (server overloaded): turn events will arrive late. No audio is dropped.`,
+      description: `The speech engine is ${lag.toFixed(1)} s behind real time (server overloaded): turn events will arrive late. No audio is dropped.`,
     });
   }
 
