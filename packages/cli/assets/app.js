@@ -8,6 +8,7 @@ const state = (window.voxpipe = {
   connected: false,
   playedMs: 0,
   clears: 0,
+  stoppedSources: 0,
   finals: [],
   replies: [],
 });
@@ -100,6 +101,7 @@ function play(bytes) {
 }
 
 function clearPlayback() {
+  state.stoppedSources += playing.length;
   for (const s of playing) s.stop();
   playing = [];
   playTime = 0;
