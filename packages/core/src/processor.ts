@@ -32,12 +32,21 @@
  * immediately instead of waiting for the aborted work to unwind (that promise is still
  * tracked and awaited at cleanup).
  *
+ * **Generation fence.** Work abandoned by an interruption may still be running (a user
+ * `process()` that awaited a timer or an HTTP call and knows nothing of `this.signal`).
+ * Whatever it pushes afterwards is stale: interruptible frames it pushes are dropped. The
+ * base class knows which work pushes through Node's `AsyncLocalStorage`: each interruptible
+ * ordered frame, and each `createTask(…, { interruptible: true })`, runs with a token that
+ * the interruption marks abandoned (system frames and uninterruptible frames always pass;
+ * non-interruptible tasks run without a token, they outlive interruptions by design).
+ *
  * **Lifecycle.** `setup()` (connect; bounded by the task) → `StartFrame` (`onStart`, then
  * forwarded; a processor that does not forward it raises a fatal error naming it as soon
  * as its `process()` returns) → … → `EndFrame` (in order: `onEnd` flushes, then it is
  * forwarded) or `CancelFrame` (immediate: queues cleared, work aborted, forwarded by the
  * base class itself so it always reaches the end, then `onCancel`) → `cleanup()`.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import mittImport from "mitt";
 import type { Emitter, EventType, Handler } from "mitt";
 import type { Clock } from "./clock.js";
@@ -127,6 +136,16 @@ export interface TaskOptions {
   readonly interruptible?: boolean;
 }
 
+/**
+ * The unit of interruptible work a push comes from (see "Generation fence"). Node's
+ * `AsyncLocalStorage` carries it across awaits: no other way tells which work pushes.
+ */
+interface WorkToken {
+  readonly owner: object;
+  abandoned: boolean;
+}
+const currentWork = new AsyncLocalStorage<WorkToken | undefined>();
+
 interface Queued {
   readonly frame: Frame;
   readonly direction: FrameDirection;
@@ -142,6 +161,15 @@ function defaultName(ctor: { name: string }): string {
   const n = (processorCounters.get(ctor.name) ?? 0) + 1;
   processorCounters.set(ctor.name, n);
   return `${ctor.name}#${n}`;
+}
+
+/** `processor.process(frame, direction)`, as a plain function for `AsyncLocalStorage.run` (no closure per frame). */
+function callProcess(
+  processor: FrameProcessor,
+  frame: Frame,
+  direction: FrameDirection,
+): void | Promise<void> {
+  return processor.process(frame, direction);
 }
 
 /** Run `a` then `b`: synchronously when `a` is synchronous (the fast path), else chained. */
@@ -192,6 +220,12 @@ export class FrameProcessor<
   #draining = false;
   #waitingDownstream = false;
   #current: Frame | undefined;
+  /** The in-flight interruptible frame's work token (abandoned by the next interruption). */
+  #currentWork: WorkToken | undefined;
+  /** Running interruptible tasks' tokens (abandoned by the next interruption). */
+  readonly #taskWork = new Set<WorkToken>();
+  /** Frames the generation fence dropped (stale pushes of interrupted work). */
+  #fencedFrames = 0;
   #generation = 0;
   #drainWaiters: (() => void)[] | undefined;
 
@@ -328,6 +362,11 @@ export class FrameProcessor<
     return this.#startFrame?.enableMetrics ?? false;
   }
 
+  /** Interruptible frames dropped because work abandoned by an interruption pushed them. */
+  get fencedFrames(): number {
+    return this.#fencedFrames;
+  }
+
   /** Frames waiting in the ordered lane (for tests and diagnostics). */
   get queuedFrames(): number {
     return this.#queue.length;
@@ -443,6 +482,17 @@ export class FrameProcessor<
    * cheap; with no neighbour the frame is dropped (logged at debug).
    */
   push(frame: Frame, direction: FrameDirection = "downstream"): void {
+    if (frame.kind !== "system" && !frame.uninterruptible) {
+      const work = currentWork.getStore();
+      if (work !== undefined && work.abandoned && work.owner === this) {
+        // Stale: the work that pushes was abandoned by an interruption (generation fence).
+        this.#fencedFrames++;
+        if (this.#logger?.isLevelEnabled("debug") === true) {
+          this.logger.debug({ frame: frame.name }, "push from interrupted work dropped");
+        }
+        return;
+      }
+    }
     if (direction === "downstream") {
       if (frame.kind === "system") {
         if (frame instanceof StartFrame) this.#startState = "forwarded";
@@ -512,18 +562,26 @@ export class FrameProcessor<
     fn: (signal: AbortSignal) => Promise<void>,
     options: TaskOptions = {},
   ): Promise<void> {
-    const signal =
-      options.interruptible === true
-        ? AbortSignal.any([this.#lifetime.signal, this.signal])
-        : this.#lifetime.signal;
-    const task = (async () => {
+    const interruptible = options.interruptible === true;
+    const signal = interruptible
+      ? AbortSignal.any([this.#lifetime.signal, this.signal])
+      : this.#lifetime.signal;
+    // An interruptible task is fenced like the frame work it belongs to; any other task runs
+    // outside every token (it outlives interruptions, and so do its pushes).
+    const work: WorkToken | undefined = interruptible
+      ? { owner: this, abandoned: false }
+      : undefined;
+    if (work !== undefined) this.#taskWork.add(work);
+    const task = currentWork.run(work, async () => {
       try {
         await fn(signal);
       } catch (err) {
         if (signal.aborted && isAbortError(err)) return;
         this.pushError(`${this.name}: task "${name}" failed: ${describe(err)}`, { cause: err });
+      } finally {
+        if (work !== undefined) this.#taskWork.delete(work);
       }
-    })();
+    });
     this.#track(task);
     return task;
   }
@@ -732,8 +790,13 @@ export class FrameProcessor<
       this.#queue.retain((item) => item.frame.uninterruptible);
       this.#notifyDrain();
     }
+    for (const work of this.#taskWork) work.abandoned = true;
+    this.#taskWork.clear();
     if (this.#busy && this.#current !== undefined && !this.#current.uninterruptible) {
-      // Abandon the aborted work: its promise stays tracked, its completion is ignored.
+      // Abandon the aborted work: its promise stays tracked, its completion is ignored, and
+      // what it still pushes is dropped (generation fence).
+      if (this.#currentWork !== undefined) this.#currentWork.abandoned = true;
+      this.#currentWork = undefined;
       this.#generation++;
       this.#busy = false;
       this.#current = undefined;
@@ -746,10 +809,15 @@ export class FrameProcessor<
     const generation = this.#generation;
     let result: void | Promise<void>;
     try {
-      result =
-        frame.kind === "control" && frame instanceof EndFrame && direction === "downstream"
-          ? this.#handleEnd(frame)
-          : this.process(frame, direction);
+      if (frame.kind === "control" && frame instanceof EndFrame && direction === "downstream") {
+        result = this.#handleEnd(frame);
+      } else {
+        const work: WorkToken | undefined = frame.uninterruptible
+          ? undefined
+          : { owner: this, abandoned: false };
+        this.#currentWork = work;
+        result = currentWork.run(work, callProcess, this, frame, direction);
+      }
     } catch (err) {
       this.#processError(err, frame);
       result = undefined;
@@ -793,6 +861,7 @@ export class FrameProcessor<
     if (generation !== this.#generation) return; // abandoned by an interruption/cancel
     this.#busy = false;
     this.#current = undefined;
+    this.#currentWork = undefined;
     if (this.#queue.length !== 0 && !this.#draining) this.#drain();
   }
 
@@ -896,6 +965,8 @@ export class FrameProcessor<
     this.#generation++;
     this.#busy = false;
     this.#current = undefined;
+    if (this.#currentWork !== undefined) this.#currentWork.abandoned = true;
+    this.#currentWork = undefined;
     this.#releaseDrainWaiters();
     // Forward first: cancellation must reach the end of the pipeline at once, whatever
     // this processor's teardown does.

@@ -1,8 +1,6 @@
 import alawmulaw from "alawmulaw";
 import type { Subscription } from "rxjs";
 import {
-  BotStartedSpeakingFrame,
-  BotStoppedSpeakingFrame,
   EagerEndOfTurnFrame,
   EndOfTurnFrame,
   InterimTranscriptionFrame,
@@ -121,8 +119,8 @@ const DEFAULTS = { model: "flux-general-en", encoding: "linear16" } as const;
  * connection (reconnects, replay, watchdog, Configure).
  *
  * Frames per Flux event, in this order:
- * - `StartOfTurn` → `StartOfTurnFrame`, `UserStartedSpeakingFrame`, and an
- *   `InterruptionFrame` when the bot is speaking and the run allows interruptions;
+ * - `StartOfTurn` → `StartOfTurnFrame`, `UserStartedSpeakingFrame` (whether that
+ *   interrupts the bot is the user aggregator's decision: one owner, one `InterruptionFrame`);
  * - `Update` → `InterimTranscriptionFrame` (non-empty transcripts inside a turn);
  * - `EagerEndOfTurn` → `EagerEndOfTurnFrame`; `TurnResumed` → `TurnResumedFrame`;
  * - `EndOfTurn` → `TranscriptionFrame` (unless dropped by `minConfidence` or empty),
@@ -141,7 +139,6 @@ export class DeepgramFluxSTTService extends STTService<
   private readonly clientOptions: Omit<FluxClientOptions, "settings">;
   private client: FluxClient | undefined;
   private subscription: Subscription | undefined;
-  private botSpeaking = false;
   private reverting = false;
   private mismatchReported = false;
 
@@ -211,9 +208,7 @@ export class DeepgramFluxSTTService extends STTService<
   }
 
   override process(frame: Frame, direction: FrameDirection): void | Promise<void> {
-    if (frame instanceof BotStartedSpeakingFrame) this.botSpeaking = true;
-    else if (frame instanceof BotStoppedSpeakingFrame) this.botSpeaking = false;
-    else if (frame instanceof STTForceEndTurnFrame) {
+    if (frame instanceof STTForceEndTurnFrame) {
       this.client?.forceEndTurn();
       return;
     }
@@ -288,7 +283,6 @@ export class DeepgramFluxSTTService extends STTService<
       case "StartOfTurn":
         this.push(new StartOfTurnFrame(this.turnInit(event)));
         this.push(new UserStartedSpeakingFrame());
-        if (this.botSpeaking) this.pushInterruption();
         this.emit("startOfTurn", event);
         return;
       case "Update":

@@ -12,7 +12,9 @@ import {
   InputAudioRawFrame,
   InterimTranscriptionFrame,
   InterruptionFrame,
+  LLMContext,
   MetricsFrame,
+  Pipeline,
   StartOfTurnFrame,
   STTMuteFrame,
   STTUpdateSettingsFrame,
@@ -20,6 +22,7 @@ import {
   TurnResumedFrame,
   UserStartedSpeakingFrame,
   UserStoppedSpeakingFrame,
+  createContextAggregators,
   pcmToMulaw,
   type Frame,
 } from "@voxpipe/core";
@@ -144,11 +147,12 @@ describe("DeepgramFluxSTTService: frames", () => {
     expect(eager.every((f) => f.transcript !== "")).toBe(true);
   });
 
-  it("interrupts the bot when the user starts a turn while it speaks", async () => {
+  it("a barge-in while the bot speaks is one InterruptionFrame, from the user aggregator only", async () => {
     const s = await serve();
     const stt = service(s.url);
+    const { user } = createContextAggregators(new LLMContext());
     const { down } = await runProcessorTest({
-      processor: stt,
+      processor: new Pipeline([stt, user]),
       framesToSend: [
         new BotStartedSpeakingFrame(),
         ...frames(Buffer.concat([pause(300), speech(1200), pause(1500)])),
@@ -157,17 +161,19 @@ describe("DeepgramFluxSTTService: frames", () => {
     });
     const out = turnFramesOf(down).filter((f) => !(f instanceof BotStartedSpeakingFrame));
     expect(names(out).slice(0, 3)).toEqual([
+      "InterruptionFrame",
       "StartOfTurnFrame",
       "UserStartedSpeakingFrame",
-      "InterruptionFrame",
     ]);
+    expect(down.filter((f) => f instanceof InterruptionFrame)).toHaveLength(1);
   });
 
   it("does not interrupt when the run disallows interruptions", async () => {
     const s = await serve();
     const stt = service(s.url);
+    const { user } = createContextAggregators(new LLMContext());
     const { down } = await runProcessorTest({
-      processor: stt,
+      processor: new Pipeline([stt, user]),
       taskParams: { allowInterruptions: false },
       framesToSend: [
         new BotStartedSpeakingFrame(),

@@ -7,6 +7,8 @@
  * `[input, stt, user, llm, tts, output, assistant]`.
  */
 import {
+  BotStartedSpeakingFrame,
+  BotStoppedSpeakingFrame,
   EndOfTurnFrame,
   FunctionCallInProgressFrame,
   LLMContextFrame,
@@ -36,14 +38,42 @@ export type LLMUserAggregatorEvents = FrameProcessorEvents & {
   userMessage: { readonly text: string; readonly turnIndex: number | undefined };
 };
 
+/** What an {@link InterruptionStrategy} decides on: a user turn just started. */
+export interface UserTurnStart {
+  /** The frame that started the turn (`StartOfTurnFrame` from Flux, or `UserStartedSpeakingFrame`). */
+  readonly frame: StartOfTurnFrame | UserStartedSpeakingFrame;
+  /** Whether the bot is speaking (between `BotStartedSpeakingFrame` and `BotStoppedSpeakingFrame`). */
+  readonly botSpeaking: boolean;
+}
+
+/**
+ * Decides whether a user turn start interrupts the bot (Pipecat's user-turn strategies,
+ * reduced to one hook). Called once per user turn.
+ */
+export type InterruptionStrategy = (start: UserTurnStart) => boolean;
+
+/**
+ * The default {@link InterruptionStrategy}: every user turn start interrupts the bot (its
+ * speech, and a reply still being generated for an earlier turn).
+ */
+export const interruptOnEveryUserTurn: InterruptionStrategy = () => true;
+
+/** An {@link InterruptionStrategy}: a user turn interrupts the bot only while it speaks (barge-in). */
+export const interruptWhileBotSpeaks: InterruptionStrategy = (start) => start.botSpeaking;
+
 /** Options of {@link LLMUserContextAggregator}. */
 export interface LLMUserAggregatorOptions extends FrameProcessorOptions {
   /**
-   * Interrupt the bot (push an `InterruptionFrame`) when the user starts a turn
-   * (`StartOfTurnFrame` / `UserStartedSpeakingFrame`) — if the run allows interruptions.
-   * Default true.
+   * Whether user turns may interrupt the bot at all. `false` never interrupts. Default true.
    */
   readonly interruptOnUserTurnStart?: boolean;
+  /**
+   * When a user turn start interrupts the bot (one `InterruptionFrame` per barge-in, pushed
+   * here and nowhere else; only if the run allows interruptions). Default
+   * {@link interruptOnEveryUserTurn}; {@link interruptWhileBotSpeaks} lets a reply being
+   * generated finish when the user starts a turn before the bot speaks.
+   */
+  readonly interruptionStrategy?: InterruptionStrategy;
 }
 
 /**
@@ -67,22 +97,34 @@ export class LLMUserContextAggregator extends FrameProcessor<LLMUserAggregatorEv
   #parts: string[] = [];
   #turnIndex: number | undefined;
   #userTurnOpen = false;
+  #botSpeaking = false;
+  readonly #strategy: InterruptionStrategy | undefined;
 
   constructor(context: LLMContext, options: LLMUserAggregatorOptions = {}) {
     super(options);
     this.context = context;
     this.#interrupt = options.interruptOnUserTurnStart ?? true;
+    this.#strategy = this.#interrupt
+      ? (options.interruptionStrategy ?? interruptOnEveryUserTurn)
+      : undefined;
   }
 
   override process(frame: Frame, direction: FrameDirection): void {
+    if (frame instanceof BotStartedSpeakingFrame) this.#botSpeaking = true;
+    else if (frame instanceof BotStoppedSpeakingFrame) this.#botSpeaking = false;
     if (direction === "upstream") {
       this.push(frame, direction);
       return;
     }
     if (frame instanceof StartOfTurnFrame || frame instanceof UserStartedSpeakingFrame) {
       // STTs may send both for one turn start (Flux: StartOfTurn + UserStartedSpeaking):
-      // interrupt once per turn.
-      if (this.#interrupt && !this.#userTurnOpen) this.pushInterruption();
+      // decide once per turn.
+      if (
+        !this.#userTurnOpen &&
+        this.#strategy?.({ frame, botSpeaking: this.#botSpeaking }) === true
+      ) {
+        this.pushInterruption();
+      }
       this.#userTurnOpen = true;
       this.push(frame, direction);
       return;
