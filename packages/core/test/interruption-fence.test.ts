@@ -53,19 +53,22 @@ class BackgroundLookup extends FrameProcessor {
   }
 }
 
+/** A question, a barge-in while it is being answered, then a new question. */
+const bargeIn = (): Frame[] => [
+  new TextFrame({ text: "old question" }),
+  new SleepFrame(5),
+  new InterruptionFrame(),
+  new SleepFrame(80), // the abandoned lookup finishes and pushes meanwhile
+  new TextFrame({ text: "new question" }),
+  new SleepFrame(80),
+];
+
 describe("generation fence", () => {
   it("drops what a process() abandoned by an interruption pushes afterwards", async () => {
     const lookup = new SlowLookup();
     const { down } = await runProcessorTest({
       processor: lookup,
-      framesToSend: [
-        new TextFrame({ text: "old question" }),
-        new SleepFrame(5),
-        new InterruptionFrame(),
-        new SleepFrame(80), // the abandoned lookup finishes and pushes meanwhile
-        new TextFrame({ text: "new question" }),
-        new SleepFrame(80),
-      ],
+      framesToSend: bargeIn(),
     });
     expect(texts(down)).toEqual(["answer to new question"]);
     expect(lookup.fencedFrames).toBe(1);
@@ -75,14 +78,7 @@ describe("generation fence", () => {
     const lookup = new BackgroundLookup();
     const { down } = await runProcessorTest({
       processor: lookup,
-      framesToSend: [
-        new TextFrame({ text: "old question" }),
-        new SleepFrame(5),
-        new InterruptionFrame(),
-        new SleepFrame(80),
-        new TextFrame({ text: "new question" }),
-        new SleepFrame(80),
-      ],
+      framesToSend: bargeIn(),
     });
     expect(texts(down)).toEqual(["answer to new question"]);
   });
