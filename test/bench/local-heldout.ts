@@ -10,6 +10,7 @@
  *   pnpm eval:local-heldout [--split test|tune] [--url ws://host:port/v2/listen]
  *                           [--save run.json] [--compare before.json]
  *                           [--engine-options '{"turnEnd":{"tauMs":200}}'] [--concurrency 2]
+ *                           [--only <regular expression on file names>]
  *
  * `--url` evaluates an already running server (e.g. the previous version, for the before /
  * after table: run it with `--save`, then this version with `--compare`). Audio goes out as
@@ -38,6 +39,7 @@ const { values: args } = parseArgs({
     compare: { type: "string" },
     "engine-options": { type: "string", default: "{}" },
     concurrency: { type: "string", default: "2" },
+    only: { type: "string" },
   },
 });
 if (args.split !== "tune" && args.split !== "test")
@@ -64,7 +66,11 @@ interface Column {
 }
 
 await loadHeldout(args.split); // builds the split when missing
-const dataset = await loadDataset(join(HELDOUT_DIR, args.split));
+const full = await loadDataset(join(HELDOUT_DIR, args.split));
+// --only <regular expression>: a subset of the files (e.g. one voice), for a quick look.
+const dataset = args.only
+  ? { ...full, files: full.files.filter((f) => new RegExp(args.only!).test(f.name)) }
+  : full;
 const server = args.url
   ? undefined
   : await startFluxServer({
