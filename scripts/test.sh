@@ -8,6 +8,8 @@ export COREPACK_INTEGRITY_KEYS=0 TURBO_TELEMETRY_DISABLED=1
 pnpm typecheck
 pnpm lint
 pnpm format:check
+# Public API of every package entry point against its checked-in report (packages/*/api).
+pnpm api:check
 pnpm test
 # voxpipe as users install it: packed tarballs, plain npm, a fresh project (see the script).
 ./test/consumer/run.sh

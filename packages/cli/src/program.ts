@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { FluxSettingsError } from "@voxpipe/flux-protocol";
 import { registerAgentCommand } from "./commands/agent.js";
@@ -10,8 +11,9 @@ import type { CliIO } from "./io.js";
 import { processIO } from "./io.js";
 import { CliUsageError } from "./options/flux.js";
 
-/** The CLI's version (kept with the package version). */
-export const VERSION = "0.1.0";
+/** The CLI's version: its package.json's (all @voxpipe packages share one, see .changeset). */
+export const VERSION = (createRequire(import.meta.url)("../package.json") as { version: string })
+  .version;
 
 /**
  * Builds the `voxpipe` program: `transcribe`, `agent`, `flux-server`, `stress` and `eval` (each
