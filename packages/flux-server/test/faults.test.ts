@@ -28,6 +28,27 @@ afterEach(async () => {
 const kinds = (messages: ServerMessage[]) =>
   messages.map((m) => (m.type === "TurnInfo" ? m.event : m.type));
 
+/** An engine that hears only silence and takes `work()` per frame; counts the frames heard. */
+function silentSlowEngine(work: () => Promise<unknown>): {
+  factory: TurnEngineFactory;
+  heard: () => number;
+} {
+  let heard = 0;
+  const factory: TurnEngineFactory = {
+    name: "slow-test-engine",
+    createSession: () => ({
+      hear: async () => {
+        await work();
+        heard += 1;
+        return { transcript: "", words: [], speechActive: false, endOfTurnConfidence: 0 };
+      },
+      resetTurn: () => undefined,
+      close: () => undefined,
+    }),
+  };
+  return { factory, heard: () => heard };
+}
+
 describe("fault injection per session", () => {
   it("refuses handshakes with 401/429/500 chosen per connection attempt, then accepts", async () => {
     const statuses = [401, 429, 500];
@@ -231,25 +252,13 @@ describe("session lifecycle", () => {
   });
 
   it("loses no audio when an engine is slower than the client (reading pauses, then resumes)", async () => {
-    let heard = 0;
-    const slow: TurnEngineFactory = {
-      name: "slow-test-engine",
-      createSession: () => ({
-        hear: async () => {
-          await new Promise((r) => setImmediate(r));
-          heard += 1;
-          return { transcript: "", words: [], speechActive: false, endOfTurnConfidence: 0 };
-        },
-        resetTurn: () => undefined,
-        close: () => undefined,
-      }),
-    };
-    const s = await start({ engine: slow });
+    const slow = silentSlowEngine(() => new Promise((r) => setImmediate(r)));
+    const s = await start({ engine: slow.factory });
     const client = await FluxTestClient.connect(s.url, EN);
     client.sendChunks(silence(40_000, RATE), RATE); // 500 frames at once
     client.sendText({ type: "CloseStream" });
     expect((await client.closed).code).toBe(1005);
-    expect(heard).toBe(500);
+    expect(slow.heard()).toBe(500);
     // Sent faster than real time, the backlog is the client's own: no overload Warning.
     expect(client.messages.filter((m) => m.type === "Warning")).toEqual([]);
     const last = client.messages.at(-1);
@@ -258,21 +267,9 @@ describe("session lifecycle", () => {
   });
 
   it("warns once when the engine falls 2 s behind real time, and still hears every frame", async () => {
-    let heard = 0;
-    const slow: TurnEngineFactory = {
-      name: "slow-test-engine",
-      createSession: () => ({
-        // 250 ms of work per 80 ms frame: ≈3× slower than real time.
-        hear: async () => {
-          await new Promise((r) => setTimeout(r, 250));
-          heard += 1;
-          return { transcript: "", words: [], speechActive: false, endOfTurnConfidence: 0 };
-        },
-        resetTurn: () => undefined,
-        close: () => undefined,
-      }),
-    };
-    const s = await start({ engine: slow });
+    // 250 ms of work per 80 ms frame: ≈3× slower than real time.
+    const slow = silentSlowEngine(() => new Promise((r) => setTimeout(r, 250)));
+    const s = await start({ engine: slow.factory });
     const client = await FluxTestClient.connect(s.url, EN);
     // 4 s of audio sent in real time would be heard by t = 4 s; this engine needs 12.5 s.
     const audio = silence(4000, RATE);
@@ -288,7 +285,7 @@ describe("session lifecycle", () => {
     expect(JSON.stringify(warning)).toMatch(/behind real time .*No audio is dropped/);
     client.sendText({ type: "CloseStream" });
     expect((await client.closed).code).toBe(1005);
-    expect(heard).toBe(50);
+    expect(slow.heard()).toBe(50);
     expect(client.messages.filter((m) => m.type === "Warning")).toHaveLength(1);
   }, 30_000);
 
