@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { FluxSettingsError } from "@voxpipe/flux-protocol";
 import { registerAgentCommand } from "./commands/agent.js";
 import { registerEvalCommand } from "./eval/command.js";
+import { registerTimelineCommand } from "./eval/timeline-command.js";
 import { registerFluxServerCommand } from "./commands/flux-server.js";
 import { registerServeCommand } from "./commands/serve.js";
 import { registerTranscribeCommand } from "./commands/transcribe.js";
@@ -26,6 +27,9 @@ export function createProgram(io: CliIO, done: (code: number) => void): Command 
     )
     .version(VERSION)
     .showHelpAfterError("(add --help for usage)")
+    // Each command reads its own flags after its name (needed by `eval label`/`eval import`,
+    // whose flags share names with `eval`'s).
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
@@ -37,6 +41,7 @@ export function createProgram(io: CliIO, done: (code: number) => void): Command 
   registerFluxServerCommand(program, io, done);
   registerStressCommand(program, io, done);
   registerEvalCommand(program, io, done);
+  registerTimelineCommand(program, io, done);
   return program;
 }
 

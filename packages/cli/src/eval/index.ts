@@ -6,14 +6,17 @@
  *
  * @packageDocumentation
  */
+export { DEFAULT_EOT_SWEEP, registerEvalCommand, writeOutputs, type EvalFlags } from "./command.js";
+/** The flags and the run every streaming command shares (eval, timeline, label). */
 export {
-  DEFAULT_EOT_SWEEP,
+  addRunOptions,
   parseNumberList,
-  registerEvalCommand,
+  reportFailures,
+  runWithTarget,
+  settingsOf,
   sweepSettings,
-  writeOutputs,
-  type EvalFlags,
-} from "./command.js";
+  type RunFlags,
+} from "./run-options.js";
 /** The dataset format: a folder of name.wav + name.json sidecars; loading and validation. */
 export {
   DatasetError,
@@ -69,3 +72,35 @@ export { formatMs, formatPercent, formatResults, metricsTables } from "./text-re
 export { WAVEFORM_POINTS, waveformEnvelope } from "./waveform.js";
 /** jiwer-style WER normalisation and word edit distance. */
 export { normalizeWords, wordErrors } from "./wer.js";
+/** Importers: Audacity label tracks and RTTM into sidecar turns. */
+export {
+  AnnotationError,
+  fromAudacityLabels,
+  parseRttm,
+  turnsFromRttm,
+  type RttmSegment,
+} from "./importers.js";
+/** `eval label` and `eval import`, and the draft of turns from a run. */
+export {
+  draftTurns,
+  registerLabelCommands,
+  type ImportFlags,
+  type LabelFlags,
+} from "./label-command.js";
+/** `voxpipe timeline <wav>`. */
+export {
+  registerTimelineCommand,
+  singleFileDataset,
+  type TimelineFlags,
+} from "./timeline-command.js";
+/** The report: charts (Vega-Lite → SVG), the HTML page, PNG export. */
+export {
+  SETTING_COLORS,
+  latencyCurveSpec,
+  renderSvg,
+  timelineSpec,
+  tradeoffSpec,
+  type TimelineOptions,
+} from "./report/charts.js";
+export { escapeHtml, renderCharts, renderHtml, type ReportCharts } from "./report/html.js";
+export { svgToPng } from "./report/png.js";

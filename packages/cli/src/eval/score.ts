@@ -35,6 +35,8 @@ export interface RecordedEvent {
   readonly endOfTurnConfidence?: number;
   /** `EndOfTurn` only: `model`, `timeout` (Flux), or `manual`/`closed`/`connection-lost` (forced). */
   readonly trigger?: string;
+  /** `EndOfTurn` only: first word's start and last word's end (s), when Flux timed its words; else the turn's `audio_window_start` and `time`. */
+  readonly speech?: { readonly start: number; readonly end: number };
   /** Wall ms from sending the audio that holds `time` to receiving this event (real-time pace only; undefined past the audio). */
   readonly delayMs?: number;
   /** `EndOfTurn` only: the turn's words and their confidences (0–1). */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@voxpipe/core";
 import { FluxClient } from "@voxpipe/deepgram";
-import type { Carrier, FluxEvent } from "@voxpipe/deepgram";
+import type { Carrier, FluxEndOfTurnEvent, FluxEvent } from "@voxpipe/deepgram";
 import { checkTurnSequence } from "@voxpipe/flux-protocol";
 import type { FluxModel, ServerMessage } from "@voxpipe/flux-protocol";
 import type { RecordedEvent } from "./score.js";
@@ -162,7 +162,7 @@ export async function runSession(options: SessionOptions): Promise<SessionRecord
         wallMs,
         transcript: e.transcript,
         ...(e.endOfTurnConfidence !== undefined && { endOfTurnConfidence: e.endOfTurnConfidence }),
-        ...(e.type === "EndOfTurn" && { trigger: e.trigger }),
+        ...(e.type === "EndOfTurn" && { trigger: e.trigger, speech: speechOf(e) }),
         // The final words with their confidences: what confidence quality is scored on.
         ...(e.type === "EndOfTurn" && {
           words: e.words.map((w) => ({ word: w.word, confidence: w.confidence })),
@@ -227,6 +227,14 @@ export async function runSession(options: SessionOptions): Promise<SessionRecord
     violations: reconnects === 0 ? checkTurnSequence(raws).violations.length : 0,
     ...(failure !== undefined && { error: message(failure) }),
   };
+}
+
+/** Where the turn's words start and end (s): from the words' times, else the audio window. */
+function speechOf(e: FluxEndOfTurnEvent): { start: number; end: number } {
+  const timed = e.words.filter((w) => w.start !== undefined && w.end !== undefined);
+  return timed.length > 0
+    ? { start: timed[0].start!, end: timed[timed.length - 1].end! }
+    : { start: e.audioWindowStart, end: e.audioWindowEnd };
 }
 
 function noAnswer(answered: number): Error {

@@ -328,8 +328,14 @@ export function timelineSpec(file: FileResult, options: TimelineOptions): TopLev
                   field: "verdict",
                   type: "nominal",
                   scale: {
-                    domain: ["ends a turn", "cuts a turn", "ends nothing", "forced at close"],
-                    range: ["#2ca02c", "#d62728", "#ff7f0e", "#999"],
+                    domain: [
+                      "ends a turn",
+                      "cuts a turn",
+                      "ends nothing",
+                      "forced at close",
+                      "no labels",
+                    ],
+                    range: ["#2ca02c", "#d62728", "#ff7f0e", "#999", "#4c78a8"],
                   },
                   title: "EndOfTurn",
                 },
@@ -400,6 +406,7 @@ function verdicts(
   return times.map(({ time, trigger }) => {
     if (trigger === "manual" || trigger === "closed" || trigger === "connection-lost")
       return "forced at close";
+    if (file.turns.length === 0) return "no labels";
     if (file.turns.some((t) => time > t.start && time < t.end)) return "cuts a turn";
     const i = file.turns.findIndex(
       (t, k) => time >= t.end && time < (file.turns[k + 1]?.start ?? Infinity),

@@ -29,7 +29,11 @@ export async function renderCharts(results: EvalResults): Promise<ReportCharts> 
   };
 }
 
-const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Text made safe for HTML content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+const escape = escapeHtml;
 
 /** Every figure of a set of rows as an HTML table. */
 function metricsTable(rows: ReadonlyArray<[string, EvalMetrics]>): string {
