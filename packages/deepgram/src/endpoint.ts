@@ -7,6 +7,7 @@
  * way to reach Flux (another carrier, another host) is one more target in that list.
  */
 import type { Logger } from "@voxpipe/core";
+import type { Carrier } from "./carriers/carrier.js";
 // Types only: the package itself is loaded on demand (an optional peer dependency).
 import type * as FluxServerModule from "@voxpipe/flux-server";
 
@@ -18,6 +19,11 @@ export interface FluxEndpoint {
   readonly apiKey: string | undefined;
   /** The target that produced it: `deepgram`, `url` (given explicitly), `embedded` (a local server started in this process), or another target's kind. */
   readonly kind: string;
+  /**
+   * The carrier to use, when the target needs its own (e.g. `@voxpipe/sagemaker`'s for
+   * `sagemaker:<endpoint>`); undefined = the client's default WebSocket carrier.
+   */
+  readonly carrier?: Carrier;
   /** Releases what the target started (stops the embedded server); a no-op otherwise. */
   close(): Promise<void>;
 }

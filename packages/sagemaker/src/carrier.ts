@@ -28,8 +28,18 @@ import { SessionPool } from "./session-pool.js";
 /** SageMaker caps a bidirectional stream at 30 minutes (Deepgram's SageMaker tooling). */
 export const SAGEMAKER_MAX_STREAM_MS = 30 * 60_000;
 
-/** AWS's `EndpointName` pattern (SageMaker API reference, CreateEndpoint). */
+/** AWS's `EndpointName` pattern (SageMaker API reference, CreateEndpoint / EndpointSummary). */
 const ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+
+/**
+ * Checks an endpoint name against AWS's pattern.
+ * @returns `undefined` when valid, else a message naming the value and what is allowed.
+ */
+export function endpointNameProblem(name: string): string | undefined {
+  return ENDPOINT_NAME.test(name)
+    ? undefined
+    : `endpoint name ${JSON.stringify(name.slice(0, 80))}: must be 1–63 letters, digits or hyphens, starting and ending with a letter or digit`;
+}
 
 /** After `close()`, how long the response may take to end before the stream is reset. */
 const CLOSE_GRACE_MS = 2_000;
@@ -91,12 +101,8 @@ export type SageMakerCarrier = Carrier & {
  * @throws FluxError (`input`, `INVALID_ENDPOINT_NAME`) for a name AWS would reject.
  */
 export function sagemakerCarrier(options: SageMakerCarrierOptions): SageMakerCarrier {
-  if (!ENDPOINT_NAME.test(options.endpointName)) {
-    throw configError(
-      "INVALID_ENDPOINT_NAME",
-      `endpointName=${JSON.stringify(options.endpointName.slice(0, 80))}: must be 1–63 letters, digits or hyphens, starting and ending with a letter or digit`,
-    );
-  }
+  const problem = endpointNameProblem(options.endpointName);
+  if (problem !== undefined) throw configError("INVALID_ENDPOINT_NAME", problem);
   const maxStreamMs = options.maxStreamMs ?? SAGEMAKER_MAX_STREAM_MS;
   const renewAfterMs = Math.max(0, maxStreamMs - (options.renewMarginMs ?? 120_000));
   const pool = new SessionPool(options.maxStreamsPerConnection);

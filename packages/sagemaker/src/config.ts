@@ -13,7 +13,6 @@ import {
   NODE_REGION_CONFIG_FILE_OPTIONS,
   NODE_REGION_CONFIG_OPTIONS,
 } from "@smithy/config-resolver";
-import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { FluxError } from "@voxpipe/deepgram";
 
@@ -42,11 +41,16 @@ export interface SageMakerTargetOptions {
    * override variables in {@link ENDPOINT_ENV_VARS}, else the regional host on port 8443.
    */
   readonly endpointUrl?: string;
-  /** Credentials or a provider. Default: `fromNodeProviderChain()` (the standard chain). */
+  /**
+   * Credentials or a provider. Default: `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` of
+   * {@link env}, else `fromNodeProviderChain()` (the standard chain: env, SSO, shared files,
+   * process, web identity, container and instance metadata).
+   */
   readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /**
-   * Extra trusted CA certificates (PEM), e.g. a local endpoint's generated certificate.
-   * Default: the file named by `AWS_CA_BUNDLE`, if set (as the AWS CLI and SDKs honour it).
+   * CA certificates (PEM) to trust instead of Node's default list, e.g. a local endpoint's
+   * generated certificate. Default: the file named by `AWS_CA_BUNDLE`, if set (the AWS CLI's
+   * and SDKs' setting for a custom CA bundle).
    */
   readonly ca?: string;
   /** Environment to read. Default `process.env`. */
@@ -83,8 +87,29 @@ export async function resolveSageMakerTarget(
   const endpointUrl = parseEndpointUrl(
     explicit ?? `https://runtime.sagemaker.${region}.amazonaws.com:8443`,
   );
-  const credentials = toProvider(options.credentials) ?? fromNodeProviderChain();
+  const credentials =
+    toProvider(options.credentials) ?? keysFrom(env) ?? (await defaultCredentialChain());
   return { region, endpointUrl, credentials, ca: options.ca ?? readCaBundle(env.AWS_CA_BUNDLE) };
+}
+
+/**
+ * Keys from `env` (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), the
+ * chain's first source, read from the environment given (it may not be `process.env`).
+ */
+function keysFrom(
+  env: Readonly<Record<string, string | undefined>>,
+): AwsCredentialIdentityProvider | undefined {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  const sessionToken = env.AWS_SESSION_TOKEN || undefined;
+  return toProvider({ accessKeyId, secretAccessKey, ...(sessionToken && { sessionToken }) });
+}
+
+/** The standard Node credential chain, loaded on demand (a large module graph). */
+async function defaultCredentialChain(): Promise<AwsCredentialIdentityProvider> {
+  const { fromNodeProviderChain } = await import("@aws-sdk/credential-providers");
+  return fromNodeProviderChain();
 }
 
 /** Region from the environment or the shared config profile (`AWS_PROFILE`); `undefined` if none. */

@@ -9,6 +9,7 @@
  */
 /** The SageMaker bidirectional-stream carrier. */
 export {
+  endpointNameProblem,
   modelQueryString,
   SAGEMAKER_MAX_STREAM_MS,
   sagemakerCarrier,
@@ -38,3 +39,5 @@ export {
   type ListSageMakerEndpointsOptions,
   type SageMakerEndpointSummary,
 } from "./list-endpoints.js";
+/** `sagemaker:<endpoint-name>` as a target of `resolveFluxEndpoint`. */
+export { parseSageMakerTarget, SAGEMAKER_SCHEME, sagemakerTarget } from "./target.js";

@@ -1,8 +1,4 @@
-import {
-  paginateListEndpoints,
-  SageMakerClient,
-  type EndpointStatus,
-} from "@aws-sdk/client-sagemaker";
+import type { EndpointStatus } from "@aws-sdk/client-sagemaker";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { FluxError } from "@voxpipe/deepgram";
 import { configError } from "./config.js";
@@ -66,6 +62,8 @@ export async function listSageMakerEndpoints(
     }
     status = match;
   }
+  // Loaded on demand: the control-plane client is large and only this call needs it.
+  const { SageMakerClient, paginateListEndpoints } = await import("@aws-sdk/client-sagemaker");
   const client = new SageMakerClient({
     ...(options.region !== undefined ? { region: options.region } : {}),
     ...(options.endpointUrl !== undefined ? { endpoint: options.endpointUrl } : {}),

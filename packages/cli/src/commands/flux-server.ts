@@ -1,4 +1,8 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { Option } from "commander";
+import type { Logger } from "@voxpipe/core";
 import type { Command } from "commander";
 import { ENGINE_DESCRIPTIONS, engineNames, startFluxServer } from "@voxpipe/flux-server";
 import type { CliIO } from "../io.js";
@@ -6,6 +10,7 @@ import { note } from "../io.js";
 import { LOG_LEVELS, setupLogging } from "../logging.js";
 import type { LogLevel } from "../logging.js";
 import { CliUsageError, parseInteger } from "../options/flux.js";
+import { importLocalSageMakerEndpoint } from "../sagemaker.js";
 
 interface FluxServerFlags {
   port: number;
@@ -14,7 +19,54 @@ interface FluxServerFlags {
   apiKey?: string;
   idleTimeoutMs?: number;
   maxSessions?: number;
+  sagemakerPort?: number;
+  sagemakerTls: boolean;
   logLevel: LogLevel;
+}
+
+/**
+ * Starts the local SageMaker runtime endpoint in front of the Flux server and says how to use
+ * it: the endpoint override, the generated certificate (written to a file for AWS_CA_BUNDLE),
+ * and the test credentials (public test values, accepted by this endpoint only).
+ */
+async function startSageMaker(
+  fluxUrl: string,
+  port: number,
+  flags: FluxServerFlags,
+  io: CliIO,
+  logger: Logger,
+): Promise<{ close(): Promise<void> }> {
+  const { startLocalSageMakerEndpoint } = await importLocalSageMakerEndpoint("--sagemaker-port");
+  const endpoint = await startLocalSageMakerEndpoint({
+    fluxUrl,
+    port,
+    host: flags.host,
+    tls: flags.sagemakerTls,
+    logger: logger.child({ component: "sagemaker-endpoint" }),
+  });
+  const env = [
+    `AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=${endpoint.url}`,
+    `AWS_REGION=${endpoint.region}`,
+    `AWS_ACCESS_KEY_ID=${endpoint.credentials.accessKeyId}`,
+    `AWS_SECRET_ACCESS_KEY=${endpoint.credentials.secretAccessKey}`,
+  ];
+  let caFile: string | undefined;
+  if (endpoint.ca !== undefined) {
+    const dir = await mkdtemp(join(tmpdir(), "voxpipe-sagemaker-"));
+    caFile = join(dir, "local-endpoint-ca.pem");
+    await writeFile(caFile, endpoint.ca);
+    env.push(`AWS_CA_BUNDLE=${caFile}`);
+  }
+  note(
+    io,
+    `SageMaker runtime endpoint (local, any endpoint name) on ${endpoint.url}, bridged to ${fluxUrl}/v2/listen. To use it (test credentials):\n  export ${env.join(" ")}\n  voxpipe transcribe call.wav --url sagemaker:local-flux`,
+  );
+  return {
+    async close() {
+      await endpoint.close();
+      if (caFile !== undefined) await rm(dirname(caFile), { recursive: true, force: true });
+    },
+  };
 }
 
 /** Resolves when SIGINT or SIGTERM arrives (handlers removed afterwards). */
@@ -71,6 +123,16 @@ export function registerFluxServerCommand(
       ),
     )
     .addOption(
+      new Option(
+        "--sagemaker-port <port>",
+        "also serve a local Amazon SageMaker runtime endpoint (InvokeEndpointWithBidirectionalStream over HTTP/2, SigV4 with test credentials) bridged to this server",
+      ).argParser(parseInteger("--sagemaker-port")),
+    )
+    .option(
+      "--no-sagemaker-tls",
+      "serve the SageMaker endpoint as h2c (HTTP/2 without TLS) instead of HTTPS with a generated certificate",
+    )
+    .addOption(
       new Option("--log-level <level>", "structured logs on stderr")
         .choices(LOG_LEVELS)
         .default("info"),
@@ -85,7 +147,10 @@ ${engineNames()
 
 Point any Flux client at it, e.g.:
   voxpipe flux-server --port 8787 &
-  voxpipe transcribe call.wav --url ws://127.0.0.1:8787`,
+  voxpipe transcribe call.wav --url ws://127.0.0.1:8787
+
+As Flux on Amazon SageMaker (prints the environment a client needs):
+  voxpipe flux-server --sagemaker-port 8443`,
     )
     .action(async (flags: FluxServerFlags) => {
       const logger = setupLogging(flags.logLevel);
@@ -93,6 +158,14 @@ Point any Flux client at it, e.g.:
         throw new CliUsageError(`--port must be from 0 to 65535, got ${flags.port}`);
       if (flags.maxSessions !== undefined && flags.maxSessions < 1) {
         throw new CliUsageError(`--max-sessions must be at least 1, got ${flags.maxSessions}`);
+      }
+      if (
+        flags.sagemakerPort !== undefined &&
+        (flags.sagemakerPort < 0 || flags.sagemakerPort > 65535)
+      ) {
+        throw new CliUsageError(
+          `--sagemaker-port must be from 0 to 65535, got ${flags.sagemakerPort}`,
+        );
       }
       if (flags.idleTimeoutMs !== undefined && flags.idleTimeoutMs < 1000) {
         throw new CliUsageError(
@@ -112,7 +185,12 @@ Point any Flux client at it, e.g.:
         io,
         `Flux server (${flags.engine} engine) listening on ${server.url}/v2/listen${flags.apiKey !== undefined ? " (auth required)" : ""}; Ctrl-C to stop`,
       );
+      const sagemaker =
+        flags.sagemakerPort !== undefined
+          ? await startSageMaker(server.url, flags.sagemakerPort, flags, io, logger)
+          : undefined;
       await stop();
+      await sagemaker?.close();
       await server.close();
       note(io, `stopped after ${server.counters().sessions} session(s)`);
       done(0);

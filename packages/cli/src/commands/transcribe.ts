@@ -3,7 +3,13 @@ import { InputFlowControl } from "@voxpipe/transports";
 import type { Command } from "commander";
 import { Pipeline, PipelineTask } from "@voxpipe/core";
 import type { Logger } from "@voxpipe/core";
-import { DeepgramFluxSTTService, resolveFluxEndpoint, type FluxEndpoint } from "@voxpipe/deepgram";
+import {
+  DeepgramFluxSTTService,
+  FLUX_TARGETS,
+  resolveFluxEndpoint,
+  type FluxEndpoint,
+  type FluxTarget,
+} from "@voxpipe/deepgram";
 import { reportAnsweredAudio, runFluxTask, watchTurnEvents } from "../flux-events.js";
 import { createInput } from "../inputs.js";
 import type { CliIO } from "../io.js";
@@ -11,6 +17,7 @@ import { note } from "../io.js";
 import { LOG_LEVELS, setupLogging } from "../logging.js";
 import type { LogLevel } from "../logging.js";
 import { addFluxOptions, CliUsageError, parseInteger, resolveFluxFlags } from "../options/flux.js";
+import { importSageMaker } from "../sagemaker.js";
 import type { FluxCliSettings, FluxFlagValues } from "../options/flux.js";
 import { toJsonLine } from "../view/json-view.js";
 import { TerminalTurnView } from "../view/terminal-view.js";
@@ -47,6 +54,7 @@ export function sttFor(
   return new DeepgramFluxSTTService({
     ...(endpoint.url !== undefined && { url: endpoint.url }),
     ...(endpoint.apiKey !== undefined && { apiKey: endpoint.apiKey }),
+    ...(endpoint.carrier !== undefined && { carrier: endpoint.carrier }),
     settings: {
       model: flux.model,
       encoding: audio.encoding,
@@ -114,6 +122,7 @@ export async function openTurnView(
     env: io.env,
     notify: (text) => note(io, text),
     logger,
+    targets: await fluxTargets(flux),
   });
   const terminal = new TerminalTurnView({
     write: (t) => io.stdout.write(t),
@@ -122,6 +131,19 @@ export async function openTurnView(
     columns: () => io.stdout.columns,
   });
   return { endpoint, terminal };
+}
+
+/**
+ * The Flux targets for the flags: `sagemaker:<endpoint-name>` first when asked for (its
+ * package, with the AWS SDK, is loaded only then), then the defaults.
+ */
+async function fluxTargets(flux: FluxCliSettings): Promise<readonly FluxTarget[]> {
+  if (!flux.url?.startsWith("sagemaker:")) return FLUX_TARGETS;
+  const { sagemakerTarget } = await importSageMaker(`--url ${flux.url}`);
+  return [
+    sagemakerTarget(flux.region !== undefined ? { region: flux.region } : {}),
+    ...FLUX_TARGETS,
+  ];
 }
 
 /** Adds the input-related flags shared by `transcribe` and `agent`. */

@@ -2,7 +2,7 @@ import type { Logger } from "@voxpipe/core";
 import { startFluxServer } from "@voxpipe/flux-server";
 import { CliUsageError } from "../options/flux.js";
 import { DEEPGRAM_FLUX_URL, resolveEndpoint } from "../stress/options.js";
-import type * as SageMaker from "@voxpipe/sagemaker";
+import { importSageMaker } from "../sagemaker.js";
 import type { EvalTarget } from "./session.js";
 
 /** An open evaluation target: where sessions connect, how it is shown, how to release it. */
@@ -40,7 +40,6 @@ export async function openTarget(
   options: OpenTargetOptions,
 ): Promise<OpenTarget> {
   const key = options.env.DEEPGRAM_API_KEY || undefined;
-  if (raw?.startsWith("sagemaker:")) return openSageMaker(raw, options.env);
   let spec = raw;
   if (spec === undefined) {
     spec = key !== undefined ? "deepgram" : "local";
@@ -51,6 +50,7 @@ export async function openTarget(
     );
   }
   const endpoint = resolveEndpoint(spec);
+  if (endpoint.kind === "sagemaker") return openSageMaker(spec, options.env);
   if (endpoint.kind === "local") {
     const engine = options.localEngine ?? "local";
     const server = await startFluxServer({
@@ -103,15 +103,7 @@ async function openSageMaker(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<OpenTarget> {
   const endpointName = raw.slice("sagemaker:".length);
-  let sagemaker: typeof SageMaker;
-  try {
-    sagemaker = await import("@voxpipe/sagemaker");
-  } catch {
-    throw new CliUsageError(
-      `--target ${raw} needs the optional package @voxpipe/sagemaker (it brings the AWS SDK): npm install @voxpipe/sagemaker`,
-    );
-  }
-  const { sagemakerCarrier } = sagemaker;
+  const { sagemakerCarrier } = await importSageMaker(`--target ${raw}`);
   let carrier;
   try {
     carrier = sagemakerCarrier({ endpointName, env });

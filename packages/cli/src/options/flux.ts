@@ -13,6 +13,7 @@ export interface FluxFlagValues {
   languageHint: string[];
   minConfidence?: number;
   url?: string;
+  region?: string;
 }
 
 /** Flux settings chosen on the command line, validated. */
@@ -25,14 +26,19 @@ export interface FluxCliSettings {
   languageHints: string[];
   /** Client-side filter: end-of-turn transcripts whose mean word confidence is lower are dropped (0–1). */
   minConfidence?: number;
-  /** Flux endpoint (`wss://…` or `ws://…`); unset = Deepgram with a key, else the embedded local server. */
+  /**
+   * Flux endpoint (`wss://…`, `ws://…`, or `sagemaker:<endpoint-name>` for Flux on Amazon
+   * SageMaker); unset = Deepgram with a key, else the embedded local server.
+   */
   url?: string;
+  /** AWS region for a `sagemaker:` endpoint (default: AWS_REGION / the profile). */
+  region?: string;
 }
 
 /** Thrown when a flag value is refused. The message names the flag, the value and what is allowed. */
 export class CliUsageError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "CliUsageError";
   }
 }
@@ -114,7 +120,13 @@ export function addFluxOptions(command: Command): Command {
     .addOption(
       new Option(
         "--url <url>",
-        "Flux endpoint, e.g. wss://api.deepgram.com or ws://127.0.0.1:8080 (default: Deepgram with DEEPGRAM_API_KEY, else an embedded local server)",
+        "Flux endpoint, e.g. wss://api.deepgram.com, ws://127.0.0.1:8080 or sagemaker:<endpoint-name> (default: Deepgram with DEEPGRAM_API_KEY, else an embedded local server)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--region <region>",
+        "AWS region of a sagemaker:<endpoint-name> URL (default: AWS_REGION or the profile's)",
       ),
     );
 }
@@ -133,6 +145,7 @@ export function resolveFluxFlags(values: FluxFlagValues): FluxCliSettings {
     ...(values.eotTimeoutMs !== undefined && { eotTimeoutMs: values.eotTimeoutMs }),
     ...(values.minConfidence !== undefined && { minConfidence: values.minConfidence }),
     ...(values.url !== undefined && { url: values.url }),
+    ...(values.region !== undefined && { region: values.region }),
   };
   const problems = validateSettings({
     model: settings.model,
@@ -166,13 +179,18 @@ export function resolveFluxFlags(values: FluxFlagValues): FluxCliSettings {
     } catch {
       protocol = "";
     }
-    if (!["ws:", "wss:", "http:", "https:"].includes(protocol)) {
-      problems.push(`--url must be a ws://, wss://, http:// or https:// URL`);
+    if (!["ws:", "wss:", "http:", "https:", "sagemaker:"].includes(protocol)) {
+      problems.push(
+        `--url must be a ws://, wss://, http:// or https:// URL, or sagemaker:<endpoint-name>`,
+      );
     } else if (new URL(settings.url).search !== "") {
       problems.push(
         "--url must not carry a query string: give Flux settings as flags (--model, --eot-threshold, --keyterm, …)",
       );
     }
+  }
+  if (settings.region !== undefined && !settings.url?.startsWith("sagemaker:")) {
+    problems.push(`--region applies only to --url sagemaker:<endpoint-name>`);
   }
   if (problems.length) throw new CliUsageError(problems.join("\n"));
   return settings;

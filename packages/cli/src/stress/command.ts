@@ -2,17 +2,20 @@ import { Option } from "commander";
 import type { Command } from "commander";
 import { FLUX_MODELS } from "@voxpipe/flux-protocol";
 import { TOOLS, spawnTool } from "@voxpipe/transports";
+import { FluxError } from "@voxpipe/deepgram";
 import type { CliIO } from "../io.js";
 import { processIO } from "../io.js";
 import { LOG_LEVELS, setupLogging } from "../logging.js";
-import { parseInteger, parseNumber } from "../options/flux.js";
+import type { LogLevel } from "../logging.js";
+import { CliUsageError, parseInteger, parseNumber } from "../options/flux.js";
+import { importSageMaker } from "../sagemaker.js";
 import { resolveStressOptions } from "./options.js";
 import type { StressFlagValues } from "./options.js";
 import { formatReport } from "./report.js";
 import { runStress } from "./run.js";
 
 const ENDPOINT_HELP =
-  "Flux endpoint: `deepgram` (default; needs DEEPGRAM_API_KEY), `local` (a local Flux server in this process), or any ws(s)://…/v2/listen URL (self-hosted, regional, a running `voxpipe flux-server`)";
+  "Flux endpoint: `deepgram` (default; needs DEEPGRAM_API_KEY), `local` (a local Flux server in this process), sagemaker:<endpoint-name> (Flux on Amazon SageMaker; AWS credentials from the standard chain), or any ws(s)://…/v2/listen URL (self-hosted, regional, a running `voxpipe flux-server`)";
 
 /** The flags both modes share. */
 function addCommonOptions(command: Command): Command {
@@ -61,7 +64,82 @@ function addCommonOptions(command: Command): Command {
         .choices(LOG_LEVELS)
         .default("warn"),
     )
+    .option(
+      "--region <region>",
+      "AWS region of a sagemaker: endpoint (default: AWS_REGION or the profile's)",
+    )
     .option("--json", "print the summary as JSON on stdout (live output goes to stderr)");
+}
+
+/** Flags of `stress list-endpoints`. */
+interface ListEndpointsFlags {
+  region?: string;
+  status?: string;
+  logLevel?: string;
+  json?: boolean;
+}
+
+/**
+ * `voxpipe stress list-endpoints`: SageMaker endpoints of a region, as Deepgram's
+ * `flux_stress.py list-endpoints` shows them (name, status, created, last modified).
+ * @returns the exit code: 0 listed (even none), 1 the call failed (the error says why).
+ */
+async function listEndpoints(flags: ListEndpointsFlags, io: CliIO): Promise<number> {
+  setupLogging((flags.logLevel ?? "warn") as LogLevel);
+  const { listSageMakerEndpoints } = await importSageMaker("stress list-endpoints");
+  const region = flags.region ?? (io.env.AWS_REGION || io.env.AWS_DEFAULT_REGION || undefined);
+  let list: Awaited<ReturnType<typeof listSageMakerEndpoints>>;
+  try {
+    list = await listSageMakerEndpoints({
+      ...(region !== undefined && { region }),
+      ...(flags.status !== undefined && { status: flags.status }),
+    });
+  } catch (error) {
+    // A bad --status is refused before any request: a usage error.
+    if (error instanceof FluxError && error.source === "input" && error.code === "INVALID_STATUS") {
+      throw new CliUsageError(`--${error.description}`);
+    }
+    io.stderr.write(
+      `voxpipe: error: ListEndpoints failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 1;
+  }
+  if (flags.json) {
+    io.stdout.write(`${JSON.stringify({ region: region ?? null, endpoints: list }, null, 2)}\n`);
+    return 0;
+  }
+  io.stdout.write(formatEndpointTable(list, region));
+  return 0;
+}
+
+/** The endpoint table (`ENDPOINT NAME  STATUS  CREATED  LAST MODIFIED`, UTC), then a count. */
+export function formatEndpointTable(
+  list: readonly {
+    name: string;
+    status: string;
+    creationTime: Date | undefined;
+    lastModifiedTime: Date | undefined;
+  }[],
+  region: string | undefined,
+): string {
+  const time = (d: Date | undefined): string =>
+    d === undefined ? "-" : d.toISOString().slice(0, 19).replace("T", " ");
+  const nameWidth = Math.max(24, ...list.map((e) => e.name.length + 1));
+  const rows = list.map(
+    (e) =>
+      `${e.name.padEnd(nameWidth)} ${e.status.padEnd(14)} ${time(e.creationTime).padEnd(21)} ${time(e.lastModifiedTime)}`,
+  );
+  const rule = "-".repeat(nameWidth + 59);
+  return [
+    `SageMaker Endpoints  [${region ?? "default region"}]`,
+    rule,
+    `${"ENDPOINT NAME".padEnd(nameWidth)} ${"STATUS".padEnd(14)} ${"CREATED (UTC)".padEnd(21)} LAST MODIFIED (UTC)`,
+    rule,
+    ...rows,
+    rule,
+    `${list.length} endpoint(s)`,
+    "",
+  ].join("\n");
 }
 
 /** Prints the capture devices `arecord -l` knows (ALSA, Linux). */
@@ -143,7 +221,8 @@ export function registerStressCommand(
       `
 Examples:
   voxpipe stress file local --file call.wav --connections 20 --loop --duration 60
-  voxpipe stress file wss://api.eu.deepgram.com/v2/listen --file call.wav --connections 50 --eager-eot-threshold 0.5`,
+  voxpipe stress file wss://api.eu.deepgram.com/v2/listen --file call.wav --connections 50 --eager-eot-threshold 0.5
+  voxpipe stress file sagemaker:my-flux-endpoint --region us-east-1 --file call.wav --connections 10`,
     )
     .action((endpoint: string | undefined, flags: StressFlagValues) =>
       run("file", endpoint, flags),
@@ -172,6 +251,33 @@ Examples:
         await run("microphone", endpoint, rest);
       },
     );
+
+  stress
+    .command("list-endpoints")
+    .description("List the Amazon SageMaker endpoints of a region (to find a Flux endpoint's name)")
+    .option("--region <region>", "AWS region (default: AWS_REGION or the profile's)")
+    .option(
+      "--status <status>",
+      "only endpoints in this status: inservice, creating, updating, systemupdating, rollingback, outofservice, deleting, failed, updaterollbackfailed",
+    )
+    .addOption(
+      new Option("--log-level <level>", "structured logs on stderr")
+        .choices(LOG_LEVELS)
+        .default("warn"),
+    )
+    .option("--json", "print the endpoints as JSON")
+    .addHelpText(
+      "after",
+      `
+Uses @aws-sdk/client-sagemaker ListEndpoints with the standard AWS credentials, region and
+endpoint override (AWS_ENDPOINT_URL_SAGEMAKER).
+
+Examples:
+  voxpipe stress list-endpoints --region us-west-2 --status inservice`,
+    )
+    .action(async (flags: ListEndpointsFlags) => {
+      done(await listEndpoints(flags, io));
+    });
 
   return stress;
 }

@@ -2,6 +2,7 @@ import { InputAudioRawFrame, Pipeline, PipelineTask } from "@voxpipe/core";
 import type { ErrorFrame, FrameProcessor, Logger, PipelineTaskResult } from "@voxpipe/core";
 import { DeepgramFluxSTTService, FluxError } from "@voxpipe/deepgram";
 import type {
+  Carrier,
   DeepgramFluxSTTServiceOptions,
   FluxEndOfTurnEvent,
   FluxTurnEvent,
@@ -46,8 +47,10 @@ export interface ConnectionListener {
 export interface StressConnectionOptions {
   /** 1-based connection number (`[Conn N]`). */
   id: number;
-  /** Flux endpoint `ws(s)://…/v2/listen`. */
+  /** Flux endpoint `ws(s)://…/v2/listen` (unused with a {@link carrier} that has its own target). */
   url: string;
+  /** Carrier shared by the run's connections (SageMaker); default the service's WebSocket. */
+  carrier?: Carrier;
   /** API key; unset for a loopback server. Never logged. */
   apiKey?: string;
   flux: StressFluxSettings;
@@ -100,6 +103,7 @@ export class StressConnection {
       ...options.client,
       url: options.url,
       ...(options.apiKey !== undefined && { apiKey: options.apiKey }),
+      ...(options.carrier !== undefined && { carrier: options.carrier }),
       name: `flux-stt#${options.id}`,
       audioPassthrough: false,
       settings: {

@@ -17,7 +17,12 @@ export type StressEndpoint =
   /** Any other Flux endpoint: self-hosted, regional, a local server started elsewhere. */
   | { kind: "url"; url: string }
   /** A local Flux server started in this process. */
-  | { kind: "local" };
+  | { kind: "local" }
+  /**
+   * Flux on Amazon SageMaker (`sagemaker:<endpoint-name>`), through SageMaker's bidirectional
+   * streams; AWS credentials, region and endpoint override from the standard AWS settings.
+   */
+  | { kind: "sagemaker"; endpointName: string; region?: string };
 
 /** The flags of `stress file` and `stress microphone` as commander parsed them. */
 export interface StressFlagValues {
@@ -40,6 +45,8 @@ export interface StressFlagValues {
   sampleRate?: number;
   /** `microphone` mode. */
   device?: string;
+  /** AWS region of a `sagemaker:` endpoint. */
+  region?: string;
 }
 
 /** Flux settings of every connection (TS names; wire names in `@voxpipe/flux-protocol`). */
@@ -77,19 +84,21 @@ export const DEFAULT_MICROPHONE_SAMPLE_RATE = 16000;
 
 /**
  * Resolves `<endpoint>`: omitted or `deepgram` → Deepgram; `local` → an in-process local server;
- * otherwise a `ws://` or `wss://` URL whose path ends in `/v2/listen`, without a query string
+ * `sagemaker:<endpoint-name>` → Flux on Amazon SageMaker; otherwise a `ws://` or `wss://` URL whose path ends in `/v2/listen`, without a query string
  * (settings come from the flags; a query could also carry secrets, so it is never echoed).
  * @throws {CliUsageError} for anything else.
  */
 export function resolveEndpoint(raw: string | undefined): StressEndpoint {
   if (raw === undefined || raw === "deepgram") return { kind: "deepgram", url: DEEPGRAM_FLUX_URL };
   if (raw === "local") return { kind: "local" };
+  // The name is checked against AWS's pattern when the run opens the endpoint.
+  if (raw.startsWith("sagemaker:")) return { kind: "sagemaker", endpointName: raw.slice(10) };
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new CliUsageError(
-      `<endpoint> must be "deepgram", "local" or a ws:// or wss:// URL ending in ${FLUX_LISTEN_PATH}`,
+      `<endpoint> must be "deepgram", "local", sagemaker:<endpoint-name> or a ws:// or wss:// URL ending in ${FLUX_LISTEN_PATH}`,
     );
   }
   const where = `${url.protocol}//${url.host}${url.pathname}`;
@@ -137,6 +146,10 @@ export function resolveStressOptions(
     endpoint = resolveEndpoint(endpointArg);
   } catch (error) {
     problems.push((error as Error).message);
+  }
+  if (values.region !== undefined) {
+    if (endpoint.kind === "sagemaker") endpoint = { ...endpoint, region: values.region };
+    else problems.push("--region applies to sagemaker:<endpoint-name> endpoints only");
   }
 
   const connections = values.connections ?? 1;

@@ -2,10 +2,12 @@ import { FrameProcessor, InputAudioRawFrame, Pipeline, PipelineTask } from "@vox
 import type { Frame, FrameDirection, Logger } from "@voxpipe/core";
 import { DEFAULT_EOT_THRESHOLD, EOT_THRESHOLD_RANGE } from "@voxpipe/flux-protocol";
 import { startFluxServer } from "@voxpipe/flux-server";
-import type { FluxServer, TurnEngineFactory } from "@voxpipe/flux-server";
+import type { TurnEngineFactory } from "@voxpipe/flux-server";
+import type { Carrier } from "@voxpipe/deepgram";
 import { MicrophoneInputTransport } from "@voxpipe/transports";
 import type { CliIO } from "../io.js";
 import { CliUsageError } from "../options/flux.js";
+import { importSageMaker } from "../sagemaker.js";
 import { StressConnection } from "./connection.js";
 import type { ConnectionListener } from "./connection.js";
 import { StressLiveView } from "./live-view.js";
@@ -41,9 +43,12 @@ export interface StressRunContext {
 interface OpenEndpoint {
   url: string;
   apiKey: string | undefined;
+  /** Shared by every connection (SageMaker: one pool of HTTP/2 connections for the run). */
+  carrier?: Carrier;
   /** What the report shows (no query string, no key). */
   shown: string;
-  server: FluxServer | undefined;
+  /** Releases what was opened (the local server, the carrier's connections). */
+  close(): Promise<void>;
 }
 
 async function openEndpoint(
@@ -64,14 +69,42 @@ async function openEndpoint(
     view.notice(
       `local Flux server (${typeof ctx.localEngine === "object" ? ctx.localEngine.name : (ctx.localEngine ?? "local")} engine) at ${url}`,
     );
-    return { url, apiKey: undefined, shown: url, server };
+    return { url, apiKey: undefined, shown: url, close: () => server.close() };
+  }
+  if (endpoint.kind === "sagemaker") {
+    const { parseSageMakerTarget, sagemakerCarrier } = await importSageMaker(
+      `<endpoint> sagemaker:${endpoint.endpointName}`,
+    );
+    let endpointName: string;
+    try {
+      endpointName = parseSageMakerTarget(`sagemaker:${endpoint.endpointName}`) ?? "";
+    } catch (error) {
+      throw new CliUsageError(`<endpoint> ${(error as Error).message}`);
+    }
+    const carrier = sagemakerCarrier({
+      endpointName,
+      env: ctx.io.env,
+      ...(endpoint.region !== undefined && { region: endpoint.region }),
+    });
+    const shown = `sagemaker:${endpointName}`;
+    view.notice(`Flux on Amazon SageMaker endpoint ${endpointName}`);
+    return {
+      url: "",
+      apiKey: undefined,
+      carrier,
+      shown,
+      close: () => {
+        carrier.destroy();
+        return Promise.resolve();
+      },
+    };
   }
   if (endpoint.kind === "deepgram" && key === undefined) {
     throw new CliUsageError(
       "DEEPGRAM_API_KEY is not set: set it to load-test Deepgram, or use `local` or a ws:// URL of a Flux server",
     );
   }
-  return { url: endpoint.url, apiKey: key, shown: endpoint.url, server: undefined };
+  return { url: endpoint.url, apiKey: key, shown: endpoint.url, close: () => Promise.resolve() };
 }
 
 /** Hands every captured frame to every connection (one microphone, N Flux streams). */
@@ -142,6 +175,7 @@ export async function runStress(
           id,
           url: endpoint.url,
           ...(endpoint.apiKey !== undefined && { apiKey: endpoint.apiKey }),
+          ...(endpoint.carrier !== undefined && { carrier: endpoint.carrier }),
           flux: options.flux,
           sampleRate,
           logger: ctx.logger,
@@ -244,7 +278,7 @@ export async function runStress(
       await capture?.cancel("stress run failed");
       await Promise.all(connections.map((c) => c.stop(STOP_TIMEOUT_MS).catch(() => undefined)));
     }
-    await endpoint.server?.close();
+    await endpoint.close();
   }
 
   const durationSeconds = (performance.now() - startedAt) / 1000;
