@@ -176,7 +176,7 @@ describe("voxpipe stress file local (real run, scripted engine)", () => {
 });
 
 describe("registerStressCommand", () => {
-  it("registers file and microphone and rejects bad flags before connecting", async () => {
+  it("registers file, microphone and list-endpoints, and rejects bad flags before connecting", async () => {
     const program = new Command("voxpipe").exitOverride();
     registerStressCommand(
       program,
@@ -184,7 +184,7 @@ describe("registerStressCommand", () => {
       () => undefined,
     );
     const stress = program.commands.find((c) => c.name() === "stress");
-    expect(stress?.commands.map((c) => c.name())).toEqual(["file", "microphone"]);
+    expect(stress?.commands.map((c) => c.name())).toEqual(["file", "microphone", "list-endpoints"]);
     await expect(
       program.parseAsync(
         [
