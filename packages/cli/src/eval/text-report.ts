@@ -4,13 +4,14 @@ import type { EvalResults } from "./run.js";
 
 /** Milliseconds for a table: rounded, `∞` for infinite, `–` for nothing measured. */
 export function formatMs(x: number): string {
-  if (Number.isNaN(x)) return "–";
+  // `null` is how results.json stores "nothing measured" (NaN).
+  if (x === null || Number.isNaN(x)) return "–";
   return Number.isFinite(x) ? `${Math.round(x)}` : "∞";
 }
 
 /** A 0–1 share as a percentage with one decimal, `–` when undefined. */
 export function formatPercent(x: number): string {
-  return Number.isNaN(x) ? "–" : `${(100 * x).toFixed(1)}%`;
+  return x === null || Number.isNaN(x) ? "–" : `${(100 * x).toFixed(1)}%`;
 }
 
 function table(header: string[], rows: string[][]): string {
