@@ -3,7 +3,6 @@ import { PipelineRunner } from "@voxpipe/core";
 import type { ErrorFrame, PipelineTask, PipelineTaskResult, SignalSource } from "@voxpipe/core";
 import type { CliIO } from "./io.js";
 import { note } from "./io.js";
-import type { InputFlowControl } from "@voxpipe/transports";
 import type { TranscriptViewEvent, TurnEvent } from "./view/turn-event.js";
 
 function turnEvent(e: FluxTurnEvent | FluxEndOfTurnEvent): TurnEvent {
@@ -65,20 +64,6 @@ export function watchTurnEvents(
       ...(typeof code === "string" && { code }),
     });
   });
-}
-
-/** Reports the audio Flux has answered (`audio_window_end` of every TurnInfo) to `flow`. */
-export function reportAnsweredAudio(stt: DeepgramFluxSTTService, flow: InputFlowControl): void {
-  const answered = (e: FluxTurnEvent | FluxEndOfTurnEvent): void => flow.answered(e.audioWindowEnd);
-  for (const name of [
-    "startOfTurn",
-    "update",
-    "eagerEndOfTurn",
-    "turnResumed",
-    "endOfTurn",
-  ] as const) {
-    stt.on(name, answered);
-  }
 }
 
 /**

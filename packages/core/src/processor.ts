@@ -532,6 +532,16 @@ export class FrameProcessor<
   }
 
   /**
+   * Resolves when the downstream neighbour accepts more frames (at once when it is not
+   * saturated). A producer of system frames (an input transport reading a file faster than
+   * real time) awaits it: system frames skip the queue bound, so this is their backpressure.
+   */
+  protected whenDownstreamWritable(): Promise<void> {
+    const next = this.#next;
+    return next !== undefined && next.isSaturated() ? next.whenWritable() : Promise.resolve();
+  }
+
+  /**
    * Interrupt the bot from here: interrupt this processor's own work, then push an
    * `InterruptionFrame` downstream (no-op when the run disallows interruptions).
    * Used by user-turn logic (aggregators) when the user starts speaking.

@@ -115,6 +115,7 @@ export class FluxClient {
   private lostAt: number | undefined;
   private quickFailures = 0;
   private startWaiters: { resolve(): void; reject(e: Error): void }[] = [];
+  private writableWaiters: (() => void)[] = [];
   /** The last failed connection attempt of the current outage (for a give-up's message). */
   private lastConnectError: FluxError | undefined;
 
@@ -191,6 +192,7 @@ export class FluxClient {
         tick: (now) => {
           this.expireConfigure(now);
           this.maybeSwitch();
+          this.checkWritable();
         },
       },
     );
@@ -238,6 +240,35 @@ export class FluxClient {
       turns: this.turns.turns,
       lastTurn: this.turns.lastTurn,
     };
+  }
+
+  /**
+   * Whether the caller should hold audio back: more than `maxAheadSeconds` of accepted
+   * audio is unanswered by Flux, or the socket's local buffer holds more than
+   * `maxBufferedBytes`. Never true once closed or failed.
+   */
+  get isSaturated(): boolean {
+    if (this.stateValue === "closed" || this.stateValue === "failed") return false;
+    const ahead = this.timeline - this.turns.processedUntil;
+    const buffered = this.conn?.carrier?.bufferedAmount ?? 0;
+    return ahead > this.opts.maxAheadSeconds || buffered > this.opts.maxBufferedBytes;
+  }
+
+  /**
+   * Resolves when {@link isSaturated} is false: a fast producer (a file read faster than
+   * real time) awaits it before each `sendAudio`, so neither the socket's buffer nor Flux's
+   * backlog grows without bound. Real-time input need not wait. Re-checked on every Flux
+   * answer and watchdog tick; resolves at once on close or failure.
+   */
+  whenWritable(): Promise<void> {
+    if (!this.isSaturated) return Promise.resolve();
+    return new Promise<void>((resolve) => this.writableWaiters.push(resolve));
+  }
+
+  /** Wakes {@link whenWritable} waiters once writable. */
+  private checkWritable(): void {
+    if (this.writableWaiters.length === 0 || this.isSaturated) return;
+    for (const w of this.writableWaiters.splice(0)) w();
   }
 
   /** Seconds of audio on the continuous timeline (accepted so far). */
@@ -727,6 +758,7 @@ export class FluxClient {
     // Keep only what a reconnect could need to replay.
     const keepFrom = this.turns.unconfirmedFrom - this.opts.replayMarginMs / 1000;
     this.buffer.trimBefore(Math.max(0, keepFrom));
+    this.checkWritable();
     if (!this.turns.isOpen) this.maybeSwitch();
   }
 
@@ -907,6 +939,7 @@ export class FluxClient {
   }
 
   private rejectAllWaiters(error: Error): void {
+    for (const w of this.writableWaiters.splice(0)) w();
     for (const w of this.startWaiters.splice(0)) w.reject(error);
     for (const w of this.switchWaiters.splice(0)) w.reject(error);
     this.configures.rejectAll(error);

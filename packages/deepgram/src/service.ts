@@ -166,6 +166,23 @@ export class DeepgramFluxSTTService extends STTService<
     });
   }
 
+  /**
+   * Saturated while the ordered queue is over its mark or Flux is behind
+   * (`FluxClient.isSaturated`): a fast input transport waits on {@link whenWritable}.
+   */
+  override isSaturated(): boolean {
+    return super.isSaturated() || this.client?.isSaturated === true;
+  }
+
+  /** Resolves when both the queue and the Flux connection accept more audio. */
+  override async whenWritable(): Promise<void> {
+    while (this.isSaturated()) {
+      const client = this.client;
+      if (client?.isSaturated === true) await client.whenWritable();
+      else await super.whenWritable();
+    }
+  }
+
   /** The connection layer (after setup/start), e.g. for its metrics. */
   get flux(): FluxClient | undefined {
     return this.client;

@@ -135,8 +135,12 @@ export abstract class BaseInputTransport<
     let emittedBytes = 0;
     const t0 = this.clock.now();
     const emit = async (audio: Uint8Array): Promise<void> => {
-      if (!this.#realtime && this.#backpressure !== undefined) {
-        await this.#backpressure(emittedBytes / bytesPerSecond, signal);
+      if (!this.#realtime) {
+        // Fast input goes as fast as the pipeline accepts it (the STT's whenWritable).
+        await this.whenDownstreamWritable();
+        if (this.#backpressure !== undefined) {
+          await this.#backpressure(emittedBytes / bytesPerSecond, signal);
+        }
       }
       this.push(
         new InputAudioRawFrame({ audio, sampleRate: rate, encoding, pts: this.clock.now() }),

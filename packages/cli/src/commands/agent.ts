@@ -13,7 +13,7 @@ import { EchoLLMService, OpenAILLMService } from "@voxpipe/openai";
 import { EspeakTTSService } from "@voxpipe/speech-local/tts";
 import { SpeakerOutputTransport, WavFileOutputTransport } from "@voxpipe/transports";
 import type { BaseOutputTransport } from "@voxpipe/transports";
-import { reportAnsweredAudio, runFluxTask, watchTurnEvents } from "../flux-events.js";
+import { runFluxTask, watchTurnEvents } from "../flux-events.js";
 import type { CliIO } from "../io.js";
 import { note } from "../io.js";
 import { CliUsageError, addFluxOptions } from "../options/flux.js";
@@ -177,7 +177,7 @@ function createOutput(spec: string): BaseOutputTransport {
 
 async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<number> {
   llmNameFor(flags, io); // refuses --llm openai without a key or URL before anything starts
-  const { logger, flux, flow, input } = prepareInput(inputSpec, flags, io);
+  const { logger, flux, input } = prepareInput(inputSpec, flags, io);
   const output = createOutput(flags.output);
   // Speculation only pays off (and only happens) when Flux sends eager ends of turn.
   const { user, assistant, llm, tts } = createAgentServices(flags, io, {
@@ -205,7 +205,6 @@ async function agent(inputSpec: string, flags: AgentFlags, io: CliIO): Promise<n
       };
   try {
     const stt = sttFor(flux, endpoint);
-    reportAnsweredAudio(stt, flow);
     const task = new PipelineTask(
       new Pipeline([input.transport, stt, user, llm, tts, output, assistant]),
       {

@@ -1,5 +1,4 @@
 import { Option } from "commander";
-import { InputFlowControl } from "@voxpipe/transports";
 import type { Command } from "commander";
 import { Pipeline, PipelineTask } from "@voxpipe/core";
 import type { Logger } from "@voxpipe/core";
@@ -10,7 +9,7 @@ import {
   type FluxEndpoint,
   type FluxTarget,
 } from "@voxpipe/deepgram";
-import { reportAnsweredAudio, runFluxTask, watchTurnEvents } from "../flux-events.js";
+import { runFluxTask, watchTurnEvents } from "../flux-events.js";
 import { createInput } from "../inputs.js";
 import type { CliIO } from "../io.js";
 import { note } from "../io.js";
@@ -71,7 +70,8 @@ export function sttFor(
 
 /**
  * What `transcribe` and `agent` both set up first: logging, the validated Flux flags, the
- * fast-mode flow control and the input transport for `<file|url|-|mic>`.
+ * input transport for `<file|url|-|mic>` (fast input is paced by the Flux STT's own
+ * backpressure through the pipeline: no flow control to wire here).
  * @throws {CliUsageError} for a bad Flux flag or an input that does not exist.
  */
 export function prepareInput(inputSpec: string, flags: FluxRunFlags, io: CliIO) {
@@ -83,7 +83,6 @@ export function prepareInput(inputSpec: string, flags: FluxRunFlags, io: CliIO) 
     );
   }
   const flux = resolveFluxFlags(flags);
-  const flow = new InputFlowControl();
   let input: ReturnType<typeof createInput>;
   try {
     input = createInput(inputSpec, {
@@ -91,7 +90,6 @@ export function prepareInput(inputSpec: string, flags: FluxRunFlags, io: CliIO) 
       rawSampleRate: flags.rawSampleRate,
       rawChannels: flags.rawChannels,
       micDevice: flags.micDevice,
-      backpressure: flow.backpressure,
     });
   } catch (error) {
     // The transports name their options; the user typed flags.
@@ -102,7 +100,7 @@ export function prepareInput(inputSpec: string, flags: FluxRunFlags, io: CliIO) 
         .replace(/^inputSampleRate\b/, "--raw-sample-rate"),
     );
   }
-  return { logger, flux, flow, input };
+  return { logger, flux, input };
 }
 
 /**
@@ -221,14 +219,13 @@ Examples:
 }
 
 async function transcribe(inputSpec: string, flags: TranscribeFlags, io: CliIO): Promise<number> {
-  const { logger, flux, flow, input } = prepareInput(inputSpec, flags, io);
+  const { logger, flux, input } = prepareInput(inputSpec, flags, io);
   const { endpoint, terminal } = await openTurnView(flux, flags.localEngine, io, logger);
   const show = flags.json
     ? (event: TranscriptViewEvent) => io.stdout.write(`${toJsonLine(event)}\n`)
     : (event: TranscriptViewEvent) => terminal.handle(event);
   try {
     const stt = sttFor(flux, endpoint);
-    reportAnsweredAudio(stt, flow);
     const task = new PipelineTask(new Pipeline([input.transport, stt]), {
       audioInSampleRate: 16000,
       idleTimeoutMs: null,

@@ -86,6 +86,13 @@ export interface FluxClientOptions {
    * waited for up to this plus three times the audio it had not answered. Default 3000.
    */
   closeTimeoutMs?: number;
+  /**
+   * Backpressure (`FluxClient.whenWritable`): seconds of accepted audio Flux may leave
+   * unanswered before a fast producer is held back. Default 3.
+   */
+  maxAheadSeconds?: number;
+  /** Backpressure: bytes the socket may hold unsent before a fast producer is held back. Default 262144. */
+  maxBufferedBytes?: number;
   /** Period of the watchdog (silence, stall, ping, configure timeout). Default 100. */
   watchdogIntervalMs?: number;
 }
@@ -114,6 +121,8 @@ export function resolveOptions(options: FluxClientOptions): ResolvedFluxClientOp
     configureTimeoutMs: options.configureTimeoutMs ?? 5_000,
     closeTimeoutMs: options.closeTimeoutMs ?? 3_000,
     watchdogIntervalMs: options.watchdogIntervalMs ?? 100,
+    maxAheadSeconds: options.maxAheadSeconds ?? 3,
+    maxBufferedBytes: options.maxBufferedBytes ?? 256 * 1024,
     reconnect: {
       minDelayMs: r.minDelayMs ?? 100,
       maxDelayMs: r.maxDelayMs ?? 5_000,
