@@ -11,7 +11,13 @@ import type {
   WireAudioFormat,
   WireMessage,
 } from "../serializer.js";
-import { base64Field, keypadEntry, objectField, parseJsonObject } from "../serializer.js";
+import {
+  base64Field,
+  keypadEntry,
+  objectField,
+  parseJsonObject,
+  stringField,
+} from "../serializer.js";
 
 /** Options every telephony serializer takes. */
 export interface TelephonySerializerOptions {
@@ -63,6 +69,36 @@ export abstract class TelephonySerializer implements FrameSerializer {
     if (audio === undefined)
       return { type: "ignored", reason: "media without a base64 payload", error: true };
     return { type: "audio", audio, streamId };
+  }
+
+  /**
+   * The events Twilio's Media Streams protocol defined and Telnyx and Exotel kept:
+   * `connected`, `media`, `dtmf`, `mark` (`mark.name`, echoed once played) and `stop`; any
+   * other event is ignored and named. Each provider handles its own `start` before this.
+   */
+  protected mediaStreamsEvent(
+    event: string,
+    message: Record<string, unknown>,
+    streamId: string | undefined,
+  ): InboundMessage {
+    switch (event) {
+      case "connected":
+        return { type: "connected" };
+      case "media":
+        return this.media(message, streamId);
+      case "dtmf":
+        return this.dtmf(message, streamId);
+      case "mark": {
+        const name = stringField(objectField(message, "mark"), "name");
+        return name === undefined
+          ? { type: "ignored", reason: "mark without a name" }
+          : { type: "mark", name, streamId };
+      }
+      case "stop":
+        return { type: "stop" };
+      default:
+        return { type: "ignored", reason: `unknown event ${JSON.stringify(event)}` };
+    }
   }
 
   /** The common `dtmf` → key mapping (`dtmf.digit`). */

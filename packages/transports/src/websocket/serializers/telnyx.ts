@@ -20,8 +20,6 @@ export class TelnyxFrameSerializer extends TelephonySerializer {
   protected parseEvent(event: string, message: Record<string, unknown>): InboundMessage {
     const streamId = stringField(message, "stream_id");
     switch (event) {
-      case "connected":
-        return { type: "connected" };
       case "start": {
         const start = objectField(message, "start");
         const format = objectField(start, "media_format");
@@ -45,25 +43,13 @@ export class TelnyxFrameSerializer extends TelephonySerializer {
         };
         return { type: "start", call };
       }
-      case "media":
-        return this.media(message, streamId);
-      case "dtmf":
-        return this.dtmf(message, streamId);
-      case "mark": {
-        const name = stringField(objectField(message, "mark"), "name");
-        return name === undefined
-          ? { type: "ignored", reason: "mark without a name" }
-          : { type: "mark", name, streamId };
-      }
-      case "stop":
-        return { type: "stop" };
       case "error":
         return {
           type: "ignored",
           reason: `Telnyx error: ${JSON.stringify(message.payload ?? {})}`,
         };
       default:
-        return { type: "ignored", reason: `unknown event ${JSON.stringify(event)}` };
+        return this.mediaStreamsEvent(event, message, streamId);
     }
   }
 

@@ -19,8 +19,6 @@ export class TwilioFrameSerializer extends TelephonySerializer {
   protected parseEvent(event: string, message: Record<string, unknown>): InboundMessage {
     const streamSid = stringField(message, "streamSid");
     switch (event) {
-      case "connected":
-        return { type: "connected" };
       case "start": {
         const start = objectField(message, "start");
         const format = objectField(start, "mediaFormat");
@@ -39,20 +37,8 @@ export class TwilioFrameSerializer extends TelephonySerializer {
         };
         return { type: "start", call };
       }
-      case "media":
-        return this.media(message, streamSid);
-      case "dtmf":
-        return this.dtmf(message, streamSid);
-      case "mark": {
-        const name = stringField(objectField(message, "mark"), "name");
-        return name === undefined
-          ? { type: "ignored", reason: "mark without a name" }
-          : { type: "mark", name, streamId: streamSid };
-      }
-      case "stop":
-        return { type: "stop" };
       default:
-        return { type: "ignored", reason: `unknown event ${JSON.stringify(event)}` };
+        return this.mediaStreamsEvent(event, message, streamSid);
     }
   }
 
