@@ -15,25 +15,10 @@ import {
   startLocalSageMakerEndpoint,
   type LocalSageMakerEndpoint,
 } from "@voxpipe/sagemaker/local-endpoint";
-import { runCli, type CliIO } from "../src/index.js";
 import { resolveStressOptions } from "../src/stress/options.js";
 import { runStress } from "../src/stress/run.js";
-
-function captureIO(
-  env: Record<string, string> = {},
-): CliIO & { out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    stdout: { write: (t: string) => (out += t), isTTY: false },
-    stderr: { write: (t: string) => (err += t), isTTY: false },
-    env,
-    out: () => out,
-    err: () => err,
-  };
-}
-
-const cli = (io: CliIO, ...args: string[]) => runCli(["node", "voxpipe", ...args], io);
+import { captureIO } from "./capture-io.js";
+import { cli } from "./helpers.js";
 
 /** What a client needs in its environment to reach `endpoint` with the test credentials. */
 function awsEnv(
