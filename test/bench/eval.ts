@@ -19,9 +19,9 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
 import { formatMs, loadDataset, openTarget, runEval, writeOutputs } from "@voxpipe/cli/eval";
 import type { Dataset, EvalSetting } from "@voxpipe/cli/eval";
+import { launchChromium } from "../chromium.js";
 import { GENERATED_DIR, ensureFixtures } from "../fixtures/make-fixtures.js";
 
 const { values: args } = parseArgs({ options: { only: { type: "string" } } });
@@ -80,17 +80,7 @@ try {
     const writeSeconds = (performance.now() - t0) / 1000;
     const file = join(work, "report-100-out", "report.html");
     const size = (await stat(file)).size;
-    const browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-      ],
-    });
+    const browser = await launchChromium();
     const times: number[] = [];
     try {
       for (let i = 0; i < 3; i++) {

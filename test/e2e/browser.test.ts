@@ -9,8 +9,8 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium } from "playwright-core";
 import type { Browser } from "playwright-core";
+import { launchChromium } from "../chromium.js";
 import { GENERATED, startServe } from "./serve-helpers.js";
 import type { ServeProcess } from "./serve-helpers.js";
 
@@ -31,22 +31,13 @@ let serve: ServeProcess;
 let browser: Browser;
 beforeAll(async () => {
   serve = await startServe(["--local-engine", "local", "--llm", "echo", "--tts", "espeak"]);
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-      "--use-fake-ui-for-media-stream",
-      "--use-fake-device-for-media-stream",
-      // %noloop: the recording plays once, then the fake microphone is silent.
-      `--use-file-for-fake-audio-capture=${RECORDING}%noloop`,
-      "--autoplay-policy=no-user-gesture-required",
-    ],
-  });
+  browser = await launchChromium([
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    // %noloop: the recording plays once, then the fake microphone is silent.
+    `--use-file-for-fake-audio-capture=${RECORDING}%noloop`,
+    "--autoplay-policy=no-user-gesture-required",
+  ]);
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
