@@ -210,6 +210,29 @@ describe("lifecycle", () => {
     expect((err2 as Error).message).toMatch(/within 30 ms \(pending: Sleepy\)/);
   });
 
+  it("frames$ completes and `finished` is emitted when setup fails", async () => {
+    class BadSetup extends FrameProcessor {
+      protected override onSetup(): void {
+        throw new Error("connection refused");
+      }
+    }
+    const task = new PipelineTask(new BadSetup({ name: "Connector" }), { cleanupTimeoutMs: 50 });
+    let completed = false;
+    task.frames$.subscribe({ complete: () => (completed = true) });
+    const finished: string[] = [];
+    task.on("finished", (r) => finished.push(r.reason));
+    await expect(task.run()).rejects.toBeInstanceOf(PipelineSetupError);
+    expect(completed).toBe(true);
+    expect(finished).toEqual(["error"]);
+
+    // Cancelled before run(): the same guarantee.
+    const idle = new PipelineTask(new FrameProcessor());
+    let idleCompleted = false;
+    idle.frames$.subscribe({ complete: () => (idleCompleted = true) });
+    await idle.cancel();
+    expect(idleCompleted).toBe(true);
+  });
+
   it("a failing onStart is a fatal error naming the processor", async () => {
     class BadStart extends FrameProcessor {
       protected override onStart(): void {

@@ -172,8 +172,7 @@ export abstract class BaseOutputTransport<
     // Their audio was dropped with the queue (or never arrived): nobody heard these.
     this.#heldText = [];
     this.#framer?.clear();
-    this.#resampler?.destroy();
-    this.#resampler = undefined;
+    this.#dropResampler();
     this.#playhead = this.clock.now();
     this.#botStopped(true);
     await this.onAudioInterrupted();
@@ -199,8 +198,7 @@ export abstract class BaseOutputTransport<
 
   protected override async onCleanup(): Promise<void> {
     clearTimeout(this.#fallback);
-    this.#resampler?.destroy();
-    this.#resampler = undefined;
+    this.#dropResampler();
     await this.#finish("cancel");
   }
 
@@ -214,14 +212,9 @@ export abstract class BaseOutputTransport<
     const signal = this.signal;
     let audio = downmixToMono(frame.audio, frame.numChannels);
     if (frame.sampleRate !== this.sampleRate) {
-      if (this.#resampler?.inputRate !== frame.sampleRate) {
-        this.#resampler?.destroy();
-        this.#resampler = await StreamResampler.create({
-          inputRate: frame.sampleRate,
-          outputRate: this.sampleRate,
-        });
-      }
-      audio = this.#resampler.process(audio);
+      const resampler = await this.#resamplerFrom(frame.sampleRate, signal);
+      if (resampler === undefined) return;
+      audio = resampler.process(audio);
     }
     const framer = this.#framer;
     if (framer === undefined || signal.aborted) return;
@@ -230,6 +223,35 @@ export abstract class BaseOutputTransport<
       await this.#write(chunk, signal);
     }
     if (!signal.aborted) this.push(frame);
+  }
+
+  /**
+   * The resampler for audio at `inputRate`, created on first use or a change of rate. Its
+   * WebAssembly memory is freed exactly once whatever races the creation: the field never
+   * points at a freed resampler, and one created for work that an interruption, cancel or
+   * cleanup abandoned meanwhile (`signal` aborted) is freed at once instead of being kept —
+   * nothing else would free it. Returns `undefined` then.
+   */
+  async #resamplerFrom(
+    inputRate: number,
+    signal: AbortSignal,
+  ): Promise<StreamResampler | undefined> {
+    if (this.#resampler?.inputRate === inputRate) return this.#resampler;
+    this.#dropResampler();
+    const created = await StreamResampler.create({ inputRate, outputRate: this.sampleRate });
+    if (signal.aborted) {
+      created.destroy();
+      return undefined;
+    }
+    this.#dropResampler(); // never overwrite a live one
+    this.#resampler = created;
+    return created;
+  }
+
+  #dropResampler(): void {
+    const resampler = this.#resampler;
+    this.#resampler = undefined;
+    resampler?.destroy();
   }
 
   async #write(chunk: Uint8Array, signal: AbortSignal): Promise<void> {

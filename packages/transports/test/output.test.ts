@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   BotStartedSpeakingFrame,
   BotStoppedSpeakingFrame,
@@ -11,6 +11,7 @@ import {
   TTSStartedFrame,
   TTSStoppedFrame,
   TTSTextFrame,
+  StreamResampler,
   pcmToInt16,
   readWav,
 } from "@voxpipe/core";
@@ -99,6 +100,54 @@ describe("WavFileOutputTransport", () => {
     expect(seconds).toBeLessThan(0.8); // of 2 s
     expect(stopped).toEqual([true]);
     expect(down.filter((f) => f instanceof TTSAudioRawFrame).length).toBeLessThan(15);
+  });
+});
+
+describe("resampler lifetime", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("frees every resampler exactly once when an interruption races its creation", async () => {
+    const create = StreamResampler.create.bind(StreamResampler);
+    const frees = new Map<StreamResampler, number>();
+    // The first creation is held until the reply after the interruption asks for its own,
+    // so the abandoned one finishes while the new reply is already resampling.
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    vi.spyOn(StreamResampler, "create").mockImplementation(async (options) => {
+      const first = frees.size === 0;
+      if (!first) releaseFirst();
+      const resampler = await create(options);
+      frees.set(resampler, 0);
+      const destroy = resampler.destroy.bind(resampler);
+      resampler.destroy = () => {
+        frees.set(resampler, (frees.get(resampler) ?? 0) + 1);
+        destroy();
+      };
+      if (first) await firstHeld;
+      return resampler;
+    });
+    const output = new WavFileOutputTransport({
+      path: join(dir, "raced.wav"),
+      realtime: false,
+      sampleRate: 16000,
+    });
+    const [first] = reply(40, 24000).filter((f) => f instanceof OutputAudioRawFrame);
+    const { down } = await runProcessorTest({
+      processor: output,
+      framesToSend: [
+        new TTSStartedFrame(),
+        first,
+        new SleepFrame(50), // its #play is waiting for the resampler
+        new InterruptionFrame(),
+        ...reply(200, 24000),
+      ],
+    });
+    expect(frees.size).toBe(2);
+    expect([...frees.values()]).toEqual([1, 1]);
+    // The reply after the interruption played in full; the abandoned frame did not.
+    expect(down.filter((f) => f instanceof OutputAudioRawFrame)).toHaveLength(5);
   });
 });
 

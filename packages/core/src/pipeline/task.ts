@@ -108,7 +108,7 @@ export interface PipelineTaskParams {
 export type PipelineTaskEvents = {
   /** The StartFrame reached the end of the pipeline: every processor started. */
   started: StartFrame;
-  /** The run finished (after cleanup). */
+  /** The run finished (after cleanup), however it ended: also after a failed setup (`reason: "error"`). Emitted once. */
   finished: PipelineTaskResult;
   /** An `ErrorFrame` reached the task (pushed upstream by a processor). */
   error: ErrorFrame;
@@ -194,7 +194,8 @@ export class PipelineTask {
   /**
    * Every push of every processor, delivered asynchronously in batches (one microtask
    * per burst of pushes): subscriber code never runs inside the pipeline's call stack.
-   * Costs one check per push while nobody subscribes. Completes when the task finishes.
+   * Costs one check per push while nobody subscribes. Completes when the task finishes,
+   * however it ends: also when setup fails and when the task is cancelled before `run()`.
    */
   readonly frames$: Observable<FrameEvent>;
 
@@ -234,6 +235,7 @@ export class PipelineTask {
     this.#resolveFinished = resolve;
   });
   #result: PipelineTaskResult | undefined;
+  #closed = false;
 
   /**
    * @param pipeline the processor to run (usually a `Pipeline`).
@@ -330,6 +332,7 @@ export class PipelineTask {
   async cancel(reason?: string): Promise<PipelineTaskResult> {
     if (this.#state === "idle") {
       this.#finish({ reason: "cancel" });
+      this.#close({ reason: "cancel" });
       return this.#finishedPromise;
     }
     if (!this.#cancelRequested && this.#state === "running") {
@@ -389,6 +392,7 @@ export class PipelineTask {
     } catch (err) {
       await this.#cleanup();
       this.#finish({ reason: "error" });
+      this.#close({ reason: "error" });
       if (err instanceof PipelineSetupError) throw err;
       throw new PipelineSetupError(err instanceof Error ? err.message : String(err), {
         cause: err,
@@ -425,9 +429,7 @@ export class PipelineTask {
 
     const result = await this.#finishedPromise;
     if (result.reason !== "stop") await this.#cleanup();
-    this.#flushEvents();
-    this.#subject.complete();
-    this.#emit("finished", result);
+    this.#close(result);
     if (this.#startError !== undefined) throw this.#startError;
     return result;
   }
@@ -511,6 +513,18 @@ export class PipelineTask {
     clearInterval(this.#keepAlive);
     this.#idleTimer = undefined;
     this.#resolveFinished(result);
+  }
+
+  /**
+   * Every way a task ends goes through here (including a failed setup and a cancel before
+   * `run()`), so `frames$` always completes and `finished` is always emitted, once.
+   */
+  #close(result: PipelineTaskResult): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#flushEvents();
+    this.#subject.complete();
+    this.#emit("finished", result);
   }
 
   async #cleanup(): Promise<void> {
