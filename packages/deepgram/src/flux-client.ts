@@ -47,6 +47,7 @@ import { RESUME_SLACK_SECONDS, TurnTracker } from "./client/turn-tracker.js";
 import { Watchdog } from "./client/watchdog.js";
 import { SettingsState } from "./client/settings-state.js";
 import { asFluxError, backoffDelay, connectWithRetry, exhaustedError } from "./client/reconnect.js";
+import { Lifecycle, type LifecycleEffect } from "./client/lifecycle.js";
 
 /** Options, defaults and the Deepgram URL (re-exported where FluxClient is). */
 export {
@@ -55,6 +56,16 @@ export {
   type FluxClientState,
   type FluxReconnectOptions,
 } from "./client/options.js";
+
+/** What a lifecycle event carries to its effects. */
+interface LifecycleInput {
+  /**
+   * The cause: the lost connection's error (`dropped`, `renew`), the fatal error, already
+   * marked fatal (`rejected`, `gaveUp`), or the `CLOSED` error pending calls are rejected
+   * with (`drained`, `destroy`).
+   */
+  readonly error?: FluxError;
+}
 
 /** A connection lost within this many ms of `Connected`, before any result, is a quick failure. */
 const QUICK_FAILURE_MS = 5_000;
@@ -67,6 +78,11 @@ const FLUX_UPDATE_INTERVAL_MS = 240;
  * audio it has not answered yet (a busy local engine running at a third of real time).
  */
 const CLOSE_LAG_FACTOR = 3;
+
+/** The error a lifecycle effect reports (every event that needs one carries one). */
+function causeOf(error: FluxError | undefined): FluxError {
+  return error ?? networkError("CONNECTION_CLOSED", "the connection closed");
+}
 
 /**
  * The Flux connection layer, usable on its own (no pipeline needed): send audio,
@@ -99,7 +115,8 @@ export class FluxClient {
   private readonly apiKey: string | undefined;
   private readonly opts: ResolvedFluxClientOptions;
 
-  private stateValue: FluxClientState = "idle";
+  /** The connection's state machine (transition table in `client/lifecycle.ts`). */
+  private readonly lifecycle: Lifecycle<LifecycleInput>;
   private readonly settingsState: SettingsState;
   private inputFormat: AudioFormat;
   private chunker: AudioChunker;
@@ -159,6 +176,10 @@ export class FluxClient {
     this.events$ = new SafeObservable<FluxEvent>(this.log, (subscriber) =>
       subject.subscribe(subscriber),
     );
+    this.lifecycle = new Lifecycle<LifecycleInput>(
+      (effect, input) => this.effects[effect](input),
+      this.log,
+    );
     this.settingsState = new SettingsState(settings);
     this.chunker = new AudioChunker(chunkBytes(this.inputFormat, this.opts.chunkMs));
     this.buffer = new ReplayBuffer(this.opts.replayBufferSeconds);
@@ -178,7 +199,7 @@ export class FluxClient {
       },
       {
         connection: () => this.conn,
-        wantsSilence: () => this.turns.isOpen && this.stateValue === "open",
+        wantsSilence: () => this.turns.isOpen && this.lifecycle.state === "open",
         answeredUntil: () => this.turns.processedUntil,
         injectSilence: (ms) => this.injectSilence(ms),
         keepAlive: () => this.keepAlive(),
@@ -214,7 +235,7 @@ export class FluxClient {
 
   /** Current state. */
   get state(): FluxClientState {
-    return this.stateValue;
+    return this.lifecycle.state;
   }
 
   /** Settings in force (confirmed by Flux). */
@@ -248,7 +269,7 @@ export class FluxClient {
    * `maxBufferedBytes`. Never true once closed or failed.
    */
   get isSaturated(): boolean {
-    if (this.stateValue === "closed" || this.stateValue === "failed") return false;
+    if (this.lifecycle.terminal) return false;
     const ahead = this.timeline - this.turns.processedUntil;
     const buffered = this.conn?.carrier?.bufferedAmount ?? 0;
     return ahead > this.opts.maxAheadSeconds || buffered > this.opts.maxBufferedBytes;
@@ -283,15 +304,13 @@ export class FluxClient {
    * Audio sent before (or while) connecting is buffered and replayed.
    */
   start(): Promise<void> {
-    if (this.stateValue !== "idle") {
-      return this.stateValue === "failed" || this.stateValue === "closed"
+    if (this.lifecycle.state !== "idle") {
+      return this.lifecycle.terminal
         ? Promise.reject(inputError("CLOSED", "the client is closed"))
         : this.whenOpen();
     }
-    this.stateValue = "connecting";
-    this.watchdog.start();
     const ready = this.whenOpen();
-    this.runLoop(0);
+    this.lifecycle.fire("start", {});
     return ready;
   }
 
@@ -302,11 +321,7 @@ export class FluxClient {
    * @returns `false` if the client is closing, closed or failed (nothing was queued).
    */
   sendAudio(audio: Uint8Array): boolean {
-    if (
-      this.stateValue === "closing" ||
-      this.stateValue === "closed" ||
-      this.stateValue === "failed"
-    ) {
+    if (this.lifecycle.state === "closing" || this.lifecycle.terminal) {
       return false;
     }
     this.watchdog.input(secondsOf(this.inputFormat, audio.length) * 1000);
@@ -330,11 +345,7 @@ export class FluxClient {
    * @throws (rejects) FluxSettingsError before anything is sent when the merged settings are invalid.
    */
   configure(changes: Partial<FluxSettings>): Promise<FluxActiveConfiguration> {
-    if (
-      this.stateValue === "closing" ||
-      this.stateValue === "closed" ||
-      this.stateValue === "failed"
-    ) {
+    if (this.lifecycle.state === "closing" || this.lifecycle.terminal) {
       return Promise.reject(inputError("CLOSED", "the client is closed"));
     }
     const settings = this.settingsState;
@@ -346,7 +357,7 @@ export class FluxClient {
     }
     const { changed, format } = request;
     if (changed.length === 0) return Promise.resolve(settings.active);
-    if (this.stateValue === "idle") {
+    if (this.lifecycle.state === "idle") {
       // Nothing connected yet: the first connection simply uses the new settings.
       settings.applyDesired();
       if (!sameFormat(format, this.inputFormat)) this.switchInputFormat(format);
@@ -396,20 +407,15 @@ export class FluxClient {
    */
   stopReconnecting(): boolean {
     if (this.connected) return false;
-    if (this.stateValue !== "connecting" && this.stateValue !== "reconnecting") {
-      if (this.stateValue !== "closing") return false;
-    }
+    const state = this.lifecycle.state;
+    if (state !== "connecting" && state !== "reconnecting" && state !== "closing") return false;
     this.fail(this.gaveUp("stopped by the caller"));
     return true;
   }
 
   /** Immediate close: no `CloseStream`, no waiting. Completes {@link events$}. */
   destroy(): void {
-    if (this.stateValue === "closed" || this.stateValue === "failed") return;
-    this.teardown();
-    this.stateValue = "closed";
-    this.rejectAllWaiters(inputError("CLOSED", "the client was destroyed"));
-    this.subject.complete();
+    this.lifecycle.fire("destroy", { error: inputError("CLOSED", "the client was destroyed") });
   }
 
   /**
@@ -603,7 +609,7 @@ export class FluxClient {
     this.conn = conn;
     conn.readyAt = now;
     if (++this.readyConnections > 1) this.counters.reconnects++;
-    if (this.stateValue !== "closing") this.stateValue = "open";
+    this.lifecycle.fire("connected", {});
     conn.onReady?.();
     conn.onReady = undefined;
     let replayed = 0;
@@ -634,8 +640,6 @@ export class FluxClient {
       for (const w of this.switchWaiters.splice(0)) w.resolve(this.settingsState.active);
     if (this.forceEndPending && this.turns.isOpen) sendControl(conn, { type: "ForceEndTurn" });
     this.forceEndPending = false;
-    const waiters = this.startWaiters.splice(0);
-    for (const w of waiters) w.resolve();
     this.maybeSendConfigure();
     this.maybeSwitch();
   }
@@ -652,35 +656,30 @@ export class FluxClient {
     this.conn = undefined;
     conn.dead = true;
     conn.carrier?.close();
-    if (this.stateValue === "closing") {
-      this.closeWake?.();
-      return;
-    }
-    if (this.stateValue === "closed" || this.stateValue === "failed") return;
+    this.lostAt = performance.now();
     if (conn.closeRequested) {
-      // Planned switch to new settings: connect right away.
-      this.lostAt = performance.now();
-      this.stateValue = "reconnecting";
-      this.configures.requeue();
-      this.runLoop(0);
+      // Planned switch to new settings (or the carrier's duration cap): connect right away.
+      this.lifecycle.fire("renew", { error });
       return;
     }
     if (!error.retryable) {
-      this.fail(error);
+      this.lifecycle.fire("rejected", { error: error.asFatal() });
       return;
     }
-    this.log.warn(
+    this.log.debug(
       { code: error.code, closeCode: code, connection: conn.id },
-      "flux connection lost; reconnecting",
+      "flux connection ended",
     );
-    this.lostAt = performance.now();
-    this.stateValue = "reconnecting";
-    this.configures.requeue();
-    this.emit({ type: "Reconnecting", error, attempt: 0 });
     // A connection that died soon and before any result counts as a quick failure (a server
     // that accepts and then fails at once): back off before retrying, and give up eventually.
     const quick = !conn.gotTurnInfo && performance.now() - conn.readyAt < QUICK_FAILURE_MS;
     this.quickFailures = quick ? this.quickFailures + 1 : 0;
+    this.lifecycle.fire("dropped", { error });
+  }
+
+  /** The `reconnect` effect: back off after quick failures, give up after too many in a row. */
+  private reconnectAfterDrop(error: FluxError): void {
+    this.log.warn({ code: error.code }, "flux connection lost; reconnecting");
     if (this.quickFailures >= this.opts.reconnect.maxAttempts) {
       this.fail(
         exhaustedError(error, `${this.quickFailures} connections failed before any result`),
@@ -802,7 +801,7 @@ export class FluxClient {
   private maybeSwitch(): void {
     const conn = this.conn;
     if (this.turns.isOpen || !conn?.ready || conn.closeRequested) return;
-    if (this.stateValue !== "open") return;
+    if (this.lifecycle.state !== "open") return;
     const renewAfterMs = conn.carrier?.renewAfterMs;
     const renew = renewAfterMs !== undefined && performance.now() - conn.readyAt >= renewAfterMs;
     if (!this.settingsState.switchPending && !renew) return;
@@ -839,14 +838,14 @@ export class FluxClient {
   // ---------------------------------------------------------------- close / fail
 
   private async closeGracefully(): Promise<void> {
-    if (this.stateValue === "closed" || this.stateValue === "failed") return;
-    if (this.stateValue === "idle") {
-      this.destroy();
+    const closedError = inputError("CLOSED", "the client closed");
+    if (this.lifecycle.state === "idle" || this.lifecycle.terminal) {
+      this.lifecycle.fire("close", { error: closedError });
       return;
     }
     const rest = this.chunker.flush();
     if (rest) this.enqueue(rest, this.inputFormat);
-    this.stateValue = "closing";
+    this.lifecycle.fire("close", {});
     if (this.conn?.ready !== true) {
       // Still (re)connecting: wait, bounded, so the buffered audio still gets transcribed.
       const bound = new AbortController();
@@ -857,7 +856,7 @@ export class FluxClient {
         }).catch(() => {}),
       ]);
       bound.abort();
-      if (this.stateValue !== "closing") return; // failed meanwhile (reported) or destroyed
+      if (this.lifecycle.state !== "closing") return; // failed meanwhile (reported) or destroyed
       if (!this.connected) {
         // Never silent: the audio accepted since the drop was not transcribed.
         this.fail(this.gaveUp("closed while not connected"));
@@ -887,29 +886,46 @@ export class FluxClient {
       await closed;
       clearTimeout(timer);
       this.closeProgress = undefined;
+      if (this.lifecycle.state !== "closing") return; // destroyed or failed meanwhile
     }
-    this.turns.closeOpen("closed");
-    this.teardown();
-    this.stateValue = "closed";
-    this.rejectAllWaiters(inputError("CLOSED", "the client closed"));
-    this.subject.complete();
+    this.lifecycle.fire("drained", { error: closedError });
   }
 
+  /** The client gives up: the terminal `Error` event, then completion (`gaveUp`). */
   private fail(error: FluxError): void {
-    if (this.stateValue === "closed" || this.stateValue === "failed") return;
-    const fatal = error.asFatal();
-    this.log.error(
-      { code: fatal.code, status: fatal.status, source: fatal.source },
-      "flux client failed",
-    );
-    this.turns.closeOpen("connection-lost");
-    this.teardown();
-    this.stateValue = "failed";
-    this.rejectAllWaiters(fatal);
-    // The terminal event: observers that did not ask for errors are never errored into.
-    this.emit({ type: "Error", error: fatal });
-    this.subject.complete();
+    this.lifecycle.fire("gaveUp", { error: error.asFatal() });
   }
+
+  /**
+   * How the client carries out each effect of the lifecycle table (`client/lifecycle.ts`),
+   * one implementation per effect.
+   */
+  private readonly effects: Record<LifecycleEffect, (input: LifecycleInput) => void> = {
+    startWatchdog: () => this.watchdog.start(),
+    connect: () => this.runLoop(0),
+    requeueConfigures: () => this.configures.requeue(),
+    emitReconnecting: ({ error }) =>
+      this.emit({ type: "Reconnecting", error: causeOf(error), attempt: 0 }),
+    reconnect: ({ error }) => this.reconnectAfterDrop(causeOf(error)),
+    resolveStart: () => {
+      for (const w of this.startWaiters.splice(0)) w.resolve();
+    },
+    wakeClose: () => this.closeWake?.(),
+    endTurnsClosed: () => this.turns.closeOpen("closed"),
+    endTurnsLost: () => this.turns.closeOpen("connection-lost"),
+    teardown: () => this.teardown(),
+    rejectWaiters: ({ error }) => this.rejectAllWaiters(causeOf(error)),
+    emitFatal: ({ error }) => {
+      const fatal = causeOf(error);
+      this.log.error(
+        { code: fatal.code, status: fatal.status, source: fatal.source },
+        "flux client failed",
+      );
+      // The terminal event: observers that did not ask for errors are never errored into.
+      this.emit({ type: "Error", error: fatal });
+    },
+    complete: () => this.subject.complete(),
+  };
 
   /** Whether a connection is ready (Flux sent `Connected`). A method so TS does not narrow it across awaits. */
   private get connected(): boolean {
@@ -946,7 +962,7 @@ export class FluxClient {
   }
 
   private whenOpen(): Promise<void> {
-    if (this.stateValue === "open") return Promise.resolve();
+    if (this.lifecycle.state === "open") return Promise.resolve();
     return new Promise<void>((resolve, reject) => this.startWaiters.push({ resolve, reject }));
   }
 
