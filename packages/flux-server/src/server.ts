@@ -46,7 +46,10 @@ export interface FluxServerOptions {
   apiKey?: string;
   /** When set, `Authorization: Bearer <accessToken>` (or `bearer, <token>`) is also accepted. */
   accessToken?: string;
-  /** Close a session after this many ms without audio, text or ping. Default 60000 (SK: "60-second timeout"). */
+  /**
+   * Close a session after this many ms without audio, text or ping from the client and
+   * without the engine working through queued audio. Default 60000 (SK: "60-second timeout").
+   */
   idleTimeoutMs?: number;
   /** Refuse upgrades beyond this many concurrent sessions with 429 (reference §1.5). Default: unlimited. */
   maxSessions?: number;

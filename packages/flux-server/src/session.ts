@@ -325,12 +325,12 @@ export class FluxSession {
   private pump(): void {
     this.running = true;
     while (!this.closed) {
+      // Idle means neither the client nor the engine did anything: a client waiting for a
+      // slow engine's backlog (its socket paused, so not even its pings are read) is not idle.
+      this.idleTimer.refresh();
       const operation = this.queue.shift();
       if (operation === undefined) break;
-      if (this.paused && this.queue.length < MAX_QUEUED_OPERATIONS / 2) {
-        this.paused = false;
-        this.ws.resume();
-      }
+      if (this.paused && this.queue.length < MAX_QUEUED_OPERATIONS / 2) this.resumeReading();
       let step: MaybePromise<void>;
       try {
         step = this.run(operation);
@@ -595,7 +595,7 @@ export class FluxSession {
   }
 
   /**
-   * No audio, text or ping for `idleTimeoutMs`: close. Flux documents a "60-second
+   * No audio, text or ping, and no queued work done, for `idleTimeoutMs`: close. Flux documents a "60-second
    * timeout" (SK) but not its close code (reference §4.7 UNKNOWN); we use 1011 with a
    * reason, the code v1 uses for its idle timeout.
    */
@@ -614,8 +614,17 @@ export class FluxSession {
     this.closing = true;
     this.endReason = reason;
     this.inputClosed = true;
+    // A socket paused for backlog must be read again, or the client's close frame is never
+    // seen and the close waits for ws's 30 s timeout (input is ignored from now on).
+    this.resumeReading();
     if (code === undefined) this.ws.close();
     else this.ws.close(code, text);
+  }
+
+  private resumeReading(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.ws.resume();
   }
 
   private onClose(code: number): void {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { checkTurnSequence, type ServerMessage } from "@voxpipe/flux-protocol";
 import {
   ENGINE_BEHIND_WARNING,
@@ -295,5 +295,56 @@ describe("session lifecycle", () => {
     await client.waitFor((m) => m.type === "Connected");
     await s.close();
     expect((await client.closed).code).toBe(1001);
+  });
+});
+
+describe("a session paused for backlog", () => {
+  // Only the timers are fake (the sockets are real): ws's 30 s close timeout and the idle
+  // timer move only when the test says so.
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+  it("resumes reading when it goes fatal, so the close handshake completes", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow = silentSlowEngine(() => held);
+    const s = await start({ engine: slow.factory });
+    const opened = new Promise<FluxSession>((resolve) => s.events.once("session", resolve));
+    const client = await FluxTestClient.connect(s.url, EN);
+    const session = await opened;
+    client.sendChunks(silence(40_000, RATE), RATE); // 500 frames; the engine is stuck on the first
+    // Reading pauses once more than 250 frames (20 s of audio) wait.
+    while (session.counters.audioSeconds <= 20) await nextTurn();
+    session.sendFatalError();
+    release();
+    expect((await client.closed).code).toBe(1005);
+    expect((await session.ended).reason).toBe("fault-error");
+    expect(client.messages.at(-1)).toMatchObject({ type: "Error" });
+  });
+
+  it("is not idle while its engine works through the backlog, paused or not", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    // 100 ms per 80 ms frame: 400 frames take 40 s, far beyond the 2 s idle timeout. Most of
+    // that time the socket is paused (the client cannot be heard); then the client, done
+    // sending, waits for the engine to finish its queue.
+    const slow = silentSlowEngine(() => new Promise((r) => setTimeout(r, 100)));
+    const s = await start({ engine: slow.factory, idleTimeoutMs: 2000 });
+    const opened = new Promise<FluxSession>((resolve) => s.events.once("session", resolve));
+    const client = await FluxTestClient.connect(s.url, EN);
+    const session = await opened;
+    let ended = false;
+    void session.ended.then(() => (ended = true));
+    client.sendChunks(silence(32_000, RATE), RATE);
+    for (let i = 0; i < 2000 && slow.heard() < 400 && !ended; i++) {
+      await vi.advanceTimersByTimeAsync(100);
+      await nextTurn();
+    }
+    expect(slow.heard()).toBe(400);
+    client.sendText({ type: "CloseStream" });
+    expect((await client.closed).code).toBe(1005);
+    expect((await session.ended).reason).toBe("close-stream");
   });
 });
