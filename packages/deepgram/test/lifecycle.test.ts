@@ -31,7 +31,7 @@ type Step = `${FluxClientState} -${LifecycleEvent}-> ${FluxClientState}`;
 const STATES = Object.keys(LIFECYCLE) as FluxClientState[];
 const ROWS: Step[] = STATES.flatMap((from) =>
   Object.entries(LIFECYCLE[from]).map(
-    ([event, t]) => `${from} -${event as LifecycleEvent}-> ${t.to}`,
+    ([event, t]): Step => `${from} -${event as LifecycleEvent}-> ${t.to}`,
   ),
 );
 
