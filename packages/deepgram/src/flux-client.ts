@@ -34,13 +34,7 @@ import {
   type FluxClientState,
   type ResolvedFluxClientOptions,
 } from "./client/options.js";
-import {
-  markAnswered,
-  openConnection,
-  sendChunk,
-  sendControl,
-  type Connection,
-} from "./client/connection.js";
+import { Connection } from "./client/connection.js";
 import { observableIterator } from "./client/event-iterator.js";
 import { SafeObservable } from "./client/safe-observable.js";
 import { RESUME_SLACK_SECONDS, TurnTracker } from "./client/turn-tracker.js";
@@ -384,7 +378,7 @@ export class FluxClient {
   forceEndTurn(): void {
     if (!this.turns.isOpen) return;
     const conn = this.conn;
-    if (conn?.ready) sendControl(conn, { type: "ForceEndTurn" });
+    if (conn?.ready) conn.sendControl({ type: "ForceEndTurn" });
     else this.forceEndPending = true;
   }
 
@@ -443,7 +437,7 @@ export class FluxClient {
   }
 
   private sendChunk(conn: Connection, chunk: TimedChunk): boolean {
-    if (!sendChunk(conn, chunk)) return false;
+    if (!conn.sendAudio(chunk)) return false;
     this.counters.audioSecondsSent += chunk.duration;
     return true;
   }
@@ -552,7 +546,7 @@ export class FluxClient {
     signal.throwIfAborted();
     const settings = this.settingsState.forConnection;
     try {
-      await openConnection(
+      await Connection.open(
         {
           id: ++this.connections,
           settings,
@@ -585,12 +579,9 @@ export class FluxClient {
   private onConnected(conn: Connection, requestId: string): void {
     if (this.abort.signal.aborted) {
       // The client closed while this connection was opening.
-      conn.dead = true;
-      conn.carrier?.close();
+      conn.close();
       return;
     }
-    conn.ready = true;
-    conn.requestId = requestId;
     const now = performance.now();
     const downtimeMs = this.lostAt === undefined ? 0 : now - this.lostAt;
     this.lostAt = undefined;
@@ -603,15 +594,10 @@ export class FluxClient {
     // Replay from the first point Flux has not confirmed (with a margin so a cut word is heard whole).
     const replayFrom = this.turns.replayFrom(this.opts.replayMarginMs / 1000);
     const chunks = this.buffer.from(replayFrom).filter((c) => sameFormat(c.format, conn.format));
-    conn.offset = chunks[0]?.start ?? this.timeline;
-    conn.sentUntil = conn.offset;
-    conn.turnIndexOffset = this.turns.nextTurnIndexOffset();
     this.conn = conn;
-    conn.readyAt = now;
     if (++this.readyConnections > 1) this.counters.reconnects++;
     this.lifecycle.fire("connected", {});
-    conn.onReady?.();
-    conn.onReady = undefined;
+    conn.adopt(requestId, chunks[0]?.start ?? this.timeline, this.turns.nextTurnIndexOffset(), now);
     let replayed = 0;
     for (const chunk of chunks) {
       const wasSent = chunk.sentAt !== undefined;
@@ -619,7 +605,7 @@ export class FluxClient {
       if (wasSent) replayed += chunk.duration;
     }
     this.counters.audioSecondsReplayed += replayed;
-    if (this.turns.isOpen) conn.resumeUntil = conn.sentUntil + RESUME_SLACK_SECONDS;
+    if (this.turns.isOpen) conn.awaitResume(conn.sentUntil + RESUME_SLACK_SECONDS);
     this.log.info(
       {
         connection: conn.id,
@@ -638,7 +624,7 @@ export class FluxClient {
     });
     if (switched)
       for (const w of this.switchWaiters.splice(0)) w.resolve(this.settingsState.active);
-    if (this.forceEndPending && this.turns.isOpen) sendControl(conn, { type: "ForceEndTurn" });
+    if (this.forceEndPending && this.turns.isOpen) conn.sendControl({ type: "ForceEndTurn" });
     this.forceEndPending = false;
     this.maybeSendConfigure();
     this.maybeSwitch();
@@ -649,13 +635,12 @@ export class FluxClient {
     if (conn.dead) return;
     if (!conn.ready) {
       // Still waiting for Connected: the connect attempt rejects and pRetry decides.
-      conn.onLost?.(error);
+      conn.lose(error);
       return;
     }
     if (conn !== this.conn) return;
     this.conn = undefined;
-    conn.dead = true;
-    conn.carrier?.close();
+    conn.close();
     this.lostAt = performance.now();
     if (conn.closeRequested) {
       // Planned switch to new settings (or the carrier's duration cap): connect right away.
@@ -697,13 +682,12 @@ export class FluxClient {
     if (conn.dead) return;
     const message: ServerMessage =
       typeof raw === "string" ? parseServerMessage(raw) : parseServerMessageObject(raw);
-    markAnswered(conn);
+    conn.answered();
     if (conn === this.conn) this.closeProgress?.();
     switch (message.type) {
       case "Connected":
         if (conn.ready) return;
-        if (conn.carrier === undefined) conn.pendingConnected = message.request_id;
-        else this.onConnected(conn, message.request_id);
+        if (conn.connectedMessage(message.request_id)) this.onConnected(conn, message.request_id);
         return;
       case "TurnInfo":
         if (conn === this.conn) this.onTurnInfo(conn, message);
@@ -734,10 +718,13 @@ export class FluxClient {
         this.emit({ type: "Warning", code: message.code, description: message.description });
         return;
       case "Error":
-        conn.serverError = serverError(message.code, this.redact(message.description));
-        this.log.error({ code: message.code, kind: conn.serverError.kind }, "flux error message");
-        // Flux closes after an Error; don't wait for it.
-        this.onConnectionLost(conn, conn.serverError);
+        {
+          const error = serverError(message.code, this.redact(message.description));
+          conn.failedWith(error);
+          this.log.error({ code: message.code, kind: error.kind }, "flux error message");
+          // Flux closes after an Error; don't wait for it.
+          this.onConnectionLost(conn, error);
+        }
         return;
       case "Unknown":
         // Receive leniently: a newer Flux may send what this client does not know yet.
@@ -751,7 +738,7 @@ export class FluxClient {
   }
 
   private onTurnInfo(conn: Connection, m: Received<TurnInfoMessage>): void {
-    conn.gotTurnInfo = true;
+    conn.turnInfoReceived();
     this.quickFailures = 0;
     this.turns.onTurnInfo(conn, m);
     // Keep only what a reconnect could need to replay.
@@ -769,7 +756,7 @@ export class FluxClient {
     const message = this.configures.take(this.settingsState.desired, performance.now());
     if (message === undefined) return;
     this.log.debug({ fields: [...(this.configures.inFlight?.keys ?? [])] }, "sending Configure");
-    sendControl(conn, message);
+    conn.sendControl(message);
   }
 
   private onConfigureAck(m: Received<ConfigureSuccessMessage>): void {
@@ -811,7 +798,7 @@ export class FluxClient {
         ? "renewing the connection before its duration cap, at a turn boundary"
         : "reconnecting for new connection settings at a turn boundary",
     );
-    conn.closeRequested = true;
+    conn.requestReplacement();
     this.onConnectionLost(
       conn,
       renew
@@ -869,9 +856,9 @@ export class FluxClient {
       // Flux handles control messages in stream order, so a turn it is about to open in
       // audio it has not answered yet is ended too.
       if (this.turns.isOpen || conn.sentUntil - this.turns.processedUntil > 0.1) {
-        sendControl(conn, { type: "ForceEndTurn" });
+        conn.sendControl({ type: "ForceEndTurn" });
       }
-      sendControl(conn, { type: "CloseStream" });
+      conn.sendControl({ type: "CloseStream" });
       // Give up after closeTimeoutMs without a message from Flux; a Flux that keeps answering
       // a backlog is waited for, up to CLOSE_LAG_FACTOR times the audio it has not answered.
       const unansweredMs = Math.max(0, conn.sentUntil - this.turns.processedUntil) * 1000;
@@ -949,8 +936,7 @@ export class FluxClient {
     this.abort.abort();
     const conn = this.conn;
     this.conn = undefined;
-    if (conn) conn.dead = true;
-    conn?.carrier?.close();
+    conn?.close();
     this.buffer.clear();
   }
 

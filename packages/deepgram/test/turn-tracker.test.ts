@@ -43,6 +43,23 @@ function setup(): { tracker: TurnTracker; events: FluxEvent[] } {
   return { tracker, events };
 }
 
+/** A connection's timeline as the tracker sees it (what `Connection` implements). */
+function timeline(offset: number, turnIndexOffset = 0, resumeUntil?: number): TurnTimeline {
+  const t = {
+    offset,
+    turnIndexOffset,
+    resumeUntil,
+    resumeSettled(): void {
+      t.resumeUntil = undefined;
+    },
+    cutTurnClosed(): void {
+      t.resumeUntil = undefined;
+      t.turnIndexOffset += 1;
+    },
+  };
+  return t;
+}
+
 const summary = (events: FluxEvent[]): string[] =>
   events.map((e) =>
     e.type === "EndOfTurn"
@@ -55,15 +72,11 @@ const summary = (events: FluxEvent[]): string[] =>
 describe("TurnTracker", () => {
   it("keeps times and turn indices continuous on a new connection", () => {
     const { tracker, events } = setup();
-    const first: TurnTimeline = { offset: 0, turnIndexOffset: 0, resumeUntil: undefined };
+    const first = timeline(0);
     tracker.onTurnInfo(first, info("StartOfTurn", 0, "hello", [0.5, 1]));
     tracker.onTurnInfo(first, info("EndOfTurn", 0, "hello there", [0.5, 2], { trigger: "model" }));
     // A new connection whose audio starts at 2 s of the stream: Flux restarts at turn 0, time 0.
-    const second: TurnTimeline = {
-      offset: 2,
-      turnIndexOffset: tracker.nextTurnIndexOffset(),
-      resumeUntil: undefined,
-    };
+    const second = timeline(2, tracker.nextTurnIndexOffset());
     tracker.onTurnInfo(second, info("StartOfTurn", 0, "again", [0.2, 0.6]));
     tracker.onTurnInfo(second, info("EndOfTurn", 0, "again", [0.2, 1.5]));
     expect(summary(events)).toEqual([
@@ -82,7 +95,7 @@ describe("TurnTracker", () => {
 
   it("never emits a final twice, and turns a repeated EndOfTurn into nothing", () => {
     const { tracker, events } = setup();
-    const conn: TurnTimeline = { offset: 0, turnIndexOffset: 0, resumeUntil: undefined };
+    const conn = timeline(0);
     tracker.onTurnInfo(conn, info("StartOfTurn", 0, "hi", [0, 0.5]));
     tracker.onTurnInfo(conn, info("EndOfTurn", 0, "hi", [0, 1]));
     tracker.onTurnInfo(conn, info("EndOfTurn", 0, "hi", [0, 1.2]));
@@ -91,21 +104,17 @@ describe("TurnTracker", () => {
 
   it("an EndOfTurn without a known start opens and closes its turn", () => {
     const { tracker, events } = setup();
-    const conn: TurnTimeline = { offset: 0, turnIndexOffset: 0, resumeUntil: undefined };
+    const conn = timeline(0);
     tracker.onTurnInfo(conn, info("EndOfTurn", 0, "lost start", [0, 1], { trigger: "timeout" }));
     expect(summary(events)).toEqual(["StartOfTurn#0", "End#0:timeout:lost start"]);
   });
 
   it("continues a turn cut by a drop when Flux re-opens it, with no second StartOfTurn", () => {
     const { tracker, events } = setup();
-    const first: TurnTimeline = { offset: 0, turnIndexOffset: 0, resumeUntil: undefined };
+    const first = timeline(0);
     tracker.onTurnInfo(first, info("StartOfTurn", 0, "book a", [1, 1.5]));
     expect(tracker.replayFrom(0.5)).toBe(0.5); // the turn's first word minus the margin
-    const second: TurnTimeline = {
-      offset: 0.5,
-      turnIndexOffset: tracker.nextTurnIndexOffset(),
-      resumeUntil: 3,
-    };
+    const second = timeline(0.5, tracker.nextTurnIndexOffset(), 3);
     tracker.onTurnInfo(second, info("StartOfTurn", 0, "book a", [0.5, 1.2]));
     tracker.onTurnInfo(second, info("EndOfTurn", 0, "book a table", [0.5, 2]));
     expect(summary(events)).toEqual(["StartOfTurn#0", "Update#0", "End#0:model:book a table"]);
@@ -114,13 +123,9 @@ describe("TurnTracker", () => {
 
   it("closes a cut turn Flux does not re-open (connection-lost) and goes on with the next", () => {
     const { tracker, events } = setup();
-    const first: TurnTimeline = { offset: 0, turnIndexOffset: 0, resumeUntil: undefined };
+    const first = timeline(0);
     tracker.onTurnInfo(first, info("StartOfTurn", 0, "cut", [1, 1.5]));
-    const second: TurnTimeline = {
-      offset: 0.5,
-      turnIndexOffset: tracker.nextTurnIndexOffset(),
-      resumeUntil: 2,
-    };
+    const second = timeline(0.5, tracker.nextTurnIndexOffset(), 2);
     tracker.onTurnInfo(second, info("Update", 0, "", [0, 0.5])); // not re-opened yet: held back
     tracker.onTurnInfo(second, info("Update", 0, "", [0, 1.6])); // past resumeUntil: give up
     tracker.onTurnInfo(second, info("StartOfTurn", 0, "next", [1.7, 2]));
@@ -137,7 +142,7 @@ describe("TurnTracker", () => {
 
   it("closeOpen ends the open turn with voxpipe's trigger, and only once", () => {
     const { tracker, events } = setup();
-    const conn: TurnTimeline = { offset: 0, turnIndexOffset: 0, resumeUntil: undefined };
+    const conn = timeline(0);
     tracker.onTurnInfo(conn, info("StartOfTurn", 0, "bye", [0, 0.5]));
     tracker.closeOpen("closed");
     tracker.closeOpen("closed");

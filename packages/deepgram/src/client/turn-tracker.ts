@@ -28,10 +28,17 @@ interface OpenTurn {
 export interface TurnTimeline {
   /** Continuous-timeline time of the connection's audio time 0 (seconds). */
   readonly offset: number;
-  /** Added to Flux's `turn_index`; bumped when a cut turn is closed by us. */
-  turnIndexOffset: number;
+  /** Added to Flux's `turn_index`; bumped by {@link cutTurnClosed}. */
+  readonly turnIndexOffset: number;
   /** Set while a turn open before a drop waits for Flux to re-open it (seconds). */
-  resumeUntil: number | undefined;
+  readonly resumeUntil: number | undefined;
+  /** The turn cut by the drop was re-opened or ended by Flux: stop waiting for it. */
+  resumeSettled(): void;
+  /**
+   * Flux did not re-open the cut turn and the tracker closed it: Flux's next turn on this
+   * connection is one index later on the client's timeline.
+   */
+  cutTurnClosed(): void;
 }
 
 /** What the tracker needs from its client. */
@@ -104,7 +111,7 @@ export class TurnTracker {
     const index = fields.turnIndex;
     switch (m.event) {
       case "StartOfTurn":
-        conn.resumeUntil = undefined;
+        conn.resumeSettled();
         if (this.turn !== undefined && this.turn.index === index) {
           // Flux re-opened the turn cut by the drop: it continues, no second StartOfTurn.
           this.turn.last = fields;
@@ -124,8 +131,7 @@ export class TurnTracker {
           fields.audioWindowEnd >= conn.resumeUntil
         ) {
           // Flux did not re-open the turn cut by the drop: close it with what we have.
-          conn.resumeUntil = undefined;
-          conn.turnIndexOffset += 1;
+          conn.cutTurnClosed();
           this.endTurn(this.turn.last, "connection-lost", true);
           break;
         }
@@ -139,7 +145,7 @@ export class TurnTracker {
         }
         break;
       case "EndOfTurn": {
-        conn.resumeUntil = undefined;
+        conn.resumeSettled();
         if (index <= this.lastFinalIndex) break; // already final: never emit a transcript twice
         if (this.turn === undefined || this.turn.index !== index) {
           // EndOfTurn without a known start: open and close it rather than drop it (pipecat #5425).

@@ -85,7 +85,7 @@ export class Watchdog {
     this.lastTickAt = now;
     // Likewise input audio could not arrive while the loop was blocked: not an input gap.
     if (blocked > 20) {
-      if (conn?.stallSince !== undefined) conn.stallSince += blocked;
+      conn?.excuseBlockedTime(blocked);
       this.lastInputAt += blocked;
       this.answeredSince += blocked;
     }
@@ -120,18 +120,8 @@ export class Watchdog {
             description: `no message for ${o.stallTimeoutMs} ms while ${conn.unanswered.toFixed(2)} s of audio went unanswered`,
           }),
         );
-      } else if (now - conn.lastSentAt >= o.pingIntervalMs) {
-        const carrier = conn.carrier;
-        if (carrier?.ping) {
-          try {
-            carrier.ping();
-          } catch {
-            // a dead socket reports itself through its close event
-          }
-        } else if (carrier) {
-          this.host.keepAlive();
-        }
-        conn.lastSentAt = now;
+      } else if (now - conn.lastSentAt >= o.pingIntervalMs && !conn.ping()) {
+        this.host.keepAlive();
       }
     }
     this.host.tick(now);
