@@ -111,6 +111,25 @@ type WireLine =
   | { type: "keyterms"; applied: boolean; known: string[]; unknown: string[] }
   | { type: "stats"; audio_s: number; cpu_s: number; private_kb: number; pid: number };
 
+/**
+ * One line of the helper's JSON-lines protocol.
+ * @throws Error naming the line when it is not a JSON object with a `type`.
+ */
+function parseWireLine(text: string): WireLine {
+  let line: unknown;
+  try {
+    line = JSON.parse(text);
+  } catch {
+    line = undefined;
+  }
+  if (typeof (line as { type?: unknown } | undefined)?.type !== "string") {
+    throw new Error(
+      `pocketsphinx helper sent an unreadable line: ${JSON.stringify(text.slice(0, 120))}`,
+    );
+  }
+  return line as WireLine;
+}
+
 /** A running helper: the process that holds the model and forks a decoder per stream. */
 interface Helper {
   child: ChildProcess;
@@ -292,7 +311,13 @@ async function spawnHelper(args: readonly string[], socketPath: string): Promise
   const lines = createInterface({ input: child.stdout });
   try {
     const first = await new Promise<WireLine>((resolve, reject) => {
-      lines.once("line", (l) => resolve(JSON.parse(l) as WireLine));
+      lines.once("line", (text) => {
+        try {
+          resolve(parseWireLine(text));
+        } catch (err) {
+          reject(new SpeechLocalSetupError((err as Error).message));
+        }
+      });
       child.once("error", reject);
       child.once("exit", (code) =>
         reject(
@@ -366,18 +391,32 @@ export class RecognizerStream {
     private readonly onCepstralMean?: (mean: number[]) => void,
   ) {
     createInterface({ input: socket })
-      .on("line", (l) => this.onLine(JSON.parse(l) as WireLine))
+      .on("line", (text) => {
+        try {
+          this.onLine(parseWireLine(text));
+        } catch (err) {
+          // Replies are matched to requests by order: after a line that cannot be read, no
+          // later answer can be trusted. This stream fails (its session ends with an error);
+          // the process and the other streams go on.
+          this.fail(err instanceof Error ? err : new Error(String(err)));
+          socket.destroy();
+        }
+      })
       // readline re-emits the socket's errors; the socket's own handler below reports them.
       .on("error", () => undefined);
-    const fail = (err?: Error): void => {
-      this.failure ??= new Error(
+    const closed = (err?: Error): Error =>
+      new Error(
         `pocketsphinx stream closed${err ? ` (${err.message})` : ""}: its decoder process ended`,
         { cause: err },
       );
-      for (const p of this.pending.splice(0)) p.reject(this.failure);
-    };
-    socket.on("error", fail);
-    socket.on("close", () => fail());
+    socket.on("error", (err) => this.fail(closed(err)));
+    socket.on("close", () => this.fail(closed()));
+  }
+
+  /** The stream is broken: every pending and later request rejects with the first reason. */
+  private fail(reason: Error): void {
+    this.failure ??= reason;
+    for (const p of this.pending.splice(0)) p.reject(this.failure);
   }
 
   private onLine(line: WireLine): void {

@@ -1,0 +1,48 @@
+import { connect, createServer } from "node:net";
+import type { Server, Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { RecognizerStream } from "../src/index.js";
+
+// A stand-in for one decoder process: answers every request with the given line. No
+// pocketsphinx needed — what is tested is how the stream reads the helper's lines.
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise<void>((r) => (server === undefined ? r() : server.close(() => r())));
+  server = undefined;
+});
+
+async function streamAnsweredWith(line: string): Promise<RecognizerStream> {
+  server = createServer((peer: Socket) => {
+    peer.on("data", () => peer.write(`${line}\n`));
+    peer.on("error", () => undefined);
+  });
+  await new Promise<void>((r) => server?.listen(0, "127.0.0.1", r));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no TCP address");
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = connect(address.port, "127.0.0.1", () => resolve(s));
+    s.once("error", reject);
+  });
+  return new RecognizerStream(socket, true);
+}
+
+describe("RecognizerStream reading the helper's lines", () => {
+  it("fails the stream, naming the line, when the decoder sends malformed JSON", async () => {
+    const stream = await streamAnsweredWith('{"type":"ack","audio_t":0.08,"in_sp');
+    const error = await stream.write(new Int16Array(1280)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/unreadable line: .*"type\\":\\"ack\\"/);
+    // The stream stays failed (no later answer can be matched to its request).
+    await expect(stream.finalize()).rejects.toBe(error);
+  });
+
+  it("fails the stream when a line parses but is not a message it can read", async () => {
+    for (const line of ["[1,2]", "null", '{"type":"partial","audio_t":1}']) {
+      const stream = await streamAnsweredWith(line);
+      await expect(stream.write(new Int16Array(1280))).rejects.toThrow(Error);
+      await stream.close();
+      await new Promise<void>((r) => server?.close(() => r()));
+      server = undefined;
+    }
+  });
+});
