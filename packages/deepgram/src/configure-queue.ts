@@ -28,33 +28,57 @@ export interface ConfigureWaiter {
   reject(error: Error): void;
 }
 
-/** The Configure on the wire. */
+/** A Configure on the wire, awaiting Flux's answer. */
 export interface InFlightConfigure {
   readonly keys: ReadonlySet<LiveKey>;
   /** The values sent, by TS option name. */
   readonly sent: Partial<FluxSettings>;
-  readonly waiters: readonly ConfigureWaiter[];
+  /** The message as sent. */
+  readonly message: ConfigureMessage;
+  /** Who waits for its outcome (callers asking for the same values later join). */
+  readonly waiters: ConfigureWaiter[];
   /** `performance.now()` after which it counts as lost (ms). */
   readonly deadline: number;
+  /**
+   * Its deadline passed: its waiters were rejected and it no longer blocks the next
+   * Configure, but Flux may still answer it (a late answer), and that answer is its own.
+   */
+  expired: boolean;
 }
 
 /**
- * Flow control for `Configure`: at most one in flight (Flux caps un-acknowledged
- * Configures, pipecat-design-notes §4.7), later changes coalesced into the next one
- * (built from the latest settings when it is sent), an acknowledgement deadline.
- * Pure bookkeeping: the client sends, and reports acknowledgements and time.
+ * Flow control for `Configure`: at most one awaiting its answer in time (Flux caps
+ * un-acknowledged Configures, pipecat-design-notes §4.7), later changes coalesced into the
+ * next one (built from the latest settings when it is sent), an acknowledgement deadline.
+ *
+ * Flux answers every Configure once, in the order it received them (it processes them in
+ * stream order, flux-protocol.md §2.1), and the answers carry no id: so every Configure
+ * sent stays in a FIFO until *its* answer came, even past its deadline. An answer always
+ * settles the oldest one, never the next one with the wrong values.
+ *
+ * Pure bookkeeping: the client sends, and reports answers and time.
  */
 export class ConfigureQueue {
   private pending = new Set<LiveKey>();
   private waiting: ConfigureWaiter[] = [];
-  private current: InFlightConfigure | undefined;
+  /** Sent and unanswered, oldest first (expired ones included). */
+  private unanswered: InFlightConfigure[] = [];
+  private resyncWanted = false;
 
   /** @param timeoutMs how long an acknowledgement may take (ms). */
   constructor(private readonly timeoutMs: number) {}
 
-  /** The Configure awaiting its acknowledgement, if any. */
+  /** The Configure awaiting its acknowledgement within its deadline, if any. */
   get inFlight(): InFlightConfigure | undefined {
-    return this.current;
+    return this.unanswered.find((c) => !c.expired);
+  }
+
+  /**
+   * Whether what Flux applied is uncertain: a Configure passed its deadline unanswered, so
+   * Flux may have applied it or not.
+   */
+  get uncertain(): boolean {
+    return this.unanswered.some((c) => c.expired);
   }
 
   /** Whether `key` waits to be sent. */
@@ -69,34 +93,85 @@ export class ConfigureQueue {
   }
 
   /**
-   * The next Configure to send, from `settings`' current values, now marked in flight;
-   * `undefined` while one is in flight or nothing is pending.
+   * A caller asks for values already asked for: `waiter` settles with the Configure that
+   * carries them (the one waiting to be sent, else the one in flight).
+   * @returns `false` when none carries them (they are already confirmed).
    */
-  take(settings: FluxSettings, now: number): ConfigureMessage | undefined {
-    if (this.current !== undefined || this.pending.size === 0) return undefined;
-    const keys = new Set(this.pending);
+  join(keys: readonly LiveKey[], waiter: ConfigureWaiter): boolean {
+    if (keys.some((k) => this.pending.has(k))) {
+      this.waiting.push(waiter);
+      return true;
+    }
+    const current = this.inFlight;
+    if (current !== undefined && keys.some((k) => current.keys.has(k))) {
+      current.waiters.push(waiter);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Flux's state is unknown after a late answer: the next Configure carries every live
+   * setting (the full desired configuration), not only the changed ones.
+   */
+  resync(): void {
+    this.resyncWanted = true;
+  }
+
+  /**
+   * The next Configure to send, from `settings`' current values, now marked in flight;
+   * `undefined` while one is in flight (within its deadline) or nothing is pending.
+   * @param keysForResync the live keys a full configuration carries (the model decides
+   *   whether language hints are allowed).
+   */
+  take(
+    settings: FluxSettings,
+    now: number,
+    keysForResync: readonly LiveKey[] = LIVE_KEYS,
+  ): ConfigureMessage | undefined {
+    if (this.inFlight !== undefined) return undefined;
+    if (this.pending.size === 0 && !this.resyncWanted) return undefined;
+    const keys = new Set(this.resyncWanted ? [...this.pending, ...keysForResync] : this.pending);
     this.pending.clear();
+    this.resyncWanted = false;
     const sent: Partial<FluxSettings> = {};
     for (const k of keys) (sent as Record<string, unknown>)[k] = settings[k];
-    this.current = { keys, sent, waiters: this.waiting.splice(0), deadline: now + this.timeoutMs };
-    return configureMessage(keys, sent);
+    const message = configureMessage(keys, sent);
+    this.unanswered.push({
+      keys,
+      sent,
+      message,
+      waiters: this.waiting.splice(0),
+      deadline: now + this.timeoutMs,
+      expired: false,
+    });
+    return message;
   }
 
-  /** Flux answered (`ConfigureSuccess`/`ConfigureFailure`): returns what was in flight (`undefined`: a stray answer). */
+  /**
+   * Flux answered (`ConfigureSuccess`/`ConfigureFailure`): returns the oldest unanswered
+   * Configure, which the answer belongs to (`expired` if it came after its deadline;
+   * `undefined`: a stray answer).
+   */
   settle(): InFlightConfigure | undefined {
-    const done = this.current;
-    this.current = undefined;
-    return done;
+    return this.unanswered.shift();
   }
 
-  /** The in-flight Configure, if its deadline passed (it is no longer in flight). */
+  /** The in-flight Configure, if its deadline passed (now {@link InFlightConfigure.expired}). */
   expired(now: number): InFlightConfigure | undefined {
-    return this.current !== undefined && now > this.current.deadline ? this.settle() : undefined;
+    const current = this.inFlight;
+    if (current === undefined || now <= current.deadline) return undefined;
+    current.expired = true;
+    return current;
   }
 
-  /** The connection dropped: what was in flight is sent again on the next one. */
+  /**
+   * The connection dropped: what was in flight is sent again on the next one (with its
+   * waiters first); expired Configures will get no answer (their waiters already know).
+   */
   requeue(): void {
-    const lost = this.settle();
+    const lost = this.inFlight;
+    this.unanswered = [];
     if (lost === undefined) return;
     for (const k of lost.keys) this.pending.add(k);
     this.waiting.unshift(...lost.waiters);
@@ -104,10 +179,14 @@ export class ConfigureQueue {
 
   /** Rejects every waiter (the client closed or failed) and forgets everything. */
   rejectAll(error: Error): void {
-    const waiters = [...(this.current?.waiters ?? []), ...this.waiting];
-    this.current = undefined;
+    const waiters = [
+      ...this.unanswered.flatMap((c) => (c.expired ? [] : c.waiters)),
+      ...this.waiting,
+    ];
+    this.unanswered = [];
     this.waiting = [];
     this.pending.clear();
+    this.resyncWanted = false;
     for (const w of waiters) w.reject(error);
   }
 }

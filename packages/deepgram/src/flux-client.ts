@@ -2,6 +2,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Observable } from "rxjs";
 import { Subject } from "rxjs";
 import {
+  FLUX_MULTILINGUAL_MODEL,
+  initialActiveConfiguration,
   parseServerMessage,
   parseServerMessageObject,
   type ConfigureSuccessMessage,
@@ -21,6 +23,7 @@ import { FluxError, inputError, networkError, redactUrls, serverError } from "./
 import {
   ConfigureQueue,
   isLiveKey,
+  LIVE_KEYS,
   type ConfigureWaiter,
   type InFlightConfigure,
 } from "./configure-queue.js";
@@ -232,9 +235,23 @@ export class FluxClient {
     return this.lifecycle.state;
   }
 
-  /** Settings in force (confirmed by Flux). */
+  /**
+   * Settings in force, as Flux confirmed them: the connection's settings, with the live
+   * ones (thresholds, keyterms, language hints, numerals) reconciled from each
+   * `ConfigureSuccess`, which echoes Flux's full active configuration. A change not yet
+   * confirmed (or refused, or unanswered) is not here; see {@link desiredSettings}.
+   */
   get settings(): Readonly<FluxSettings> {
     return this.settingsState.applied;
+  }
+
+  /**
+   * Settings as asked for: {@link settings} plus the changes not confirmed yet (a
+   * `Configure` in flight, a new connection at the next turn boundary). A change Flux
+   * refused, or did not acknowledge in time, is rolled back here too.
+   */
+  get desiredSettings(): Readonly<FluxSettings> {
+    return this.settingsState.desired;
   }
 
   /** The active mid-stream configuration, as Flux last confirmed it. */
@@ -350,7 +367,7 @@ export class FluxClient {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     const { changed, format } = request;
-    if (changed.length === 0) return Promise.resolve(settings.active);
+    if (changed.length === 0) return this.whenConfirmed(changes);
     if (this.lifecycle.state === "idle") {
       // Nothing connected yet: the first connection simply uses the new settings.
       settings.applyDesired();
@@ -367,6 +384,24 @@ export class FluxClient {
       }
       this.configures.add(changed.filter(isLiveKey), { resolve, reject });
       this.maybeSendConfigure();
+    });
+  }
+
+  /**
+   * Resolves when values already asked for (and not changed by `changes`) are confirmed:
+   * at once when they are, else with the Configure or new connection that carries them.
+   */
+  private whenConfirmed(changes: Partial<FluxSettings>): Promise<FluxActiveConfiguration> {
+    const asked = (Object.keys(changes) as (keyof FluxSettings)[]).filter(
+      (k) => changes[k] !== undefined,
+    );
+    return new Promise<FluxActiveConfiguration>((resolve, reject) => {
+      const waiter = { resolve, reject };
+      if (this.settingsState.switchPending && asked.some((k) => !isLiveKey(k))) {
+        this.switchWaiters.push(waiter);
+      } else if (!this.configures.join(asked.filter(isLiveKey), waiter)) {
+        resolve(this.settingsState.active);
+      }
     });
   }
 
@@ -699,6 +734,12 @@ export class FluxClient {
         if (conn === this.conn) {
           const done = this.configures.settle();
           if (done === undefined) return; // stray
+          if (done.expired) {
+            // Its caller was told it failed (timeout): Flux kept what it had, which we know.
+            this.log.debug({ fields: [...done.keys] }, "late ConfigureFailure");
+            this.maybeSendConfigure();
+            return;
+          }
           this.onConfigureFailed(
             done,
             new FluxError({
@@ -753,18 +794,48 @@ export class FluxClient {
   private maybeSendConfigure(): void {
     const conn = this.conn;
     if (!conn?.ready || conn.closeRequested) return;
-    const message = this.configures.take(this.settingsState.desired, performance.now());
+    const desired = this.settingsState.desired;
+    // A full configuration (after a late answer) carries language hints only where allowed.
+    const full = LIVE_KEYS.filter(
+      (k) => k !== "languageHints" || desired.model === FLUX_MULTILINGUAL_MODEL,
+    );
+    // Values with Flux's defaults filled in, so a full configuration restores them too.
+    const values = { ...desired, ...initialActiveConfiguration(desired) };
+    const message = this.configures.take(values, performance.now(), full);
     if (message === undefined) return;
     this.log.debug({ fields: [...(this.configures.inFlight?.keys ?? [])] }, "sending Configure");
     conn.sendControl(message);
   }
 
+  /**
+   * `ConfigureSuccess`: the confirmed settings become what its echo says. An answer that
+   * came after its Configure's deadline (whose caller was told it failed, and whose values
+   * were rolled back) leaves Flux in a state nobody asked for: the full desired
+   * configuration is sent again.
+   */
   private onConfigureAck(m: Received<ConfigureSuccessMessage>): void {
     const done = this.configures.settle();
-    if (done === undefined) return; // stray acknowledgement
-    const active = this.settingsState.confirm(done.sent, m);
+    if (done === undefined) {
+      this.log.debug("ConfigureSuccess with no Configure awaiting it; ignored");
+      return;
+    }
+    const active = this.settingsState.confirm(done, m);
     this.emit({ type: "Configured", configuration: active });
-    for (const w of done.waiters) w.resolve(active);
+    if (done.expired) {
+      this.log.warn(
+        { fields: [...done.keys] },
+        "Configure acknowledged after its timeout; re-sending the full desired configuration",
+      );
+      this.configures.resync();
+      // A Configure cannot turn eager mode off: only a new connection can.
+      const desired = this.settingsState.desired;
+      if (desired.eagerEotThreshold === undefined && active.eagerEotThreshold !== undefined) {
+        this.settingsState.switchPending = true;
+        this.maybeSwitch();
+      }
+    } else {
+      for (const w of done.waiters) w.resolve(active);
+    }
     this.maybeSendConfigure();
   }
 

@@ -139,7 +139,6 @@ export class DeepgramFluxSTTService extends STTService<
   private readonly clientOptions: Omit<FluxClientOptions, "settings">;
   private client: FluxClient | undefined;
   private subscription: Subscription | undefined;
-  private reverting = false;
   private mismatchReported = false;
 
   /**
@@ -181,6 +180,20 @@ export class DeepgramFluxSTTService extends STTService<
       if (client?.isSaturated === true) await client.whenWritable();
       else await super.whenWritable();
     }
+  }
+
+  /**
+   * The settings in force. Once connected, a view of what Flux confirmed
+   * (`FluxClient.settings`: the connection's settings, live ones reconciled from each
+   * `ConfigureSuccess` echo), plus the client-side `minConfidence`: a change shows here when
+   * Flux acknowledged it, and never if Flux refused it or did not answer in time. Before the
+   * connection opens: the settings it will open with.
+   */
+  override get settings(): Readonly<DeepgramFluxSettings> {
+    const own = super.settings;
+    const client = this.client;
+    if (client === undefined) return own;
+    return { ...fromFluxSettings(client.settings), minConfidence: own.minConfidence };
   }
 
   /** The connection layer (after setup/start), e.g. for its metrics. */
@@ -248,35 +261,29 @@ export class DeepgramFluxSTTService extends STTService<
     client.sendAudio(encodeFor(client.settings.encoding, audio, frame.encoding));
   }
 
-  /** Validates with flux-protocol; live fields become a `Configure`, others a reconnect at the next turn boundary. */
-  protected override applySettings(
-    changed: Partial<DeepgramFluxSettings>,
-    previous: Partial<DeepgramFluxSettings>,
-  ): void {
-    if (this.reverting) return;
+  /**
+   * Validates with flux-protocol (throws: the update is rejected, nothing is sent); live
+   * fields become a `Configure`, others a reconnect at the next turn boundary. Flux's
+   * refusal or a missing acknowledgement is reported later as a non-fatal `ErrorFrame`;
+   * {@link settings} then still shows what Flux has. Updates are handed to the client one
+   * by one as they come, so none is lost while another is in flight or being refused.
+   */
+  protected override applySettings(changed: Partial<DeepgramFluxSettings>): void {
     checkMinConfidence(changed.minConfidence);
     const { minConfidence: _m, ...fluxChanged } = changed;
     if (Object.keys(fluxChanged).length === 0) return;
     const client = this.client;
-    const next = { ...this.settings, ...changed };
-    // Same validation as the connection (throws FluxSettingsError → non-fatal ErrorFrame, settings unchanged).
-    FluxClient.validate({
-      ...this.clientOptions,
-      settings: toFluxSettings(next, next.sampleRate ?? this.sampleRate),
-    });
-    if (client === undefined) return; // not connected yet: the connection will use the new settings
     const delta = toFluxSettingsDelta(fluxChanged);
+    // Same validation as the connection's, against what was asked for so far (throws
+    // FluxSettingsError → non-fatal ErrorFrame, nothing changes).
+    const base = client?.desiredSettings ?? toFluxSettings(this.settings, this.sampleRate);
+    FluxClient.validate({ ...this.clientOptions, settings: { ...base, ...delta } });
+    if (client === undefined) return; // not connected yet: the connection will use the new settings
     void this.createTask("configure", async () => {
       try {
         await client.configure(delta);
       } catch (error) {
-        // Flux refused (or never acknowledged): the previous settings stay in force.
-        this.reverting = true;
-        try {
-          await this.updateSettings(previous);
-        } finally {
-          this.reverting = false;
-        }
+        // Flux refused (or never acknowledged): the client rolled back what it asked for.
         this.reportError(error, false);
       }
     });
@@ -414,6 +421,29 @@ function toFluxSettings(s: DeepgramFluxSettings, sampleRate: number): FluxSettin
     encoding: s.encoding,
     sampleRate: s.sampleRate ?? sampleRate,
     ...toFluxSettingsDelta(s),
+  };
+}
+
+/**
+ * The service's view of the client's settings (issue #5 names), every field present so it
+ * replaces the pre-connection value (`undefined`: Flux's default).
+ */
+function fromFluxSettings(s: Readonly<FluxSettings>): DeepgramFluxSettings {
+  return {
+    model: s.model,
+    // The service only ever opens connections with these encodings (validated in the constructor).
+    encoding: (s.encoding ?? "linear16") as DeepgramFluxSettings["encoding"],
+    sampleRate: s.sampleRate,
+    eotThreshold: s.eotThreshold,
+    eagerEotThreshold: s.eagerEotThreshold,
+    eotTimeoutMs: s.eotTimeoutMs,
+    keyterm: s.keyterms,
+    languageHints: s.languageHints,
+    tag: s.tags,
+    mipOptOut: s.mipOptOut,
+    numerals: s.numerals,
+    profanityFilter: s.profanityFilter,
+    redact: s.redact,
   };
 }
 

@@ -50,6 +50,32 @@ describe("ConfigureQueue", () => {
     expect(q.inFlight).toBeUndefined();
   });
 
+  it("keeps an expired Configure for its late answer; the next one is not blocked and gets its own", () => {
+    const q = new ConfigureQueue(100);
+    q.add(["eotThreshold"], noop);
+    q.take(settings, 0);
+    expect(q.expired(101)?.expired).toBe(true);
+    expect(q.uncertain).toBe(true);
+    q.add(["eotTimeoutMs"], noop);
+    expect(q.take(settings, 102)).toEqual({
+      type: "Configure",
+      thresholds: { eot_timeout_ms: 3000 },
+    });
+    expect(q.settle()?.keys).toEqual(new Set(["eotThreshold"])); // the late answer: its own
+    expect(q.uncertain).toBe(false);
+    expect(q.settle()?.keys).toEqual(new Set(["eotTimeoutMs"]));
+  });
+
+  it("after resync() the next Configure carries every live setting given", () => {
+    const q = new ConfigureQueue(100);
+    q.resync();
+    expect(q.take(settings, 0, ["eotThreshold", "keyterms", "numerals"])).toEqual({
+      type: "Configure",
+      thresholds: { eot_threshold: 0.8 },
+      keyterms: ["a"],
+    });
+  });
+
   it("encodes clearing lists as empty arrays", () => {
     expect(configureMessage(new Set(["keyterms", "languageHints"]), {})).toEqual({
       type: "Configure",

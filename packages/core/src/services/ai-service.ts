@@ -45,7 +45,11 @@ export class AIService<
     this.#settings = { ...options.settings };
   }
 
-  /** The settings in force (a frozen snapshot; change them with {@link updateSettings}). */
+  /**
+   * The settings in force (a frozen snapshot; change them with {@link updateSettings}).
+   * A service whose provider confirms changes later may override it with a view of the
+   * provider's confirmed state.
+   */
   get settings(): Readonly<TSettings> {
     return this.#settings;
   }
@@ -62,18 +66,21 @@ export class AIService<
   async updateSettings(delta: Partial<TSettings>): Promise<Partial<TSettings>> {
     const changed: Partial<TSettings> = {};
     const previous: Partial<TSettings> = {};
+    // Compared with `settings` as the subclass reports them (a provider's confirmed state
+    // may differ from what was asked last), so asking again for a refused value is a change.
+    const current = this.settings;
     let any = false;
     for (const key of Object.keys(delta) as (keyof TSettings)[]) {
       const value = delta[key];
-      if (value === undefined || Object.is(value, this.#settings[key])) continue;
+      if (value === undefined || Object.is(value, current[key])) continue;
       changed[key] = value;
-      previous[key] = this.#settings[key];
+      previous[key] = current[key];
       any = true;
     }
     if (!any) return {};
     await this.applySettings(changed, previous);
     this.#settings = { ...this.#settings, ...changed };
-    this.emit("settingsUpdated", { settings: this.#settings, changed, previous });
+    this.emit("settingsUpdated", { settings: this.settings, changed, previous });
     return previous;
   }
 

@@ -1,4 +1,5 @@
 import {
+  applyConfigure,
   FluxSettingsError,
   initialActiveConfiguration,
   validateSettings,
@@ -8,7 +9,7 @@ import {
   type FluxSettings,
 } from "@voxpipe/flux-protocol";
 import type { AudioFormat } from "../audio/format.js";
-import type { InFlightConfigure, LiveKey } from "../configure-queue.js";
+import { LIVE_KEYS, type InFlightConfigure, type LiveKey } from "../configure-queue.js";
 import { rawFormat } from "./options.js";
 
 /**
@@ -78,20 +79,32 @@ export class SettingsState {
     return true;
   }
 
-  /** Flux acknowledged the Configure that carried `sent` (`ConfigureSuccess` `m`). */
-  confirm(
-    sent: Partial<FluxSettings>,
-    m: Received<ConfigureSuccessMessage>,
-  ): FluxActiveConfiguration {
-    this.applied = { ...this.applied, ...sent };
+  /**
+   * Flux acknowledged a Configure (`ConfigureSuccess` `m`, which echoes the full active
+   * configuration, flux-protocol.md §3.3): the confirmed settings become what the echo says.
+   * Received leniently: a field the echo leaves out (the D-conf example prints only some)
+   * takes the value the Configure sent, else keeps its confirmed value. An eager threshold
+   * the echo leaves out stays as it was (whether Flux omits it or sends `null` when eager
+   * mode is off is UNKNOWN, §3.3; a Configure cannot turn eager mode off anyway).
+   * @param done the Configure this answer belongs to.
+   */
+  confirm(done: InFlightConfigure, m: Received<ConfigureSuccessMessage>): FluxActiveConfiguration {
+    // What the Configure asked for, by the protocol's own rules (omitted fields keep theirs).
+    const asked = applyConfigure(this.active, done.message, this.applied.model);
+    const said = asked.ok ? asked.configuration : this.active;
+    const pick = <K extends keyof FluxActiveConfiguration>(
+      key: K,
+      echoed: FluxActiveConfiguration[K] | undefined,
+    ): FluxActiveConfiguration[K] => echoed ?? said[key];
     this.active = {
-      eotThreshold: m.thresholds.eot_threshold ?? this.active.eotThreshold,
-      eagerEotThreshold: m.thresholds.eager_eot_threshold ?? this.active.eagerEotThreshold,
-      eotTimeoutMs: m.thresholds.eot_timeout_ms ?? this.active.eotTimeoutMs,
-      keyterms: m.keyterms ?? this.active.keyterms,
-      languageHints: m.language_hints ?? this.active.languageHints,
-      numerals: m.numerals ?? this.active.numerals,
+      eotThreshold: pick("eotThreshold", m.thresholds.eot_threshold),
+      eagerEotThreshold: pick("eagerEotThreshold", m.thresholds.eager_eot_threshold),
+      eotTimeoutMs: pick("eotTimeoutMs", m.thresholds.eot_timeout_ms),
+      keyterms: pick("keyterms", m.keyterms),
+      languageHints: pick("languageHints", m.language_hints),
+      numerals: pick("numerals", m.numerals),
     };
+    this.applied = reconcile(this.applied, this.active, this.desired);
     return this.active;
   }
 
@@ -113,9 +126,37 @@ export class SettingsState {
   }
 }
 
+/**
+ * `settings` with its live fields made to match `active` (what Flux confirmed). A field
+ * whose effective value matches what was asked for (`desired`) or already confirmed keeps
+ * that spelling (left unset for a default, `en-US` for `en`), so the confirmed settings
+ * read like the ones asked for; any other value is Flux's.
+ */
+function reconcile(
+  settings: FluxSettings,
+  active: FluxActiveConfiguration,
+  desired: FluxSettings,
+): FluxSettings {
+  const implied = initialActiveConfiguration(settings);
+  const asked = initialActiveConfiguration(desired);
+  const out = { ...settings } as Record<string, unknown>;
+  for (const key of LIVE_KEYS) {
+    const value = sameValue(asked[key], active[key])
+      ? desired[key]
+      : sameValue(implied[key], active[key])
+        ? settings[key]
+        : active[key];
+    if (value === undefined) delete out[key];
+    else out[key] = value;
+  }
+  return out as unknown as FluxSettings;
+}
+
+/** Equal values; numbers as Flux prints them (float32, flux-protocol.md §3), lists item by item. */
 function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a === "number" && typeof b === "number") return Math.fround(a) === Math.fround(b);
   if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((v, i) => v === b[i]);
+    return a.length === b.length && a.every((v, i) => sameValue(v, b[i]));
   }
   return a === b;
 }
