@@ -57,7 +57,12 @@ export class AudioFramer {
 
   /** Seconds of audio received, including bytes not yet framed. */
   get receivedSeconds(): number {
-    return this.receivedBytes / this.bytesPerSample / this.sampleRate;
+    return this.secondsOf(this.receivedBytes);
+  }
+
+  /** Seconds of audio `bytes` of this encoding and sample rate hold. */
+  secondsOf(bytes: number): number {
+    return bytes / this.bytesPerSample / this.sampleRate;
   }
 
   /** Adds received bytes and returns the complete frames they finish (possibly none). */

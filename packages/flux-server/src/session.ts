@@ -1,7 +1,8 @@
 /**
  * One `/v2/listen` connection after the 101: audio clock, engine calls, the turn state
- * machine, control messages in stream order, sequence ids, faults, idle timeout, logs and
- * counters (reference §2–§4).
+ * machine, control messages in stream order, sequence ids, idle timeout, logs and
+ * counters (reference §2–§4). Fault injection is a decorator (`fault-injector.ts`) installed
+ * only when faults are configured; the production path below has none.
  */
 import type { Logger } from "@voxpipe/core";
 import type WebSocket from "ws";
@@ -29,7 +30,8 @@ import type {
   RecognitionState,
   TurnEngine,
 } from "./engine.js";
-import type { FaultPlan, FaultTrigger } from "./faults.js";
+import type { FaultPlan } from "./faults.js";
+import { FaultInjector, hasSessionFaults, type MessageWriter } from "./fault-injector.js";
 import { TurnStateMachine, type TurnUpdate } from "./turn-state.js";
 
 /** Counters of one session. */
@@ -65,7 +67,7 @@ export interface FluxSessionInit {
 }
 
 /** Wire message before the session stamps its `sequence_id`. */
-type Unsequenced = KnownServerMessage extends infer M
+export type Unsequenced = KnownServerMessage extends infer M
   ? M extends KnownServerMessage
     ? Omit<M, "sequence_id">
     : never
@@ -76,7 +78,8 @@ type Operation =
   | { kind: "configure"; message: ConfigureMessage }
   | { kind: "force-end-turn" }
   | { kind: "close-stream" }
-  | { kind: "unparsable"; description: string };
+  | { kind: "unparsable"; description: string }
+  | { kind: "action"; run: () => void };
 
 const IDLE_CLOSE_CODE = 1011;
 
@@ -97,9 +100,6 @@ const MAX_QUEUED_OPERATIONS = 250;
 const BEHIND_WARNING_SECONDS = 2;
 /** Warning code sent when the engine falls {@link BEHIND_WARNING_SECONDS} behind real time. */
 export const ENGINE_BEHIND_WARNING = "ENGINE_BEHIND_AUDIO";
-
-/** Faults that fire on a trigger, in the order they fire when several match at once. */
-const TRIGGERED_FAULTS = ["malformedMessage", "drop", "stall", "fatalError"] as const;
 
 function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | undefined)?.then === "function";
@@ -125,8 +125,13 @@ export class FluxSession {
   };
   /** Resolves once the socket is closed and the engine released. Never rejects. */
   readonly ended: Promise<SessionEnd>;
-  /** Faults in effect; may be replaced live with {@link setFaults}. */
-  private faults: FaultPlan;
+  /** Installed when faults are configured (at the handshake or live): see `fault-injector.ts`. */
+  private injector: FaultInjector | undefined;
+  /** Where messages go: {@link write}, or through the fault injector when there is one. */
+  private output: (message: Unsequenced) => void = (message) => this.write(message);
+  /** What handles a client frame: {@link receive}, or the fault injector in front of it. */
+  private input: (data: Buffer, isBinary: boolean) => void = (data, isBinary) =>
+    this.receive(data, isBinary);
 
   private readonly framer: AudioFramer;
   private readonly machine: TurnStateMachine;
@@ -139,7 +144,6 @@ export class FluxSession {
   /** No more client input is processed (after CloseStream, an invalid message, or a fatal fault). */
   private inputClosed = false;
   private closed = false;
-  private stalled = false;
   /** A close handshake or drop has started. */
   private closing = false;
   /** Socket reading paused because the engine is behind. */
@@ -149,7 +153,6 @@ export class FluxSession {
   /** performance.now() at which the stream's audio time 0 would have started in real time (first frame). */
   private firstAudioAt: number | undefined;
   private endReason = "client-closed";
-  private readonly timers = new Set<NodeJS.Timeout>();
   private readonly idleTimer: NodeJS.Timeout;
   private resolveEnded!: (end: SessionEnd) => void;
 
@@ -159,13 +162,13 @@ export class FluxSession {
   ) {
     this.requestId = init.requestId;
     this.model = init.settings.model;
-    this.faults = init.faults;
     this.framer = new AudioFramer(init.settings.encoding, init.settings.sampleRate);
     this.configuration = initialActiveConfiguration(init.settings);
     this.machine = new TurnStateMachine(this.thresholds());
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.idleTimer = setTimeout(() => this.onIdle(), init.idleTimeoutMs);
     this.idleTimer.unref();
+    if (hasSessionFaults(init.faults)) this.faultInjector().setFaults(init.faults);
   }
 
   /** Sends `Connected` and starts reading. Called once, right after the 101. */
@@ -188,7 +191,6 @@ export class FluxSession {
     this.ws.on("ping", () => this.idleTimer.refresh());
     this.ws.on("close", (code: number) => this.onClose(code));
     this.ws.on("error", (error) => logger.warn({ err: error.message }, "socket error"));
-    this.armWallClockFaults(this.faults);
     this.send({ type: "Connected", request_id: this.requestId });
   }
 
@@ -197,8 +199,7 @@ export class FluxSession {
 
   /** Replaces the fault plan (wall-clock triggers are armed from now). */
   setFaults(faults: FaultPlan): void {
-    this.faults = faults;
-    this.armWallClockFaults(faults);
+    this.faultInjector().setFaults(faults);
   }
 
   /** Drops the TCP connection without a close frame (client sees 1006). */
@@ -211,15 +212,14 @@ export class FluxSession {
     this.ws.terminate();
   }
 
-  /** Stops sending (audio is still read and pings answered). */
+  /** Stops sending (audio is still read and pings answered; a fatal `Error` still goes out). */
   stall(): void {
-    if (!this.stalled) this.init.logger.info("fault: stall");
-    this.stalled = true;
+    this.faultInjector().stall();
   }
 
   /** Ends a {@link stall}: messages flow again (those produced meanwhile are lost). */
   resume(): void {
-    this.stalled = false;
+    this.faultInjector().resume();
   }
 
   /** Sends a fatal `Error` and closes without a status code (reference §3.6). */
@@ -234,9 +234,7 @@ export class FluxSession {
 
   /** Sends one text frame that is not valid JSON. */
   sendMalformed(): void {
-    if (this.closed || this.stalled) return;
-    this.init.logger.info("fault: malformed message");
-    this.ws.send(`{"type":"TurnInfo","request_id":"${this.requestId}","event":"Upd`);
+    this.faultInjector().sendMalformed();
   }
 
   /**
@@ -259,12 +257,15 @@ export class FluxSession {
     this.idleTimer.refresh();
     this.counters.messagesReceived += 1;
     if (this.inputClosed) return;
+    this.input(data, isBinary);
+  }
+
+  private receive(data: Buffer, isBinary: boolean): void {
     if (isBinary) {
       // A zero-length frame is UNKNOWN on v2 (reference §1.4); it carries no audio, so it is ignored.
       if (data.length === 0) return;
       const frames = this.framer.push(data);
       this.counters.audioSeconds = this.framer.receivedSeconds;
-      this.checkAudioFaults();
       for (const frame of frames) this.enqueue({ kind: "audio", frame });
       return;
     }
@@ -367,6 +368,9 @@ export class FluxSession {
           operation.description,
         );
         return;
+      case "action":
+        operation.run();
+        return;
     }
   }
 
@@ -420,24 +424,13 @@ export class FluxSession {
 
   private configure(message: ConfigureMessage): MaybePromise<void> {
     const { logger } = this.init;
-    const refusal = this.faults.configureRefusal;
-    if (refusal !== undefined) {
-      logger.info({ code: refusal.code }, "fault: configure refused");
-      this.acknowledge({
-        type: "ConfigureFailure",
-        request_id: this.requestId,
-        code: refusal.code,
-        description: refusal.description,
-      });
-      return;
-    }
     const result = applyConfigure(this.configuration, message, this.model);
     if (!result.ok) {
       logger.info(
         { code: result.code, fields: result.issues.map((i) => i.field) },
         "configure refused",
       );
-      this.acknowledge({
+      this.send({
         type: "ConfigureFailure",
         request_id: this.requestId,
         code: result.code,
@@ -455,7 +448,7 @@ export class FluxSession {
       "configure applied",
     );
     const applied = this.init.engine.configure?.(this.engineConfiguration());
-    const ack = (): void => this.acknowledge(this.configureSuccess());
+    const ack = (): void => this.send(this.configureSuccess());
     return isPromise(applied) ? applied.then(ack) : ack();
   }
 
@@ -494,23 +487,15 @@ export class FluxSession {
 
   private send(message: Unsequenced): void {
     if (this.closing || this.closed) return;
-    if (this.fireFaults((t) => t.atMessage === this.sequenceId)) return;
-    if (this.stalled) return;
-    let text = encodeServerMessage({
-      ...message,
-      sequence_id: this.sequenceId,
-    });
-    if (this.faults.omitOptionalFields === true) text = withoutOptionalFields(text);
-    this.sequenceId += 1;
-    this.counters.messagesSent += 1;
-    this.ws.send(text);
+    this.output(message);
   }
 
-  /** Sends a Configure acknowledgement, after the injected delay if there is one. */
-  private acknowledge(message: Unsequenced): void {
-    const delay = this.faults.configureDelayMs;
-    if (delay === undefined || delay <= 0) return this.send(message);
-    this.later(delay, () => this.send(message));
+  /** Stamps the next `sequence_id`, encodes and writes one message; `rewrite` changes the text (a fault). */
+  private write(message: Unsequenced, rewrite?: (text: string) => string): void {
+    const text = encodeServerMessage({ ...message, sequence_id: this.sequenceId });
+    this.sequenceId += 1;
+    this.counters.messagesSent += 1;
+    this.ws.send(rewrite === undefined ? text : rewrite(text));
   }
 
   /** Sends a fatal Error, then a close frame without a status code (observed 1005, reference §3.6). */
@@ -518,10 +503,7 @@ export class FluxSession {
     if (this.closing) return;
     this.inputClosed = true;
     this.queue.length = 0;
-    const wasStalled = this.stalled;
-    this.stalled = false;
     this.send({ type: "Error", code, description });
-    this.stalled = wasStalled;
     this.closeSocket(reason);
   }
 
@@ -540,58 +522,36 @@ export class FluxSession {
   }
 
   // -------------------------------------------------------------------------
-  // Faults and timers
+  // Faults (a decorator, installed on first use) and timers
 
-  private armWallClockFaults(faults: FaultPlan): void {
-    for (const kind of TRIGGERED_FAULTS) {
-      const trigger = faults[kind];
-      if (trigger?.afterMs === undefined) continue;
-      this.later(trigger.afterMs, () => {
-        if (this.faults[kind] === trigger) this.fireFaults((t) => t === trigger);
-      });
-    }
-  }
-
-  private checkAudioFaults(): void {
-    const seconds = this.counters.audioSeconds;
-    this.fireFaults((t) => t.afterAudioSeconds !== undefined && seconds >= t.afterAudioSeconds);
-  }
-
-  /**
-   * Fires, once each, the faults whose trigger matches (the first trigger reached wins).
-   * Returns true when the message about to be sent must not go out.
-   */
-  private fireFaults(matches: (trigger: FaultTrigger) => boolean): boolean {
-    for (const kind of TRIGGERED_FAULTS) {
-      const trigger = this.faults[kind];
-      if (trigger === undefined || !matches(trigger)) continue;
-      this.faults = { ...this.faults, [kind]: undefined };
-      switch (kind) {
-        case "malformedMessage":
-          this.sendMalformed();
-          break;
-        case "stall":
-          this.stall();
-          return true;
-        case "drop":
-          this.drop();
-          return true;
-        case "fatalError": {
-          const { code, description } = trigger as NonNullable<FaultPlan["fatalError"]>;
-          this.sendFatalError(code, description);
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  private later(ms: number, fire: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fire();
-    }, ms);
-    this.timers.add(timer);
+  /** The session's fault injector, installed (output and input decorated) on first use. */
+  private faultInjector(): FaultInjector {
+    if (this.injector !== undefined) return this.injector;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the target reads live session state
+    const session = this;
+    const injector = new FaultInjector({
+      session,
+      logger: this.init.logger,
+      get nextSequenceId() {
+        return session.sequenceId;
+      },
+      get audioSeconds() {
+        return session.counters.audioSeconds;
+      },
+      secondsOf: (bytes) => this.framer.secondsOf(bytes),
+      get finished() {
+        return session.closing || session.closed;
+      },
+      send: (message) => this.send(message),
+      writeRaw: (text) => this.ws.send(text),
+      inStreamOrder: (run) => this.enqueue({ kind: "action", run }),
+    });
+    const write: MessageWriter = (message, rewrite) => this.write(message, rewrite);
+    this.output = (message) => injector.send(message, write);
+    this.input = (data, isBinary) =>
+      injector.receive(data, isBinary, () => this.receive(data, isBinary));
+    this.injector = injector;
+    return injector;
   }
 
   /**
@@ -632,8 +592,6 @@ export class FluxSession {
     this.closed = true;
     this.queue.length = 0;
     clearTimeout(this.idleTimer);
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
     const end: SessionEnd = { reason: this.endReason, code, counters: { ...this.counters } };
     const release = async (): Promise<void> => {
       // Let an in-flight engine call settle before closing the engine.
@@ -684,15 +642,4 @@ export class FluxSession {
       numerals: c.numerals,
     };
   }
-}
-
-/** A server message as the docs' examples print some: no `request_id`, `sequence_id`, `trigger`. */
-function withoutOptionalFields(text: string): string {
-  const {
-    request_id: _r,
-    sequence_id: _s,
-    trigger: _t,
-    ...rest
-  } = JSON.parse(text) as Record<string, unknown>;
-  return JSON.stringify(rest);
 }

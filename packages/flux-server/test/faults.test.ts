@@ -159,6 +159,32 @@ describe("fault injection per session", () => {
     await expect.poll(() => s.sessions.size).toBe(0);
   });
 
+  it("takes faults live on a healthy session: messages without optional fields, then a stall", async () => {
+    const s = await start();
+    const opened = new Promise<FluxSession>((resolve) => s.events.once("session", resolve));
+    const client = await FluxTestClient.connect(s.url, EN);
+    const session = await opened;
+    await client.waitFor((m) => m.type === "Connected");
+    expect(JSON.parse(client.frames[0] ?? "")).toMatchObject({ sequence_id: 0 });
+    session.setFaults({ omitOptionalFields: true });
+    client.sendChunks(silence(480, RATE), RATE);
+    await client.waitFor((m) => m.type === "TurnInfo" && m.audio_window_end === 0.48);
+    const bare = client.frames.slice(1).map((f) => JSON.parse(f) as Record<string, unknown>);
+    expect(bare.map((m) => [m.type, "request_id" in m, "sequence_id" in m])).toEqual([
+      ["TurnInfo", false, false],
+      ["TurnInfo", false, false],
+    ]);
+    session.stall();
+    client.sendChunks(silence(480, RATE), RATE);
+    const pong = new Promise((resolve) => client.socket.once("pong", resolve));
+    client.socket.ping();
+    await pong;
+    await expect.poll(() => session.counters.audioSeconds).toBeCloseTo(0.96, 5);
+    expect(client.frames).toHaveLength(3);
+    expect(session.counters.messagesSent).toBe(3); // what a stall swallowed was never sent
+    await client.close();
+  });
+
   it("answers 500 when the engine cannot start a session", async () => {
     const broken: TurnEngineFactory = {
       name: "broken-test-engine",
