@@ -29,6 +29,13 @@ export class Connection implements TurnTimeline {
   private lastSent = performance.now();
   private unansweredSeconds = 0;
   private stallStart: number | undefined;
+  /** Audio bytes handed to the socket so far. */
+  private handedBytes = 0;
+  /**
+   * Audio handed to the socket that may still sit in its local buffer, oldest first: the
+   * byte count handed up to each chunk's end, and its duration (seconds).
+   */
+  private unwritten: { end: number; duration: number }[] = [];
   private heardTurnInfo = false;
   private readySince = 0;
   private resumeEnd: number | undefined;
@@ -138,7 +145,7 @@ export class Connection implements TurnTimeline {
   get lastSentAt(): number {
     return this.lastSent;
   }
-  /** Seconds of audio sent since Flux's last message. */
+  /** Seconds of audio written to the network since Flux's last message. */
   get unanswered(): number {
     return this.unansweredSeconds;
   }
@@ -208,8 +215,8 @@ export class Connection implements TurnTimeline {
   }
 
   /**
-   * Writes one chunk to the socket and accounts for it (and the chunk's `sentAt`). Starts
-   * the stall timer once enough audio went unanswered.
+   * Writes one chunk to the socket and accounts for it (and the chunk's `sentAt`). The
+   * stall accounting counts it only once the socket has written it out ({@link countWritten}).
    * @returns `false` when the socket died (its close event drives the reconnect and the replay).
    */
   sendAudio(chunk: TimedChunk): boolean {
@@ -222,11 +229,29 @@ export class Connection implements TurnTimeline {
     chunk.sentAt = now;
     this.lastSent = now;
     this.sentEnd = chunk.start + chunk.duration;
-    this.unansweredSeconds += chunk.duration;
+    this.handedBytes += chunk.bytes.length;
+    this.unwritten.push({ end: this.handedBytes, duration: chunk.duration });
+    this.countWritten(now);
+    return true;
+  }
+
+  /**
+   * Counts the audio the socket has written out since the last call as unanswered, and
+   * starts the stall timer once enough is. Audio still in the socket's local buffer
+   * (`bufferedAmount`: a slow uplink, a fast producer) cannot have reached Flux, so its
+   * silence about it is no stall. Called on every send and every watchdog tick.
+   */
+  countWritten(now: number): void {
+    const written = this.handedBytes - (this.socket?.bufferedAmount ?? 0);
+    let head = this.unwritten[0];
+    while (head !== undefined && head.end <= written) {
+      this.unansweredSeconds += head.duration;
+      this.unwritten.shift();
+      head = this.unwritten[0];
+    }
     if (this.stallStart === undefined && this.unansweredSeconds >= STALL_MIN_UNANSWERED_SECONDS) {
       this.stallStart = now;
     }
-    return true;
   }
 
   /** Sends a control message; a dead socket is ignored (its close event drives the reconnect, the message is resent or moot). */

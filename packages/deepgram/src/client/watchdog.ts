@@ -110,6 +110,7 @@ export class Watchdog {
       this.lastSilenceAt = now;
     }
     if (conn?.ready && !conn.closeRequested) {
+      conn.countWritten(now);
       if (conn.stallSince !== undefined && now - conn.stallSince > o.stallTimeoutMs) {
         this.host.stalled(
           conn,
