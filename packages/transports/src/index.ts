@@ -90,6 +90,7 @@ export {
 /** The WebSocket input (caller audio, DTMF) and output (paced bot audio, clear, marks). */
 export { WebSocketInputTransport, type WebSocketInputOptions } from "./websocket/ws-input.js";
 export {
+  DEFAULT_MAX_BUFFERED_BYTES,
   WebSocketOutputTransport,
   type OutputSink,
   type WebSocketOutputOptions,

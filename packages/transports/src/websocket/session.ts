@@ -71,6 +71,9 @@ export class WebSocketSession extends (EventEmitter as new () => TypedEmitter.de
   #closing = false;
   #startTimer: ReturnType<typeof setTimeout> | undefined;
   #ignored = 0;
+  #drainWaiters: { readonly bytes: number; readonly resolve: () => void }[] = [];
+  /** ws calls it when a sent message has been handed to the network. */
+  readonly #onSent = (): void => this.#checkDrained();
   /** Resolves when the socket is closed. */
   readonly closed: Promise<void>;
 
@@ -94,6 +97,7 @@ export class WebSocketSession extends (EventEmitter as new () => TypedEmitter.de
       if (byPeer) this.#stopped = true;
       this.#input?.endOfStream();
       this.#output?.peerGone();
+      this.#checkDrained();
       this.emit("closed", { code, reason: reason.toString(), byPeer });
     });
     if (options.call !== undefined) {
@@ -137,7 +141,24 @@ export class WebSocketSession extends (EventEmitter as new () => TypedEmitter.de
   /** Sends a message if the socket is open (a closed call drops it: nobody is listening). */
   send(message: WireMessage): void {
     if (this.#socket.readyState !== this.#socket.OPEN) return;
-    this.#socket.send(message, { binary: typeof message !== "string" });
+    this.#socket.send(message, { binary: typeof message !== "string" }, this.#onSent);
+  }
+
+  /** Resolves once {@link bufferedAmount} is at most `bytes`, or the socket is closed. */
+  whenDrained(bytes: number): Promise<void> {
+    if (!this.open || this.bufferedAmount <= bytes) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push({ bytes, resolve }));
+  }
+
+  #checkDrained(): void {
+    if (this.#drainWaiters.length === 0) return;
+    const open = this.open;
+    const buffered = this.bufferedAmount;
+    this.#drainWaiters = this.#drainWaiters.filter((w) => {
+      if (open && buffered > w.bytes) return true;
+      w.resolve();
+      return false;
+    });
   }
 
   /** A serializer event for the client (the browser page's turn view); no-op for telephony. */
@@ -160,6 +181,7 @@ export class WebSocketSession extends (EventEmitter as new () => TypedEmitter.de
   }
 
   #begin(call: CallInfo): void {
+    const socket = this.#socket;
     clearTimeout(this.#startTimer);
     this.#call = call;
     this.#input = new WebSocketInputTransport(call.inputFormat, {
@@ -168,7 +190,14 @@ export class WebSocketSession extends (EventEmitter as new () => TypedEmitter.de
     });
     this.#output = new WebSocketOutputTransport(
       this.serializer,
-      { send: (m) => this.send(m), finish: (reason) => this.#finish(reason) },
+      {
+        send: (m) => this.send(m),
+        get bufferedAmount() {
+          return socket.bufferedAmount;
+        },
+        whenDrained: (bytes) => this.whenDrained(bytes),
+        finish: (reason) => this.#finish(reason),
+      },
       { name: `${this.serializer.protocol}-output`, ...this.#options.output },
     );
     this.logger.info({ streamId: call.streamId, format: call.inputFormat }, "call started");

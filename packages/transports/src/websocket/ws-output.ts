@@ -20,11 +20,26 @@ export interface WebSocketOutputOptions extends Omit<OutputTransportOptions, "sa
   readonly markTimeoutMs?: number | undefined;
   /** How far ahead of real time audio is sent, ms (the provider's jitter buffer). Default 40. */
   readonly leadMs?: number | undefined;
+  /**
+   * Backpressure: once more than this many bytes sit in the socket's send buffer (its
+   * `bufferedAmount`: the far end or the network takes them slower than they are sent), the
+   * output waits for the buffer to drain to this bound before it sends more audio, so a slow
+   * far end holds up the reply instead of growing memory without bound. Bytes, at least 1024.
+   * Default 65536 (64 KiB: ~5 s of Twilio media messages, ~2 s of the browser's 16 kHz PCM).
+   */
+  readonly maxBufferedBytes?: number | undefined;
 }
+
+/** Default of {@link WebSocketOutputOptions.maxBufferedBytes}, bytes. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024;
 
 /** What the output needs from its session. */
 export interface OutputSink {
   send(message: WireMessage): void;
+  /** Bytes sent and not yet handed to the network (the socket's `bufferedAmount`). */
+  readonly bufferedAmount: number;
+  /** Resolves once {@link bufferedAmount} is at most `bytes`, or the socket closed. */
+  whenDrained(bytes: number): Promise<void>;
   /** Called once when the pipeline finished with the output (end: after playout). */
   finish(reason: "end" | "cancel"): Promise<void>;
 }
@@ -40,8 +55,9 @@ interface PendingMark {
  * small lead keeps the provider's buffer fed), so an interruption cuts the reply within one
  * chunk: queued audio is dropped and the serializer's `clear` makes the provider drop what it
  * buffered. Sentences reach the assistant aggregator when the provider's `mark` says they
- * started playing; marks still unanswered at an interruption were not heard. Created by
- * `WebSocketSession`.
+ * started playing; marks still unanswered at an interruption were not heard. A far end that
+ * reads slower than audio is sent makes the output wait for its socket to drain (see
+ * {@link WebSocketOutputOptions.maxBufferedBytes}). Created by `WebSocketSession`.
  */
 export class WebSocketOutputTransport extends BaseOutputTransport {
   readonly #serializer: FrameSerializer;
@@ -49,14 +65,23 @@ export class WebSocketOutputTransport extends BaseOutputTransport {
   readonly #marks: boolean;
   readonly #markTimeoutMs: number;
   readonly #leadMs: number;
+  readonly #maxBufferedBytes: number;
+  #slowWarned = false;
   #pending: PendingMark[] = [];
   #nextMark = 1;
   #settled: (() => void) | undefined;
   #markWarned = false;
   #gone = false;
 
+  /** @throws {RangeError} for a `maxBufferedBytes` that is not an integer ≥ 1024. */
   constructor(serializer: FrameSerializer, sink: OutputSink, options: WebSocketOutputOptions = {}) {
     super({ ...options, sampleRate: serializer.outputFormat.sampleRate });
+    const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    if (!(Number.isInteger(maxBuffered) && maxBuffered >= 1024))
+      throw new RangeError(
+        `maxBufferedBytes must be an integer of bytes, at least 1024, got ${String(maxBuffered)}`,
+      );
+    this.#maxBufferedBytes = maxBuffered;
     this.#serializer = serializer;
     this.#sink = sink;
     this.#marks = (options.marks ?? true) && serializer.serializeMark !== undefined;
@@ -73,8 +98,28 @@ export class WebSocketOutputTransport extends BaseOutputTransport {
     return this.#pending.reduce((n, m) => n + m.sentences.length, 0);
   }
 
-  protected override writeAudio(chunk: Uint8Array): void {
+  protected override writeAudio(chunk: Uint8Array): void | Promise<void> {
     this.#sink.send(this.#serializer.serializeAudio(chunk));
+    if (this.#sink.bufferedAmount > this.#maxBufferedBytes) return this.#drain(this.signal);
+  }
+
+  /** The far end is behind: wait until its socket has drained (or an interruption). */
+  async #drain(signal: AbortSignal): Promise<void> {
+    if (!this.#slowWarned) {
+      this.#slowWarned = true;
+      this.logger.warn(
+        { bufferedBytes: this.#sink.bufferedAmount, maxBufferedBytes: this.#maxBufferedBytes },
+        "the far end reads slower than real time: waiting for its socket to drain",
+      );
+    }
+    if (signal.aborted) return;
+    let onAbort = (): void => {};
+    const aborted = new Promise<void>((resolve) => {
+      onAbort = () => resolve();
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    await Promise.race([this.#sink.whenDrained(this.#maxBufferedBytes), aborted]);
+    signal.removeEventListener("abort", onAbort);
   }
 
   protected override onSentencesStarting(sentences: readonly TTSTextFrame[]): void {
