@@ -1,33 +1,53 @@
 /**
- * `pnpm bench:calls [--calls 50,200] [--seconds 12]`: N simulated Twilio calls against one
- * `voxpipe serve` process (its own process; Flux = a local server with the scripted engine in
- * this bench process; echo LLM; espeak-ng TTS; μ-law passthrough). Each caller streams tone
- * bursts (the scripted engine's speech) as 8 kHz μ-law at real-time pace and plays the bot's
- * media. Prints, per level: voxpipe serve's CPU (cores, and % of a core per call — its own
- * process; espeak-ng subprocesses are not counted), RSS per call, and the framework's own
- * delay from EndOfTurn to the first outbound media (minus the TTS's time to first byte), p50/p99.
+ * `pnpm bench:calls [--calls 50,200] [--no-passthrough]`: N simulated Twilio calls against
+ * one `voxpipe serve` process.
+ *
+ * Three processes, so each figure is one process's work:
+ * - the Flux server: `@voxpipe/flux-server` with the scripted engine (tone = speech) in its
+ *   own process (`./stress/server.ts`);
+ * - `voxpipe serve` (measured): echo LLM, the in-process tone TTS (`--tts tone`, a TTS for
+ *   load tests whose time to first byte is ~0 and measured), μ-law passthrough unless
+ *   `--no-passthrough` (then every call is decoded and resampled to 16 kHz PCM);
+ * - this process: the callers (`SimulatedTwilioCall`), each streaming 3 turns of 1.2 s tone
+ *   with 3.5 s pauses as 8 kHz μ-law in real time and playing the bot's media; call starts
+ *   are spread over one turn period (4.7 s), as calls arrive at a real server.
+ *
+ * Prints per level: calls answered, serve's CPU (cores, % of a core per call; CPU-seconds
+ * per call-minute of audio), RSS per call (peak minus idle), turns answered, the framework's
+ * own delay from EndOfTurn to the first outbound media net of the TTS's time to first byte
+ * (p50/p99), the total and the TTS TTFB, serve's event-loop delay p99, and this process's
+ * event-loop delay p99 (above ~20 ms the callers themselves are late: the run is invalid).
  */
 import { spawn } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { pcmToMulaw } from "@voxpipe/core";
 import { tonePcm } from "@voxpipe/core/testing";
-import { startFluxServer } from "@voxpipe/flux-server";
 import { SimulatedTwilioCall } from "@voxpipe/transports/testing";
-import { BENCH_SCRIPTED_ENGINE } from "./bench-engine.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
     calls: { type: "string", default: "50,200" },
-    seconds: { type: "string", default: "12" },
+    "no-passthrough": { type: "boolean", default: false },
   },
 });
 const levels = values.calls.split(",").map(Number);
-const seconds = Number(values.seconds);
+for (const n of levels)
+  if (!(Number.isInteger(n) && n > 0))
+    throw new Error(`--calls: ${values.calls} is not a comma-separated list of positive integers`);
+const passthrough = !values["no-passthrough"];
+const NODE_ARGS = ["--import", "tsx", "--conditions=@voxpipe/source"];
 const CLK_TCK = 100;
+const TURNS = 3;
+const SPEECH_MS = 1200;
+const PAUSE_MS = 3500;
+const PERIOD_MS = SPEECH_MS + PAUSE_MS;
 
 /** utime+stime (s) and RSS (bytes) of a process, from /proc. */
 function usage(pid: number): { cpu: number; rss: number } {
@@ -39,90 +59,142 @@ function usage(pid: number): { cpu: number; rss: number } {
   return { cpu, rss };
 }
 
-/** One caller's audio: 3 turns of 1.2 s "speech" (tone) and 1.8 s pauses, as μ-law. */
+/** One caller's audio: 0.3 s of silence, then 3 turns of 1.2 s "speech" (tone) and 3.5 s pauses, as μ-law. */
 function callAudio(): Uint8Array {
   const parts: Uint8Array[] = [new Uint8Array(8000 * 0.3 * 2)];
-  for (let i = 0; i < 3; i++)
-    parts.push(tonePcm(300, 1200, 8000, 0.3), new Uint8Array(8000 * 1.8 * 2));
+  for (let i = 0; i < TURNS; i++)
+    parts.push(tonePcm(300, SPEECH_MS, 8000, 0.3), new Uint8Array((8000 * PAUSE_MS * 2) / 1000));
   const pcm = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   parts.reduce((o, p) => (pcm.set(p, o), o + p.byteLength), 0);
   return pcmToMulaw(pcm);
 }
 
+/** Starts a child and resolves with it once its stdout+stderr match `ready`. */
+async function start(
+  args: string[],
+  ready: RegExp,
+  nodeArgs: string[] = [],
+): Promise<{ child: ChildProcessWithoutNullStreams; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, [...NODE_ARGS, ...nodeArgs, ...args], {
+    env: { ...process.env, DEEPGRAM_API_KEY: "" },
+  });
+  let out = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${args[0]} did not start within 60 s:\n${out}`));
+    }, 60_000);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const match = ready.exec(out);
+      if (match === null) return;
+      clearTimeout(timer);
+      child.stdout.off("data", onData);
+      child.stderr.off("data", onData);
+      child.stdout.resume();
+      child.stderr.resume();
+      resolve({ child, match });
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args[0]} exited with ${code} before it was ready:\n${out}`));
+    });
+  });
+}
+
+async function stop(child: ChildProcessWithoutNullStreams): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+interface Stats {
+  latency: Record<"framework" | "total" | "ttsTtfb", { count: number; p50: number; p99: number }>;
+  eventLoopDelayMs?: { p99: number };
+}
+
 async function level(n: number): Promise<Record<string, string>> {
-  const flux = await startFluxServer({ port: 0, ...BENCH_SCRIPTED_ENGINE });
-  const child = spawn(
-    process.execPath,
+  const flux = await start([join(here, "stress/server.ts")], /READY (\S+)/);
+  const fluxUrl = flux.match[1];
+  const serve = await start(
     [
-      "--import",
-      "tsx",
-      "--conditions=@voxpipe/source",
       join(here, "../../packages/cli/src/bin.ts"),
       "serve",
       "--port",
       "0",
       "--url",
-      flux.url,
+      fluxUrl,
       "--llm",
       "echo",
       "--tts",
-      "espeak",
+      "tone",
       "--log-level",
       "error",
+      ...(passthrough ? [] : ["--no-passthrough"]),
     ],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, DEEPGRAM_API_KEY: "" } },
+    /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+    // CALLS_CPU_PROF=DIR: a V8 CPU profile of voxpipe serve (open it in Chrome DevTools).
+    process.env.CALLS_CPU_PROF
+      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CALLS_CPU_PROF}`]
+      : [],
   );
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  let port = 0;
-  for (const t0 = Date.now(); port === 0;) {
-    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-    if (m) port = Number(m[1]);
-    else if (Date.now() - t0 > 60_000) throw new Error(`voxpipe serve did not start:\n${out}`);
-    else await new Promise((r) => setTimeout(r, 50));
+  const port = Number(serve.match[1]);
+  const pid = serve.child.pid!;
+  try {
+    await sleep(1000);
+    const idle = usage(pid);
+    const audio = callAudio();
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
+    const start0 = usage(pid);
+    const t0 = performance.now();
+    let peakRss = start0.rss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, usage(pid).rss)), 250);
+    // Calls arrive spread over one turn period, each streams its audio in real time.
+    const calls: SimulatedTwilioCall[] = [];
+    const runs = Array.from({ length: n }, async (_, i) => {
+      await sleep((i * PERIOD_MS) / n);
+      const call = await SimulatedTwilioCall.connect(`ws://127.0.0.1:${port}/twilio`);
+      calls.push(call);
+      await call.sendAudio(audio);
+    });
+    await Promise.all(runs);
+    await sleep(PAUSE_MS); // the last reply plays out
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, usage(pid).rss);
+    const end = usage(pid);
+    const wall = (performance.now() - t0) / 1000;
+    lag.disable();
+    const stats = (await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as Stats;
+    const answered = calls.filter((c) => c.media.length > 0).length;
+    await Promise.all(calls.map((c) => c.hangUp()));
+    const cores = (end.cpu - start0.cpu) / wall;
+    const audioMinutes = (n * audio.byteLength) / 8000 / 60;
+    const { framework, total, ttsTtfb } = stats.latency;
+    return {
+      calls: String(n),
+      μlaw: passthrough ? "passthrough" : "decoded",
+      answered: `${answered}/${n}`,
+      "serve cores": cores.toFixed(3),
+      "CPU %/call": ((cores * 100) / n).toFixed(3),
+      "CPU s/call-min": ((end.cpu - start0.cpu) / audioMinutes).toFixed(3),
+      "RSS MiB/call": ((peakRss - idle.rss) / n / 2 ** 20).toFixed(2),
+      "turns answered": `${framework.count}/${n * TURNS}`,
+      "framework p50/p99 ms": `${framework.p50.toFixed(1)}/${framework.p99.toFixed(1)}`,
+      "EOT→media p50/p99 ms": `${total.p50.toFixed(1)}/${total.p99.toFixed(1)}`,
+      "TTS TTFB p50/p99 ms": `${ttsTtfb.p50.toFixed(1)}/${ttsTtfb.p99.toFixed(1)}`,
+      "serve loop p99 ms": stats.eventLoopDelayMs?.p99.toFixed(1) ?? "-",
+      "callers loop p99 ms": (lag.percentile(99) / 1e6).toFixed(1),
+    };
+  } finally {
+    await stop(serve.child);
+    await stop(flux.child);
   }
-  const pid = child.pid!;
-  await new Promise((r) => setTimeout(r, 1000));
-  const idle = usage(pid);
-  const audio = callAudio();
-  const calls: SimulatedTwilioCall[] = [];
-  for (let i = 0; i < n; i++) {
-    calls.push(await SimulatedTwilioCall.connect(`ws://127.0.0.1:${port}/twilio`));
-    if (i % 20 === 19) await new Promise((r) => setTimeout(r, 50)); // ramp
-  }
-  const start = usage(pid);
-  const t0 = performance.now();
-  const streams = calls.map((c) => c.sendAudio(audio));
-  let peakRss = start.rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, usage(pid).rss)), 500);
-  await Promise.all(streams);
-  await new Promise((r) => setTimeout(r, Math.max(0, seconds * 1000 - (performance.now() - t0))));
-  clearInterval(sampler);
-  const end = usage(pid);
-  const wall = (performance.now() - t0) / 1000;
-  const stats = (await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as {
-    latency: Record<"framework" | "total" | "ttsTtfb", { count: number; p50: number; p99: number }>;
-  };
-  const answered = calls.filter((c) => c.media.length > 0).length;
-  await Promise.all(calls.map((c) => c.hangUp()));
-  child.kill("SIGTERM");
-  await new Promise((r) => child.once("exit", r));
-  await flux.close();
-  const cores = (end.cpu - start.cpu) / wall;
-  const { framework, total, ttsTtfb } = stats.latency;
-  return {
-    calls: String(n),
-    answered: `${answered}/${n}`,
-    "serve cores": cores.toFixed(3),
-    "CPU %/call": ((cores * 100) / n).toFixed(3),
-    "RSS MiB/call": ((peakRss - idle.rss) / n / 2 ** 20).toFixed(3),
-    "turns answered": String(framework.count),
-    "framework p50 ms": framework.p50.toFixed(2),
-    "framework p99 ms": framework.p99.toFixed(2),
-    "EOT→media p50/p99 ms": `${total.p50.toFixed(1)}/${total.p99.toFixed(1)}`,
-    "TTS TTFB p50/p99 ms": `${ttsTtfb.p50.toFixed(1)}/${ttsTtfb.p99.toFixed(1)}`,
-  };
 }
 
 const rows: Record<string, string>[] = [];

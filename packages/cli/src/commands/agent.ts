@@ -10,7 +10,7 @@ import {
 import type { FrameProcessor } from "@voxpipe/core";
 import { DeepgramAuraTTSService } from "@voxpipe/deepgram/tts";
 import { EchoLLMService, OpenAILLMService } from "@voxpipe/openai";
-import { EspeakTTSService } from "@voxpipe/speech-local/tts";
+import { EspeakTTSService, ToneTTSService } from "@voxpipe/speech-local/tts";
 import { SpeakerOutputTransport, WavFileOutputTransport } from "@voxpipe/transports";
 import type { BaseOutputTransport } from "@voxpipe/transports";
 import { runFluxTask, watchTurnEvents } from "../flux-events.js";
@@ -34,7 +34,7 @@ export interface AgentServiceFlags {
   llmUrl?: string;
   llmModel: string;
   systemPrompt: string;
-  tts: "espeak" | "aura";
+  tts: "espeak" | "aura" | "tone";
   voice?: string;
 }
 
@@ -61,8 +61,11 @@ export function addAgentServiceOptions(command: Command): Command {
     .option("--llm-model <name>", "model name", "gpt-4o-mini")
     .option("--system-prompt <text>", "system prompt", DEFAULT_SYSTEM_PROMPT)
     .addOption(
-      new Option("--tts <name>", "TTS: espeak (offline) or aura (Deepgram, needs DEEPGRAM_API_KEY)")
-        .choices(["espeak", "aura"])
+      new Option(
+        "--tts <name>",
+        "TTS: espeak (offline), aura (Deepgram, needs DEEPGRAM_API_KEY), or tone (a tone per sentence, in-process: for load tests, not a voice)",
+      )
+        .choices(["espeak", "aura", "tone"])
         .default("espeak"),
     )
     .option(
@@ -113,9 +116,11 @@ export function createAgentServices(
           ...(io.env.DEEPGRAM_API_KEY !== undefined && { apiKey: io.env.DEEPGRAM_API_KEY }),
           ...(flags.voice !== undefined && { settings: { model: flags.voice } }),
         })
-      : new EspeakTTSService({
-          ...(flags.voice !== undefined && { settings: { voice: flags.voice } }),
-        });
+      : flags.tts === "tone"
+        ? new ToneTTSService()
+        : new EspeakTTSService({
+            ...(flags.voice !== undefined && { settings: { voice: flags.voice } }),
+          });
   return { context, user, assistant, llm, tts };
 }
 

@@ -49,8 +49,10 @@ export function sttFor(
     encoding: "linear16",
     sampleRate: 16000,
   },
+  options: { audioPassthrough?: boolean } = {},
 ): DeepgramFluxSTTService {
   return new DeepgramFluxSTTService({
+    ...(options.audioPassthrough !== undefined && { audioPassthrough: options.audioPassthrough }),
     ...(endpoint.url !== undefined && { url: endpoint.url }),
     ...(endpoint.apiKey !== undefined && { apiKey: endpoint.apiKey }),
     ...(endpoint.carrier !== undefined && { carrier: endpoint.carrier }),

@@ -1,14 +1,24 @@
 import type { Observable } from "rxjs";
-import { EndOfTurnFrame, TTSAudioRawFrame, TTSTextFrame } from "@voxpipe/core";
+import {
+  BotStartedSpeakingFrame,
+  EndOfTurnFrame,
+  TTSAudioRawFrame,
+  TTSTextFrame,
+} from "@voxpipe/core";
 import type { FrameEvent } from "@voxpipe/core";
 import { LatencyRecorder } from "../stress/latency.js";
 import type { LatencySummary } from "../stress/latency.js";
 
 /**
  * The framework's own delay per user turn: from Flux's `EndOfTurn` (the STT pushing its
- * `EndOfTurnFrame`) to the first outbound audio message of the reply, minus the TTS's own
- * time to first byte (its `TTSTextFrame` → first `TTSAudioRawFrame`). What remains is
- * voxpipe's work (and the LLM's: none for the echo LLM). Recorded on HDR histograms.
+ * `EndOfTurnFrame`) to the first outbound audio message of the reply (the output transport's
+ * `BotStartedSpeakingFrame`, pushed just before it sends that chunk), minus the TTS's own
+ * time to first byte (its first `TTSTextFrame` → first `TTSAudioRawFrame` of the reply). What
+ * remains is voxpipe's work (and the LLM's: none for the echo LLM). Recorded on HDR histograms.
+ *
+ * Every instant is the frame event's own timestamp (the task clock when the frame was
+ * pushed), not the moment the batched observation reached us, so the figures do not include
+ * the observer's delay. A frame pushed on by several processors counts at its first push.
  */
 export class LatencyStats {
   readonly total = new LatencyRecorder();
@@ -16,32 +26,34 @@ export class LatencyStats {
   readonly ttsTtfb = new LatencyRecorder();
 
   /**
-   * Follows one call: `frames$` of its task; `firstAudio(listener)` registers the callback
-   * for the moment the output sends the first audio message of a reply. Returns an unsubscribe.
+   * Follows one call's `frames$` (its task's). A turn whose reply never starts playing (the
+   * caller spoke again first, or hung up) is not recorded. Returns an unsubscribe.
    */
-  watch(frames$: Observable<FrameEvent>, firstAudio: (listener: () => void) => void): () => void {
+  watch(frames$: Observable<FrameEvent>): () => void {
+    let eotFrame: EndOfTurnFrame | undefined;
     let eot: number | undefined;
     let ttsText: number | undefined;
     let ttsAudio: number | undefined;
-    const sub = frames$.subscribe((e) => {
-      const f = e.frame;
+    const sub = frames$.subscribe(({ frame: f, timestamp }) => {
       if (f instanceof EndOfTurnFrame) {
-        eot = performance.now();
+        if (f === eotFrame) return; // the same frame forwarded by a later processor
+        eotFrame = f;
+        eot = timestamp;
         ttsText = ttsAudio = undefined;
-      } else if (eot !== undefined && ttsText === undefined && f instanceof TTSTextFrame) {
-        ttsText = performance.now();
-      } else if (eot !== undefined && ttsAudio === undefined && f instanceof TTSAudioRawFrame) {
-        ttsAudio = performance.now();
+      } else if (eot === undefined) {
+        return;
+      } else if (ttsText === undefined && f instanceof TTSTextFrame) {
+        ttsText = timestamp;
+      } else if (ttsAudio === undefined && ttsText !== undefined && f instanceof TTSAudioRawFrame) {
+        ttsAudio = timestamp;
+      } else if (f instanceof BotStartedSpeakingFrame) {
+        const total = timestamp - eot;
+        const tts = ttsText !== undefined && ttsAudio !== undefined ? ttsAudio - ttsText : 0;
+        this.total.record(total);
+        this.ttsTtfb.record(tts);
+        this.framework.record(total - tts);
+        eot = undefined;
       }
-    });
-    firstAudio(() => {
-      if (eot === undefined) return;
-      const total = performance.now() - eot;
-      const tts = ttsText !== undefined && ttsAudio !== undefined ? ttsAudio - ttsText : 0;
-      this.total.record(total);
-      this.ttsTtfb.record(tts);
-      this.framework.record(total - tts);
-      eot = undefined;
     });
     return () => sub.unsubscribe();
   }

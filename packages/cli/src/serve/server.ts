@@ -8,6 +8,7 @@
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { EndFrame, rootLogger } from "@voxpipe/core";
 import type { Logger, PipelineTask } from "@voxpipe/core";
 import {
@@ -168,6 +169,10 @@ export async function startVoxpipeServer(options: VoxpipeServerOptions): Promise
   const runs = new Set<Promise<unknown>>();
   let draining = false;
   const passthrough = options.passthrough ?? true;
+  // How late the event loop runs (every call shares it): above a few ms, calls queue behind
+  // each other and their replies are late. Reported on /stats.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
 
   const transport = new WebSocketServerTransport({
     serializer: (req) => serializerFor(protocolOf(req) ?? "browser"),
@@ -256,7 +261,18 @@ export async function startVoxpipeServer(options: VoxpipeServerOptions): Promise
     }
     if (path === "/stats" && method === "GET") {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ calls: transport.sessions.size, latency: latency.summary() }));
+      const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+      res.end(
+        JSON.stringify({
+          calls: transport.sessions.size,
+          latency: latency.summary(),
+          eventLoopDelayMs: {
+            p50: ms(loopDelay.percentile(50)),
+            p99: ms(loopDelay.percentile(99)),
+            max: ms(loopDelay.max),
+          },
+        }),
+      );
       return;
     }
     const connect = /^\/(twilio|telnyx|plivo|exotel)\/(twiml|texml|xml|url)$/.exec(path);
@@ -301,6 +317,7 @@ export async function startVoxpipeServer(options: VoxpipeServerOptions): Promise
   const bound = typeof address === "object" && address !== null ? address.port : port;
 
   async function closeHttp(): Promise<void> {
+    loopDelay.disable();
     await transport.close();
     http.closeAllConnections();
     await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -14,3 +14,5 @@ export {
   type EspeakAudio,
   type EspeakVoiceOptions,
 } from "./espeak.js";
+/** A tone per sentence, in-process: a TTS for load tests and benchmarks (not a voice). */
+export { ToneTTSService, type ToneTTSServiceOptions, type ToneTTSSettings } from "./tone-tts.js";

@@ -98,10 +98,12 @@ export class WebSocketInputTransport extends BaseInputTransport {
         const chunk = this.#queue.shift();
         if (chunk === undefined) {
           if (this.#ended || signal.aborted) return;
-          await new Promise<void>((resolve) => {
-            this.#wake = resolve;
-            signal.addEventListener("abort", () => resolve(), { once: true });
-          });
+          // One listener per wait, removed after it: this runs 50 times a second per call.
+          const woken = new Promise<void>((resolve) => (this.#wake = resolve));
+          const onAbort = (): void => this.#wake?.();
+          signal.addEventListener("abort", onAbort, { once: true });
+          await woken;
+          signal.removeEventListener("abort", onAbort);
           this.#wake = undefined;
           continue;
         }
