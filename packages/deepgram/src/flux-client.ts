@@ -45,6 +45,7 @@ import { Watchdog } from "./client/watchdog.js";
 import { SettingsState } from "./client/settings-state.js";
 import { asFluxError, backoffDelay, connectWithRetry, exhaustedError } from "./client/reconnect.js";
 import { Lifecycle, type LifecycleEffect } from "./client/lifecycle.js";
+import { admissionFor } from "./client/admission.js";
 
 /** Options, defaults and the Deepgram URL (re-exported where FluxClient is). */
 export {
@@ -579,6 +580,12 @@ export class FluxClient {
   /** Opens one connection and waits for `Connected`; rejects with a classified {@link FluxError}. */
   private async connectOnce(_attempt: number, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
+    // A reconnect waits for a handshake slot shared with the process's other clients of
+    // this endpoint (client/admission.ts); a first connection does not.
+    const release =
+      this.readyConnections > 0
+        ? await admissionFor(this.url, this.opts.reconnect.maxConcurrentReconnects).acquire(signal)
+        : undefined;
     const settings = this.settingsState.forConnection;
     try {
       await Connection.open(
@@ -607,6 +614,8 @@ export class FluxClient {
       );
     } catch (error) {
       throw error instanceof FluxError ? this.sanitize(error) : error;
+    } finally {
+      release?.();
     }
   }
 

@@ -25,6 +25,15 @@ export interface FluxReconnectOptions {
   firstConnectAttempts?: number;
   /** Bound on the whole first connection (every attempt and backoff), in ms. Default 10000. */
   firstConnectTimeoutMs?: number;
+  /**
+   * Reconnection handshakes to one endpoint (`url`) in flight at once, shared by every
+   * `FluxClient` of the process with the same value: when a network blip cuts many sessions
+   * at once, they reconnect (and replay their unconfirmed audio) a few at a time instead of
+   * all in the same instant; the others wait their turn, their audio kept for replay. A lone
+   * reconnect never waits; first connections are not limited. Default 16 (500 sessions cut
+   * at once are all back after ≈ 30 handshake times).
+   */
+  maxConcurrentReconnects?: number;
 }
 
 /** Options of a `FluxClient`. Durations in ms. */
@@ -106,9 +115,19 @@ export type ResolvedFluxClientOptions = Required<
   Omit<FluxClientOptions, "settings" | "apiKey" | "url" | "carrier" | "logger" | "reconnect">
 > & { reconnect: Required<FluxReconnectOptions> };
 
-/** Fills in the defaults documented on {@link FluxClientOptions}. */
+/**
+ * Fills in the defaults documented on {@link FluxClientOptions}.
+ * @throws FluxError (`input`, `INVALID_OPTION`) when `reconnect.maxConcurrentReconnects` is not an integer ≥ 1.
+ */
 export function resolveOptions(options: FluxClientOptions): ResolvedFluxClientOptions {
   const r = options.reconnect ?? {};
+  const slots = r.maxConcurrentReconnects;
+  if (slots !== undefined && !(Number.isInteger(slots) && slots >= 1)) {
+    throw inputError(
+      "INVALID_OPTION",
+      `reconnect.maxConcurrentReconnects must be an integer ≥ 1, got ${String(slots)}`,
+    );
+  }
   return {
     chunkMs: options.chunkMs ?? 80,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
@@ -130,6 +149,7 @@ export function resolveOptions(options: FluxClientOptions): ResolvedFluxClientOp
       maxAttempts: r.maxAttempts ?? 20,
       firstConnectAttempts: r.firstConnectAttempts ?? 3,
       firstConnectTimeoutMs: r.firstConnectTimeoutMs ?? 10_000,
+      maxConcurrentReconnects: r.maxConcurrentReconnects ?? 16,
     },
   };
 }
