@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Observable } from "rxjs";
 import { Subject } from "rxjs";
 import {
@@ -43,7 +42,13 @@ import { SafeObservable } from "./client/safe-observable.js";
 import { RESUME_SLACK_SECONDS, TurnTracker } from "./client/turn-tracker.js";
 import { Watchdog } from "./client/watchdog.js";
 import { SettingsState } from "./client/settings-state.js";
-import { asFluxError, backoffDelay, connectWithRetry, exhaustedError } from "./client/reconnect.js";
+import {
+  asFluxError,
+  backoffDelay,
+  connectWithRetry,
+  delay,
+  exhaustedError,
+} from "./client/reconnect.js";
 import { Lifecycle, type LifecycleEffect } from "./client/lifecycle.js";
 import { admissionFor } from "./client/admission.js";
 
@@ -140,7 +145,7 @@ export class FluxClient {
   private readonly configures: ConfigureQueue;
   private switchWaiters: ConfigureWaiter[] = [];
 
-  private readonly watchdog: Watchdog;
+  private readonly watchdog: Watchdog<Connection>;
   private closing: Promise<void> | undefined;
   private closeWake: (() => void) | undefined;
   /** Set while closing: Flux answered, so its last result may still come (re-arms the close bound). */
@@ -918,9 +923,7 @@ export class FluxClient {
       const bound = new AbortController();
       await Promise.race([
         this.whenOpen().catch(() => {}),
-        sleep(this.opts.connectTimeoutMs + this.opts.closeTimeoutMs, undefined, {
-          signal: bound.signal,
-        }).catch(() => {}),
+        delay(this.opts.connectTimeoutMs + this.opts.closeTimeoutMs, bound.signal).catch(() => {}),
       ]);
       bound.abort();
       if (this.lifecycle.state !== "closing") return; // failed meanwhile (reported) or destroyed

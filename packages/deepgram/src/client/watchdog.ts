@@ -14,10 +14,24 @@ export interface WatchdogOptions {
   readonly pingIntervalMs: number;
 }
 
-/** What the watchdog watches and how it acts. */
-export interface WatchdogHost {
+/** What the watchdog reads and does on a connection (a {@link Connection}). */
+export type WatchedConnection = Pick<
+  Connection,
+  | "id"
+  | "ready"
+  | "closeRequested"
+  | "sentUntil"
+  | "unanswered"
+  | "stallSince"
+  | "lastSentAt"
+  | "ping"
+  | "excuseBlockedTime"
+>;
+
+/** What the watchdog watches and how it acts (`C`: the host's connection type). */
+export interface WatchdogHost<C extends WatchedConnection = WatchedConnection> {
   /** The current connection, if any. */
-  connection(): Connection | undefined;
+  connection(): C | undefined;
   /** Whether input gaps must be filled with silence now (a turn is open and the client is open). */
   wantsSilence(): boolean;
   /** Continuous-timeline end of the audio Flux answered (its latest `audio_window_end`), seconds. */
@@ -27,7 +41,7 @@ export interface WatchdogHost {
   /** Keep an idle connection alive on a carrier without pings (streams a little silence). */
   keepAlive(): void;
   /** `conn` stalled: audio went unanswered for too long. */
-  stalled(conn: Connection, error: FluxError): void;
+  stalled(conn: C, error: FluxError): void;
   /** Called on every tick, after the checks above (e.g. for Configure deadlines). */
   tick(now: number): void;
 }
@@ -41,25 +55,33 @@ export interface WatchdogHost {
  * pings (never a JSON `KeepAlive` on v2), or a little silence on carriers without pings. Time the event loop spent blocked counts
  * neither as a stall nor as an input gap.
  */
-export class Watchdog {
+export class Watchdog<C extends WatchedConnection = WatchedConnection> {
   private timer: NodeJS.Timeout | undefined;
-  private lastTickAt = performance.now();
-  private lastInputAt = performance.now();
+  private lastTickAt: number;
+  private lastInputAt: number;
   /** Duration of the last input (ms): big, sparse frames must not look like silence. */
   private lastInputMs = 0;
   private lastSilenceAt = 0;
   /** Flux's answered time at the last tick, and since when it has not advanced. */
   private answered = 0;
-  private answeredSince = performance.now();
+  private answeredSince: number;
 
+  /**
+   * @param now the clock (ms), `performance.now` by default; the one {@link Connection}'s
+   *   times come from. A seam for tests: under fake timers a test moves it forward without
+   *   running the ticks in between, as a blocked event loop does.
+   */
   constructor(
     private readonly options: WatchdogOptions,
-    private readonly host: WatchdogHost,
-  ) {}
+    private readonly host: WatchdogHost<C>,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.lastTickAt = this.lastInputAt = this.answeredSince = now();
+  }
 
   /** Starts ticking every `intervalMs`. */
   start(): void {
-    this.lastTickAt = performance.now();
+    this.lastTickAt = this.now();
     this.timer = setInterval(() => this.tick(), this.options.intervalMs);
   }
 
@@ -71,12 +93,12 @@ export class Watchdog {
 
   /** Input audio of `durationMs` arrived now. */
   input(durationMs: number): void {
-    this.lastInputAt = performance.now();
+    this.lastInputAt = this.now();
     this.lastInputMs = durationMs;
   }
 
   private tick(): void {
-    const now = performance.now();
+    const now = this.now();
     const conn = this.host.connection();
     const o = this.options;
     // After the event loop was blocked, timers run before pending socket reads: time the
