@@ -26,6 +26,7 @@ export type WatchedConnection = Pick<
   | "lastSentAt"
   | "ping"
   | "excuseBlockedTime"
+  | "countWritten"
 >;
 
 /** What the watchdog watches and how it acts (`C`: the host's connection type). */
