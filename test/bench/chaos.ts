@@ -8,12 +8,19 @@
  * setting now and then. Prints one table: turns spoken vs ended, duplicates, reconnects, time
  * to recover, client RSS over the run.
  *
+ * Every `--blip-every` seconds the proxy drops every connection at once (a load balancer
+ * restarting): the sessions must all come back, admitted a few at a time by the client
+ * (`reconnect.maxConcurrentReconnects`); the table shows the peak of reconnect handshakes in
+ * flight, and the recovery after blips apart from that after isolated faults.
+ *
  * `--saturate`: no faults and no proxy; every core busy with a CPU burner process, 500
  * sessions at default client settings. Reports spurious reconnects (any reconnect is one),
- * what each replayed, and how many sessions were reconnecting at once.
+ * what each replayed (bounded by the client's `replayBufferSeconds`), and how many
+ * reconnected at once.
  *
  * Options: --sessions N (100; 500 with --saturate)  --duration S (300)  --fault-interval S
- * (mean seconds between proxy faults on one connection, 30)  --json
+ * (mean seconds between proxy faults on one connection, 30)  --blip-every S (60; 0 = none)
+ * --json. Exits 1 when turns spoken and ended differ, a turn was duplicated or a session failed.
  *
  * Run with `--expose-gc` (the package script does) so RSS is sampled after a GC.
  */
@@ -23,6 +30,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { LatencyRecorder, type LatencySummary } from "@voxpipe/cli/stress";
 import { readWav } from "@voxpipe/core";
+import { sdkCarrier, type Carrier } from "@voxpipe/deepgram";
 import { ensureFixtures } from "../fixtures/make-fixtures.js";
 import type { ChaosServerArgs, ChaosServerCounters } from "./chaos/server.js";
 import { ChaosSession, type PassAudio } from "./chaos/session.js";
@@ -36,6 +44,7 @@ const { values } = parseArgs({
     sessions: { type: "string" },
     duration: { type: "string", default: "300" },
     "fault-interval": { type: "string", default: "30" },
+    "blip-every": { type: "string", default: "60" },
     saturate: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
   },
@@ -44,6 +53,10 @@ const SATURATE = values.saturate;
 const SESSIONS = positiveInt(values.sessions ?? (SATURATE ? "500" : "100"), "--sessions");
 const DURATION_S = positiveNumber(values.duration, "--duration");
 const FAULT_INTERVAL_S = positiveNumber(values["fault-interval"], "--fault-interval");
+const BLIP_EVERY_S =
+  SATURATE || values["blip-every"] === "0"
+    ? 0
+    : positiveNumber(values["blip-every"], "--blip-every");
 
 function positiveInt(text: string, name: string): number {
   const n = Number(text);
@@ -71,6 +84,12 @@ const CONFIGURE_EVERY_S = 20;
 const RSS_SAMPLE_MS = 5000;
 /** The client's stall timeout (default), to size the proxy's stalls around it. */
 const STALL_TIMEOUT_MS = 5000;
+/** The client's replay cap (`replayBufferSeconds`, default): no reconnect replays more. */
+const REPLAY_CAP_S = 30;
+/** The client's reconnect admission (`reconnect.maxConcurrentReconnects`, default). */
+const RECONNECT_SLOTS = 16;
+/** A loss this soon after a blip was caused by it, ms. */
+const BLIP_WINDOW_MS = 1000;
 
 const children: ChildProcess[] = [];
 const killChildren = (): void => {
@@ -104,7 +123,7 @@ async function passAudio(): Promise<PassAudio> {
 
 interface ServerHandle {
   url: string;
-  send(type: "steady" | "calm"): void;
+  send(type: "steady" | "blip" | "calm"): void;
   stop(): Promise<ChaosServerCounters>;
 }
 
@@ -145,16 +164,26 @@ function startBurners(): number {
   return n;
 }
 
+/**
+ * The default carrier (`@deepgram/sdk`), counted: how many connection attempts are opening at
+ * once (from the attempt to the socket's open) — what reconnect admission bounds.
+ */
+const handshakes = { inFlight: 0, peak: 0 };
+const countedCarrier: Carrier = async (request, handlers) => {
+  handshakes.inFlight += 1;
+  handshakes.peak = Math.max(handshakes.peak, handshakes.inFlight);
+  try {
+    return await sdkCarrier(request, handlers);
+  } finally {
+    handshakes.inFlight -= 1;
+  }
+};
+
 // ------------------------------------------------------------------ run
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const MIB = 1024 * 1024;
 const gc = (globalThis as { gc?: () => void }).gc;
-
-function rss(): number {
-  gc?.();
-  return process.memoryUsage.rss() / MIB;
-}
 
 const audio = await passAudio();
 const passSeconds = (audio.frames.length * FRAME_MS) / 1000;
@@ -176,7 +205,7 @@ process.stderr.write(
   `bench:chaos: ${SESSIONS} sessions × ${DURATION_S} s of ${FIXTURE} (${passSeconds.toFixed(1)} s passes, ${audio.turns.length} turns each)` +
     (SATURATE
       ? `, ${burners} CPU burners, no faults\n`
-      : `, a fault every ${FAULT_INTERVAL_S} s per connection on average\n`),
+      : `, a fault every ${FAULT_INTERVAL_S} s per connection on average, a blip every ${BLIP_EVERY_S || "∞"} s\n`),
 );
 
 const sessions: ChaosSession[] = [];
@@ -185,33 +214,45 @@ const pacer = new FramePacer(FRAME_MS, () => {
 });
 pacer.start();
 const startedAt = performance.now();
+const rssSamples: { t: number; mib: number }[] = [];
+const sampleRss = (): void => {
+  gc?.();
+  rssSamples.push({
+    t: (performance.now() - startedAt) / 1000,
+    mib: process.memoryUsage.rss() / MIB,
+  });
+};
 for (let i = 0; i < SESSIONS; i++) {
   const session = new ChaosSession(audio, {
     url: server.url,
     settings: { model: "flux-general-en", encoding: "linear16", sampleRate: RATE },
+    carrier: countedCarrier,
   });
   sessions.push(session);
   session.start();
   await sleep(RAMP_STEP_MS);
 }
 // Every session connected once: from now on a new connection is a reconnect.
-const connectedAll = performance.now();
+const rampedAt = performance.now();
 while (
   sessions.some((s) => s.client.metrics.audioSecondsSent === 0 && s.figures.fatal === undefined)
 ) {
-  if (performance.now() - connectedAll > 30_000) break;
+  if (performance.now() - rampedAt > 30_000) break;
   await sleep(100);
 }
 server.send("steady");
+handshakes.peak = handshakes.inFlight;
 
-const rssSamples: { t: number; mib: number }[] = [{ t: 0, mib: rss() }];
-let peakOutage = 0;
-const outageTimer = setInterval(() => {
-  peakOutage = Math.max(peakOutage, sessions.filter((s) => s.inOutage).length);
-}, 100);
-const rssTimer = setInterval(() => {
-  rssSamples.push({ t: (performance.now() - startedAt) / 1000, mib: rss() });
-}, RSS_SAMPLE_MS);
+sampleRss();
+const rssTimer = setInterval(sampleRss, RSS_SAMPLE_MS);
+const blips: number[] = [];
+const blipTimer =
+  BLIP_EVERY_S > 0
+    ? setInterval(() => {
+        blips.push(performance.now());
+        server.send("blip");
+      }, BLIP_EVERY_S * 1000)
+    : undefined;
 const configureTimer = setInterval(() => {
   for (const session of sessions)
     if (Math.random() < 1 / (CONFIGURE_EVERY_S * 2))
@@ -222,12 +263,13 @@ while (performance.now() - startedAt < DURATION_S * 1000) await sleep(250);
 
 // Faults stop; every session finishes its pass (every turn it started is spoken in full) and closes.
 clearInterval(configureTimer);
+clearInterval(blipTimer);
 clearInterval(rssTimer);
-rssSamples.push({ t: (performance.now() - startedAt) / 1000, mib: rss() });
+sampleRss();
 server.send("calm");
 await Promise.all(sessions.map((s) => s.finish()));
 pacer.stop();
-clearInterval(outageTimer);
+const ranSeconds = (performance.now() - startedAt) / 1000;
 const serverCounters = await server.stop();
 killChildren();
 
@@ -240,7 +282,11 @@ let missed = 0;
 let spurious = 0;
 const triggers: Record<string, number> = {};
 const recovery = new LatencyRecorder();
+const blipRecovery = new LatencyRecorder();
 const replayed: number[] = [];
+let unrecovered = 0;
+/** Outages as +1/−1 edges in time, for the peak of sessions reconnecting at once. */
+const edges: [number, number][] = [];
 const merge = (into: Record<string, number>, from: Record<string, number>): void => {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 };
@@ -260,8 +306,16 @@ for (const session of sessions) {
     else duplicates += turn.ended - 1;
   }
   for (const end of session.ended) triggers[end.trigger] = (triggers[end.trigger] ?? 0) + 1;
-  for (const ms of session.figures.recoveriesMs) recovery.record(ms);
-  replayed.push(...session.figures.replayedSeconds);
+  for (const outage of session.figures.outages) {
+    if (outage.downtimeMs === undefined) {
+      unrecovered += 1;
+      continue;
+    }
+    const byBlip = blips.some((t) => outage.lostAt >= t && outage.lostAt - t < BLIP_WINDOW_MS);
+    (byBlip ? blipRecovery : recovery).record(outage.downtimeMs);
+    replayed.push(outage.replayedSeconds);
+    edges.push([outage.lostAt, 1], [outage.lostAt + outage.downtimeMs, -1]);
+  }
   merge(lossCauses, session.figures.lossCauses);
   merge(failedAttempts, session.figures.failedAttempts);
   merge(configureFailed, session.figures.configures.failed);
@@ -272,18 +326,23 @@ for (const session of sessions) {
     fatal.push(`${session.figures.fatal.code}: ${session.figures.fatal.message}`);
 }
 
-/** Least-squares slope of RSS over the run, MiB per minute (the first sample is before any GC settles: skipped). */
+let reconnectingNow = 0;
+let peakReconnecting = 0;
+for (const [, delta] of edges.sort((a, b) => a[0] - b[0] || a[1] - b[1])) {
+  reconnectingNow += delta;
+  peakReconnecting = Math.max(peakReconnecting, reconnectingNow);
+}
+
+/** Least-squares slope of RSS over the run, MiB per minute. */
 function rssSlope(samples: { t: number; mib: number }[]): number {
-  const s = samples.slice(1);
-  if (s.length < 2) return NaN;
-  const mt = s.reduce((a, x) => a + x.t, 0) / s.length;
-  const mm = s.reduce((a, x) => a + x.mib, 0) / s.length;
-  const num = s.reduce((a, x) => a + (x.t - mt) * (x.mib - mm), 0);
-  const den = s.reduce((a, x) => a + (x.t - mt) ** 2, 0);
+  if (samples.length < 2) return NaN;
+  const mt = samples.reduce((a, x) => a + x.t, 0) / samples.length;
+  const mm = samples.reduce((a, x) => a + x.mib, 0) / samples.length;
+  const num = samples.reduce((a, x) => a + (x.t - mt) * (x.mib - mm), 0);
+  const den = samples.reduce((a, x) => a + (x.t - mt) ** 2, 0);
   return den === 0 ? NaN : (num / den) * 60;
 }
 
-const recovered: LatencySummary = recovery.summary();
 const sortedReplay = [...replayed].sort((a, b) => a - b);
 const at = (p: number): number =>
   sortedReplay[Math.min(sortedReplay.length - 1, Math.floor((p / 100) * sortedReplay.length))] ?? 0;
@@ -294,17 +353,19 @@ const fmt = (o: Record<string, number>): string =>
     : Object.entries(o)
         .map(([k, v]) => `${k} ${v}`)
         .join(", ");
+const percentiles = (s: LatencySummary): string =>
+  `${s.p50.toFixed(0)} / ${s.p99.toFixed(0)} / ${s.max.toFixed(0)} ms (n=${s.count})`;
 
 const rows: [string, string][] = [
   [
     "mode",
     SATURATE
       ? `saturated (${burners} CPU burners), no faults`
-      : `chaos, fault every ${FAULT_INTERVAL_S} s per connection (mean)`,
+      : `chaos: a fault every ${FAULT_INTERVAL_S} s per connection (mean), a blip every ${BLIP_EVERY_S || "∞"} s`,
   ],
   [
     "sessions × duration",
-    `${SESSIONS} × ${DURATION_S} s (ran ${((performance.now() - startedAt) / 1000).toFixed(0)} s incl. last passes)`,
+    `${SESSIONS} × ${DURATION_S} s (ran ${ranSeconds.toFixed(0)} s: the last passes finish)`,
   ],
   [
     "turns spoken / ended",
@@ -315,15 +376,21 @@ const rows: [string, string][] = [
   ["reconnects", `${reconnects}${SATURATE ? " (all spurious: no faults injected)" : ""}`],
   ["connections lost, by cause", fmt(lossCauses)],
   ["failed reconnect attempts", fmt(failedAttempts)],
+  ["time to recover p50 / p99 / max", `${percentiles(recovery.summary())} (loss → Connected)`],
   [
-    "time to recover p50 / p99 / max",
-    `${recovered.p50.toFixed(0)} / ${recovered.p99.toFixed(0)} / ${recovered.max.toFixed(0)} ms (n=${recovered.count}; lost → Connected)`,
+    "  after a blip (all cut at once)",
+    `${percentiles(blipRecovery.summary())}, ${blips.length} blips`,
   ],
+  ["outages never recovered", `${unrecovered}`],
   [
     "replayed per reconnect p50 / p99 / max",
-    `${at(50).toFixed(2)} / ${at(99).toFixed(2)} / ${(sortedReplay.at(-1) ?? 0).toFixed(2)} s (cap: replayBufferSeconds 30 s)`,
+    `${at(50).toFixed(2)} / ${at(99).toFixed(2)} / ${(sortedReplay.at(-1) ?? 0).toFixed(2)} s (cap: replayBufferSeconds ${REPLAY_CAP_S} s)`,
   ],
-  ["sessions reconnecting at once (peak)", `${peakOutage}`],
+  ["sessions reconnecting at once (peak)", `${peakReconnecting}`],
+  [
+    "reconnect handshakes in flight (peak)",
+    `${handshakes.peak} (reconnect.maxConcurrentReconnects ${RECONNECT_SLOTS})`,
+  ],
   [
     "configures sent / confirmed / failed",
     `${configuresSent} / ${configuresConfirmed} / ${fmt(configureFailed)}`,
@@ -344,7 +411,7 @@ const rows: [string, string][] = [
   [
     "proxy: connections / faults",
     serverCounters.proxy
-      ? `${serverCounters.proxy.connections} / ${fmt(serverCounters.proxy.faults)}`
+      ? `${serverCounters.proxy.connections} / ${fmt(serverCounters.proxy.faults)}, blip ${serverCounters.proxy.blips}`
       : "no proxy",
   ],
 ];

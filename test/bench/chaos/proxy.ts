@@ -8,7 +8,8 @@
  *   stall timeout), then everything held back arrives at once — a client must ride it out
  *   without reconnecting;
  * - **long stall**: nothing reaches the client until it gives up on the connection (the
- *   server keeps hearing audio, as a hung Flux behind a load balancer would).
+ *   server keeps hearing audio, as a hung Flux behind a load balancer would);
+ * - **blip** (on request, {@link FaultProxy.blip}): every connection dropped at once.
  *
  * It works on bytes, below the WebSocket protocol: it never parses or rewrites a frame, so
  * what the client receives is exactly what the server sent, only late or cut. Refusals
@@ -39,6 +40,8 @@ export interface FaultProxyOptions {
 export interface ProxyCounters {
   connections: number;
   faults: Record<ProxyFault, number>;
+  /** {@link FaultProxy.blip}s: every live connection dropped at once. */
+  blips: number;
 }
 
 /** One proxied connection. */
@@ -109,6 +112,7 @@ export class FaultProxy {
   readonly counters: ProxyCounters = {
     connections: 0,
     faults: { drop: 0, shortStall: 0, longStall: 0 },
+    blips: 0,
   };
   readonly #links = new Set<Link>();
   readonly #server: Server;
@@ -140,6 +144,16 @@ export class FaultProxy {
       link.cancel();
       link.release();
     }
+  }
+
+  /**
+   * A network blip (a load balancer restarting): every live connection is dropped at the same
+   * instant, so every session reconnects at once.
+   */
+  blip(): void {
+    if (!this.#faulting) return;
+    this.counters.blips += 1;
+    for (const link of this.#links) link.drop();
   }
 
   async close(): Promise<void> {

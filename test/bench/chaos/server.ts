@@ -12,7 +12,8 @@
  *   connection is a reconnect), a share of handshakes refused with 429 or 500.
  *
  * IPC: sends `{ type: "ready", serverUrl, proxyUrl }`; answers `steady` (refusals on),
- * `calm` (every fault off, stalled links released) and `stop` (`{ type: "counters" }`, exit).
+ * `blip` (every proxied connection dropped at once), `calm` (every fault off, stalled links
+ * released) and `stop` (`{ type: "counters" }`, exit).
  */
 import { startFluxServer, type FaultPlan } from "@voxpipe/flux-server";
 import { BENCH_SCRIPTED_ENGINE } from "../bench-engine.js";
@@ -94,6 +95,9 @@ process.on("message", (message: { type: string }) => {
   switch (message.type) {
     case "steady":
       steady = true;
+      break;
+    case "blip":
+      proxy?.blip();
       break;
     case "calm":
       calm = true;

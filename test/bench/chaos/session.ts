@@ -32,12 +32,21 @@ export interface EndedTurn {
   synthetic: boolean;
 }
 
+/** One lost connection and its recovery. */
+export interface Outage {
+  /** `performance.now()` when the client noticed the loss (its first `Reconnecting`). */
+  lostAt: number;
+  /** Error code of that `Reconnecting` (`CONNECTION_CLOSED`, `STALLED`, …). */
+  cause: string;
+  /** Wall ms from the loss to the next `Connected` (the client's `downtimeMs`); undefined if never. */
+  downtimeMs: number | undefined;
+  /** Seconds of audio replayed on the new connection. */
+  replayedSeconds: number;
+}
+
 /** Counters of one session, merged into the report. */
 export interface SessionFigures {
-  /** Wall ms from the client noticing a lost connection to the next `Connected` (its `downtimeMs`). */
-  recoveriesMs: number[];
-  /** Seconds of audio replayed on each reconnect. */
-  replayedSeconds: number[];
+  outages: Outage[];
   /** Why connections were lost (error code of each outage's first `Reconnecting`). */
   lossCauses: Record<string, number>;
   /** Failed reconnect attempts (`Reconnecting` with attempt ≥ 1), by code. */
@@ -56,8 +65,7 @@ export class ChaosSession {
   readonly spoken: SpokenTurn[] = [];
   readonly ended: EndedTurn[] = [];
   readonly figures: SessionFigures = {
-    recoveriesMs: [],
-    replayedSeconds: [],
+    outages: [],
     lossCauses: {},
     failedAttempts: {},
     configures: { sent: 0, confirmed: 0, failed: {} },
@@ -89,17 +97,27 @@ export class ChaosSession {
             synthetic: event.synthetic,
           });
           break;
-        case "Connected":
+        case "Connected": {
           this.inOutage = false;
-          if (event.connection > 1) {
-            this.figures.recoveriesMs.push(event.downtimeMs);
-            this.figures.replayedSeconds.push(event.replayedSeconds);
+          const outage = this.figures.outages.at(-1);
+          if (event.connection > 1 && outage?.downtimeMs === undefined && outage !== undefined) {
+            outage.downtimeMs = event.downtimeMs;
+            outage.replayedSeconds = event.replayedSeconds;
           }
           break;
+        }
         case "Reconnecting": {
           const into = event.attempt === 0 ? this.figures.lossCauses : this.figures.failedAttempts;
           into[event.error.code] = (into[event.error.code] ?? 0) + 1;
-          if (event.attempt === 0) this.inOutage = true;
+          if (event.attempt === 0) {
+            this.inOutage = true;
+            this.figures.outages.push({
+              lostAt: performance.now(),
+              cause: event.error.code,
+              downtimeMs: undefined,
+              replayedSeconds: 0,
+            });
+          }
           break;
         }
         case "Error":
