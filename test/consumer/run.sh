@@ -7,7 +7,9 @@
 #     its size; typecheck the program under NodeNext and Bundler resolution with strict and
 #     skipLibCheck: false; run it (scripted Flux server, a WAV through FluxClient and through a
 #     Pipeline with DeepgramFluxSTTService + a custom processor): its transcripts must be right
-#     and stdout must hold only its own lines; run its vitest test on @voxpipe/core/testing.
+#     and stdout must hold only its own lines; run its vitest test on @voxpipe/core/testing;
+#  4. copy examples/swap-input out of the repo, npm-install it from the tarballs, typecheck it and
+#     run it on the real local engine: it must transcribe sampleConversation()'s three turns.
 # npm uses its cache first (--prefer-offline), so reruns stay fast. Needs `pnpm build` first.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -75,3 +77,32 @@ absent="$(node build/local-engine-absent.js 2>&1)" || fail "local-engine-absent:
 say "optional parts named when absent: @voxpipe/flux-server (client-only set), the VAD packages (full set)"
 npx vitest run --reporter=dot >vitest.txt 2>&1 || fail "vitest on @voxpipe/core/testing: $(cat vitest.txt)"
 say "vitest ok: @voxpipe/core/testing from the installed package"
+
+# 4. An example copied out of the repository, as its README says: its own package.json with the
+#    packed tarballs standing in for the registry (overrides cover @voxpipe/* dependencies of
+#    dependencies), its own .npmrc and tsconfig.json, `npm install`, typecheck, `npm start`.
+#    Its default input is sampleConversation() (Debian's LibriVox clips), not a repo file, and it
+#    runs the real local engine: it must print the three turns.
+mkdir -p "$WORK/example"
+tar -C "$ROOT/examples/swap-input" --exclude=node_modules -cf - . | tar -C "$WORK/example" -xf -
+cd "$WORK/example"
+if grep -rn '\.\./\.\.' --include='*.ts' --include='*.json' . ; then fail "the example reaches outside its folder"; fi
+node -e '
+  const fs = require("node:fs");
+  const tarballs = Object.fromEntries(fs.readdirSync(process.argv[1]).map((f) => [
+    "@voxpipe/" + f.replace(/^voxpipe-/, "").replace(/-\d+\.\d+\.\d+.*\.tgz$/, ""),
+    "file:" + process.argv[1] + "/" + f,
+  ]));
+  const pkg = JSON.parse(fs.readFileSync("package.json", "utf8"));
+  for (const name of Object.keys(pkg.dependencies)) if (name in tarballs) pkg.dependencies[name] = tarballs[name];
+  pkg.overrides = tarballs;
+  fs.writeFileSync("package.json", JSON.stringify(pkg, null, 2));
+' "$WORK/tarballs"
+"${NPM[@]}" install >/dev/null
+npx tsc -p tsconfig.json || fail "the copied example does not typecheck"
+env -u DEEPGRAM_API_KEY npm start --silent -- wav >stdout.txt 2>stderr.txt || fail "the copied example failed: $(cat stderr.txt)"
+turns="$(grep -c '^turn [0-9]: ' stdout.txt || true)"
+if [ "$turns" != 3 ] || ! grep -q '^turn 1: .*amiable' stdout.txt; then
+  fail "the copied example did not print the sample's three turns:"$'\n'"$(cat stdout.txt)"$'\n'"stderr:"$'\n'"$(cat stderr.txt)"
+fi
+say "copied example ok (examples/swap-input outside the repo, npm-installed): $(tr '\n' '|' <stdout.txt)"

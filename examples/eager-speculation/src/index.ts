@@ -8,7 +8,6 @@
  * Offline by default: the local Flux server and the echo "LLM" made as slow as a real one
  * (600 ms to first token). With OPENAI_API_KEY it uses OpenAI instead.
  */
-import { fileURLToPath } from "node:url";
 import {
   EagerEndOfTurnFrame,
   EndOfTurnFrame,
@@ -23,13 +22,10 @@ import {
 } from "@voxpipe/core";
 import { DeepgramFluxSTTService, resolveFluxEndpoint } from "@voxpipe/deepgram";
 import { EchoLLMService, OpenAILLMService } from "@voxpipe/openai";
+import { sampleConversation } from "@voxpipe/speech-local";
 import { WavFileInputTransport } from "@voxpipe/transports";
 
-const path =
-  process.argv[2] ??
-  fileURLToPath(
-    new URL("../../../test/fixtures/generated/librivox_conversation.wav", import.meta.url),
-  );
+const path = process.argv[2] ?? (await sampleConversation()).path;
 
 const { context, user } = createContextAggregators(
   new LLMContext([{ role: "system", content: "Answer in one short sentence." }]),

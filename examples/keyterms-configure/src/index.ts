@@ -7,7 +7,6 @@
  *
  *   pnpm --filter @voxpipe/example-keyterms-configure start [input.wav]
  */
-import { fileURLToPath } from "node:url";
 import {
   Pipeline,
   PipelineRunner,
@@ -18,13 +17,10 @@ import {
 } from "@voxpipe/core";
 import { DeepgramFluxSTTService, resolveFluxEndpoint } from "@voxpipe/deepgram";
 import type { DeepgramFluxSettings } from "@voxpipe/deepgram";
+import { sampleConversation } from "@voxpipe/speech-local";
 import { WavFileInputTransport } from "@voxpipe/transports";
 
-const path =
-  process.argv[2] ??
-  fileURLToPath(
-    new URL("../../../test/fixtures/generated/librivox_conversation.wav", import.meta.url),
-  );
+const path = process.argv[2] ?? (await sampleConversation()).path;
 
 /** Settings while the caller reads out a code: digits boosted, patient turn-taking. */
 const COLLECTING_CODE: Partial<DeepgramFluxSettings> = {

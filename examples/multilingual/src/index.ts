@@ -9,7 +9,6 @@
  * Offline, the local server accepts the multilingual model and the hints, but its recognizer
  * is English-only: it reports `en`. With DEEPGRAM_API_KEY, try a recording in Spanish or German.
  */
-import { fileURLToPath } from "node:url";
 import {
   Pipeline,
   PipelineRunner,
@@ -20,13 +19,10 @@ import {
 } from "@voxpipe/core";
 import { DeepgramFluxSTTService, resolveFluxEndpoint } from "@voxpipe/deepgram";
 import type { DeepgramFluxSettings } from "@voxpipe/deepgram";
+import { sampleConversation } from "@voxpipe/speech-local";
 import { WavFileInputTransport } from "@voxpipe/transports";
 
-const path =
-  process.argv[2] ??
-  fileURLToPath(
-    new URL("../../../test/fixtures/generated/librivox_conversation.wav", import.meta.url),
-  );
+const path = process.argv[2] ?? (await sampleConversation()).path;
 
 // Structured logs (pino) only for warnings here; the example prints its own lines.
 setRootLogger(createLogger("voxpipe", { level: process.env.VOXPIPE_LOG_LEVEL ?? "warn" }));

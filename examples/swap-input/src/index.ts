@@ -6,9 +6,9 @@
  *   arecord -f S16_LE -r 16000 -c 1 -t raw | pnpm --filter @voxpipe/example-swap-input start stdin
  *   pnpm --filter @voxpipe/example-swap-input start mic    [alsa-device]
  */
-import { fileURLToPath } from "node:url";
 import { Pipeline, PipelineRunner, PipelineTask, createLogger, setRootLogger } from "@voxpipe/core";
 import { DeepgramFluxSTTService, resolveFluxEndpoint } from "@voxpipe/deepgram";
+import { sampleConversation } from "@voxpipe/speech-local";
 import {
   FfmpegInputTransport,
   MicrophoneInputTransport,
@@ -17,17 +17,21 @@ import {
 } from "@voxpipe/transports";
 import type { BaseInputTransport } from "@voxpipe/transports";
 
-const recording = fileURLToPath(
-  new URL("../../../test/fixtures/generated/librivox_conversation.wav", import.meta.url),
-);
+/** The file to play: `arg`, else a three-turn conversation of real speech written to a temp WAV. */
+async function recording(arg: string | undefined): Promise<string> {
+  return arg ?? (await sampleConversation()).path;
+}
 
 /** Every input transport emits the same 20 ms `InputAudioRawFrame`s at the pipeline's rate. */
-function chooseInput(kind: string | undefined, arg: string | undefined): BaseInputTransport {
+async function chooseInput(
+  kind: string | undefined,
+  arg: string | undefined,
+): Promise<BaseInputTransport> {
   switch (kind ?? "wav") {
     case "wav":
-      return new WavFileInputTransport({ path: arg ?? recording });
+      return new WavFileInputTransport({ path: await recording(arg) });
     case "ffmpeg":
-      return new FfmpegInputTransport({ input: arg ?? recording });
+      return new FfmpegInputTransport({ input: await recording(arg) });
     case "stdin":
       return new PcmStreamInputTransport({ inputSampleRate: Number(arg ?? 16000) });
     case "mic":
@@ -54,4 +58,4 @@ async function transcribe(input: BaseInputTransport): Promise<void> {
   }
 }
 
-await transcribe(chooseInput(process.argv[2], process.argv[3]));
+await transcribe(await chooseInput(process.argv[2], process.argv[3]));

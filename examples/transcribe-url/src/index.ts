@@ -5,18 +5,15 @@
  *   pnpm --filter @voxpipe/example-transcribe-url start [url-or-file]
  *
  * Without DEEPGRAM_API_KEY it runs offline against the embedded local Flux server; the
- * default input is the LibriVox conversation from `scripts/make-fixtures.sh`.
+ * default input is `sampleConversation()`: three LibriVox recordings (Debian's
+ * pocketsphinx-testdata) joined into a three-turn conversation in a temp WAV.
  */
-import { fileURLToPath } from "node:url";
 import { Pipeline, PipelineRunner, PipelineTask, createLogger, setRootLogger } from "@voxpipe/core";
 import { DeepgramFluxSTTService, resolveFluxEndpoint } from "@voxpipe/deepgram";
+import { sampleConversation } from "@voxpipe/speech-local";
 import { FfmpegInputTransport } from "@voxpipe/transports";
 
-const source =
-  process.argv[2] ??
-  fileURLToPath(
-    new URL("../../../test/fixtures/generated/librivox_conversation.wav", import.meta.url),
-  );
+const source = process.argv[2] ?? (await sampleConversation()).path;
 
 // Structured logs (pino) only for warnings here; the example prints its own lines.
 setRootLogger(createLogger("voxpipe", { level: process.env.VOXPIPE_LOG_LEVEL ?? "warn" }));

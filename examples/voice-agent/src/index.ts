@@ -9,7 +9,6 @@
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   LLMContext,
   Pipeline,
@@ -21,6 +20,7 @@ import {
 } from "@voxpipe/core";
 import { DeepgramFluxSTTService, resolveFluxEndpoint } from "@voxpipe/deepgram";
 import { EchoLLMService, OpenAILLMService } from "@voxpipe/openai";
+import { sampleConversation } from "@voxpipe/speech-local";
 import { EspeakTTSService } from "@voxpipe/speech-local/tts";
 import {
   MicrophoneInputTransport,
@@ -30,9 +30,7 @@ import {
 } from "@voxpipe/transports";
 
 const [
-  inputArg = fileURLToPath(
-    new URL("../../../test/fixtures/generated/librivox_conversation.wav", import.meta.url),
-  ),
+  inputArg = (await sampleConversation()).path,
   outputArg = join(tmpdir(), "voxpipe-agent-reply.wav"),
 ] = process.argv.slice(2);
 

@@ -37,6 +37,17 @@ export {
   type RecognizerStreamStats,
   type SphinxRecognizerOptions,
 } from "./recognizer.js";
+/** A real multi-turn speech WAV from Debian's LibriVox test clips, for examples and demos. */
+export {
+  LIBRIVOX_DIR,
+  librivoxClip,
+  librivoxTranscripts,
+  SAMPLE_CONVERSATION_CLIPS,
+  sampleConversation,
+  type SampleConversation,
+  type SampleConversationOptions,
+  type SampleTurn,
+} from "./sample-conversation.js";
 /** Locating the Debian model and building the helper; install hints. */
 export {
   APT_INSTALL_HINT,
