@@ -1,7 +1,10 @@
 /**
  * `pnpm bench:stress` — voxpipe's Flux STT client under load, side by side with LiveKit's
  * TypeScript Flux plugin (`@livekit/agents-plugin-deepgram` STTv2), against the local Flux
- * server (scripted engine) running in its own process.
+ * server (scripted engine) running in its own process; and voxpipe through Amazon SageMaker's
+ * bidirectional stream (`sagemakerCarrier`, HTTP/2 + SigV4 + event stream) to the local
+ * SageMaker endpoint in front of that server, so the SageMaker carrier's CPU and RSS per session
+ * are printed as a ratio to the WebSocket carrier's.
  *
  * For each load level (default 50, 200, 500 concurrent sessions) and each client, a fresh
  * client process opens the sessions and streams a tone/silence signal at real-time pace
@@ -9,14 +12,14 @@
  * baseline, and message-to-frame delay (a TurnInfo reaching the socket → the client delivering
  * it). Then the core pipeline benchmark (`test/bench/core-pipeline.ts`) runs, when present.
  *
- * Options: --levels 50,200,500  --seconds 20  --clients voxpipe,livekit  --json
+ * Options: --levels 50,200,500  --seconds 20  --clients voxpipe,sagemaker,livekit  --json
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import type { ClientArgs, ClientResult } from "./stress/client.js";
+import type { ClientArgs, ClientResult, SageMakerBenchTarget } from "./stress/client.js";
 import { renderTable, type LevelResult, type ServerFigures } from "./stress/table.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,7 +29,7 @@ const { values } = parseArgs({
   options: {
     levels: { type: "string", default: "50,200,500" },
     seconds: { type: "string", default: "20" },
-    clients: { type: "string", default: "voxpipe,livekit" },
+    clients: { type: "string", default: "voxpipe,sagemaker,livekit" },
     json: { type: "boolean", default: false },
   },
 });
@@ -37,8 +40,8 @@ for (const n of levels)
   if (!Number.isInteger(n) || n < 1) throw new Error(`--levels: ${n} is not a positive integer`);
 if (!(seconds > 0)) throw new Error(`--seconds: ${values.seconds} is not a positive number`);
 for (const c of clients)
-  if (c !== "voxpipe" && c !== "livekit")
-    throw new Error(`--clients: ${String(c)} is not voxpipe or livekit`);
+  if (c !== "voxpipe" && c !== "sagemaker" && c !== "livekit")
+    throw new Error(`--clients: ${String(c)} is not voxpipe, sagemaker or livekit`);
 
 /** Node flags that run a TypeScript entry with workspace packages resolved to their sources. */
 const NODE_ARGS = ["--import", "tsx", "--conditions=@voxpipe/source", "--expose-gc"];
@@ -72,8 +75,15 @@ function runChild(entry: string, args: string[], timeoutMs: number): Promise<str
   });
 }
 
-/** Starts the Flux server process; resolves with its base URL and a stop function. */
-function startServer(): Promise<{ url: string; stop: () => Promise<ServerFigures | undefined> }> {
+/** The server process: Flux's URL, the SageMaker endpoint in front of it, and a stop function. */
+interface BenchServer {
+  url: string;
+  sagemaker: SageMakerBenchTarget;
+  stop: () => Promise<ServerFigures | undefined>;
+}
+
+/** Starts the Flux server process (with its local SageMaker endpoint). */
+function startServer(): Promise<BenchServer> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...NODE_ARGS, join(here, "stress", "server.ts")], {
       cwd: root,
@@ -85,11 +95,12 @@ function startServer(): Promise<{ url: string; stop: () => Promise<ServerFigures
     child.on("error", reject);
     child.stdout.on("data", (d: Buffer) => {
       buffer += d.toString();
-      const match = /READY (\S+)/.exec(buffer);
+      const match = /READY (\S+) (\{.*\})\n/.exec(buffer);
       if (match && !ready) {
         ready = true;
         resolve({
           url: `${match[1]}/v2/listen`,
+          sagemaker: JSON.parse(match[2]) as SageMakerBenchTarget,
           stop: async () => {
             child.stdin.end();
             await exited;
@@ -117,6 +128,7 @@ async function runLevel(sessions: number): Promise<LevelResult> {
         url: server.url,
         sampleRate: 16000,
         frameMs: 20,
+        sagemaker: server.sagemaker,
       };
       process.stderr.write(`  ${sessions} sessions, ${client}: streaming ${seconds} s…\n`);
       let out: string;

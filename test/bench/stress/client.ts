@@ -1,6 +1,6 @@
 /**
- * One benchmark client process: opens N Flux sessions of one client (voxpipe or the LiveKit
- * peer) against a Flux server, streams the synthetic signal at real-time pace for a fixed time,
+ * One benchmark client process: opens N Flux sessions of one client (voxpipe on the WebSocket
+ * carrier, voxpipe on the SageMaker carrier, or the LiveKit peer) against a Flux server, streams the synthetic signal at real-time pace for a fixed time,
  * and prints its measurements as one `RESULT {json}` line. Run by `test/bench/stress.ts`, one
  * process per client and load level, so CPU and memory figures belong to that client alone.
  *
@@ -14,7 +14,8 @@ import { loopedFrame, toneAndSilence } from "./signal.js";
 
 /** What the orchestrator asks of a client process. */
 export interface ClientArgs {
-  client: "voxpipe" | "livekit";
+  /** `voxpipe`: the WebSocket carrier; `sagemaker`: the SageMaker carrier; `livekit`: the peer. */
+  client: "voxpipe" | "sagemaker" | "livekit";
   sessions: number;
   /** Streaming time, seconds. */
   seconds: number;
@@ -23,6 +24,15 @@ export interface ClientArgs {
   sampleRate: number;
   /** Audio per pushed frame, ms. */
   frameMs: number;
+  /** The local SageMaker endpoint in front of the Flux server (the `sagemaker` client's target). */
+  sagemaker?: SageMakerBenchTarget;
+}
+
+/** A local SageMaker runtime endpoint: its URL, region and test credentials. */
+export interface SageMakerBenchTarget {
+  endpointUrl: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
 }
 
 /** What a client process reports. */
@@ -37,7 +47,10 @@ export interface ClientResult {
   turns: number;
   /** TurnInfo messages received on the sockets. */
   messages: number;
-  /** Delay from a StartOfTurn/EagerEndOfTurn/EndOfTurn message reaching the socket to the client delivering it. */
+  /**
+   * Delay from a StartOfTurn/EagerEndOfTurn/EndOfTurn message reaching the socket to the client
+   * delivering it (WebSocket clients only: the SageMaker carrier's HTTP/2 stream is not instrumented).
+   */
   messageToFrameMs: LatencySummary;
   /** Pacer ticks that had to send more than one frame (event-loop lag). */
   lateTicks: number;
@@ -73,26 +86,35 @@ export interface BenchSession {
 export interface DriverHooks {
   /** A matched event was delivered: `requestId` of its connection, Flux event name, delivery time. */
   delivered(requestId: string, event: (typeof MATCHED_EVENTS)[number], at: number): void;
+  /** A connection received `Connected` (drivers without {@link ClientDriver.socketModule}). */
+  connected(requestId: string): void;
   error(message: string): void;
 }
 
 /** A client under test: instruments its sockets, then opens sessions. */
 export interface ClientDriver {
-  /** A module path inside the client package, from which its `ws` copy resolves. */
-  socketModule(): string;
+  /**
+   * A module path inside the client package, from which its `ws` copy resolves; absent for a
+   * client that does not receive through `ws` (it reports `connected` itself).
+   */
+  socketModule?(): string;
   open(args: ClientArgs, hooks: DriverHooks): Promise<BenchSession>;
 }
 
 async function loadDriver(client: ClientArgs["client"]): Promise<ClientDriver> {
   if (client === "livekit") return (await import("./livekit-driver.js")).livekitDriver;
-  return (await import("./voxpipe-driver.js")).voxpipeDriver;
+  const voxpipe = await import("./voxpipe-driver.js");
+  return client === "sagemaker" ? voxpipe.sagemakerDriver : voxpipe.voxpipeDriver;
 }
 
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? "{}") as ClientArgs;
   const driver = await loadDriver(args.client);
   const arrivals = new SocketArrivals(MATCHED_EVENTS);
-  arrivals.instrument(driver.socketModule());
+  const socketModule = driver.socketModule?.();
+  if (socketModule !== undefined) arrivals.instrument(socketModule);
+  /** `request_id`s of the connections up: seen on the sockets, or reported by the driver. */
+  const connections = socketModule !== undefined ? arrivals.connections : new Set<string>();
 
   const m2f = new LatencyRecorder();
   const errors: string[] = [];
@@ -102,6 +124,9 @@ async function main(): Promise<void> {
       if (event === "EndOfTurn") turns += 1;
       const arrived = arrivals.take(requestId, event);
       if (arrived !== undefined) m2f.record(at - arrived);
+    },
+    connected(requestId) {
+      if (socketModule === undefined) connections.add(requestId);
     },
     error(message) {
       if (errors.length < 20) {
@@ -141,14 +166,13 @@ async function main(): Promise<void> {
     const batch = Math.min(RAMP_BATCH, args.sessions - first);
     for (let i = 0; i < batch; i++) sessions.push(await driver.open(args, hooks));
     const deadline = Math.min(performance.now() + RAMP_BATCH_WAIT_MS, openedAt + RAMP_TOTAL_MS);
-    while (arrivals.connections.size < sessions.length && performance.now() < deadline)
-      await sleep(20);
+    while (connections.size < sessions.length && performance.now() < deadline) await sleep(20);
     process.stderr.write(
-      `ramp: ${sessions.length} opened, ${arrivals.connections.size} connected, ${((performance.now() - openedAt) / 1000).toFixed(1)} s\n`,
+      `ramp: ${sessions.length} opened, ${connections.size} connected, ${((performance.now() - openedAt) / 1000).toFixed(1)} s\n`,
     );
   }
   const connectAllMs = performance.now() - openedAt;
-  const connectedAfterRamp = arrivals.connections.size;
+  const connectedAfterRamp = connections.size;
   await sleep(2000);
   const cpuBefore = process.cpuUsage();
   const steadyFrom = performance.now();
@@ -160,7 +184,7 @@ async function main(): Promise<void> {
   const result: ClientResult = {
     client: args.client,
     sessions: args.sessions,
-    connected: arrivals.connections.size,
+    connected: connections.size,
     connectedAfterRamp,
     turns,
     messages: arrivals.messages,

@@ -9,7 +9,7 @@ export interface ServerFigures {
   loopDelayP99Ms: number;
 }
 
-/** Both clients' results at one load level. */
+/** Every client's results at one load level. */
 export interface LevelResult {
   sessions: number;
   seconds: number;
@@ -47,6 +47,32 @@ export const TARGETS = {
   cpuRatioVsPeer: 2,
 } as const;
 
+/** How each client is named in the table. */
+const CLIENT_LABELS: Record<ClientArgs["client"], string> = {
+  voxpipe: "voxpipe (WebSocket)",
+  sagemaker: "voxpipe (SageMaker)",
+  livekit: "LiveKit STTv2",
+};
+
+/** `a ÷ b` per session: CPU and RSS (message-to-frame is not measured on the SageMaker path). */
+function ratioRow(label: string, a: ClientResult, b: ClientResult): string[] {
+  const [pa, pb] = [perSession(a), perSession(b)];
+  return [
+    "",
+    label,
+    "",
+    "",
+    "",
+    "",
+    "",
+    `${f(pa.cpuPercent / pb.cpuPercent, 2)}×`,
+    `${f(pa.rssMiB / pb.rssMiB, 2)}×`,
+    "",
+    "",
+    "",
+  ];
+}
+
 const f = (x: number, digits: number): string => (Number.isFinite(x) ? x.toFixed(digits) : "-");
 
 /** The printed table: one row per level and client, a ratio row, then the targets. */
@@ -68,7 +94,7 @@ export function renderTable(levels: readonly LevelResult[]): string {
   const rows: string[][] = [];
   const failed: string[] = [];
   for (const level of levels) {
-    for (const client of ["voxpipe", "livekit"] as const) {
+    for (const client of ["voxpipe", "sagemaker", "livekit"] as const) {
       const r = level.results[client];
       const failure = level.failures[client];
       if (!r) {
@@ -78,7 +104,7 @@ export function renderTable(levels: readonly LevelResult[]): string {
       const p = perSession(r);
       rows.push([
         String(level.sessions),
-        client === "livekit" ? "LiveKit STTv2" : "voxpipe",
+        CLIENT_LABELS[client],
         `${Math.min(r.connectedAfterRamp, r.sessions)}/${r.sessions}`,
         String(Math.max(0, r.connected - r.sessions)),
         f(r.connectAllMs / 1000, 1),
@@ -86,12 +112,15 @@ export function renderTable(levels: readonly LevelResult[]): string {
         f(r.steadyCores, 3),
         f(p.cpuPercent, 3),
         f(p.rssMiB, 3),
-        f(r.messageToFrameMs.p50, 3),
-        f(r.messageToFrameMs.p99, 3),
+        // Not measured where nothing was instrumented (the SageMaker carrier's HTTP/2 stream).
+        r.messageToFrameMs.count > 0 ? f(r.messageToFrameMs.p50, 3) : "n/a",
+        r.messageToFrameMs.count > 0 ? f(r.messageToFrameMs.p99, 3) : "n/a",
         String(r.lateTicks),
       ]);
     }
     const v = level.results.voxpipe;
+    const sm = level.results.sagemaker;
+    if (v && sm) rows.push(ratioRow("SageMaker ÷ WebSocket", sm, v));
     const l = level.results.livekit;
     if (v && l) {
       const pv = perSession(v);
@@ -112,6 +141,14 @@ export function renderTable(levels: readonly LevelResult[]): string {
       ]);
     }
   }
+  const carriers = levels.flatMap((level) => {
+    const [v, sm] = [level.results.voxpipe, level.results.sagemaker];
+    if (!v || !sm) return [];
+    const [pv, ps] = [perSession(v), perSession(sm)];
+    return [
+      `  ${level.sessions} sessions: CPU per session ${f(ps.cpuPercent / pv.cpuPercent, 2)}×, RSS per session ${f(ps.rssMiB / pv.rssMiB, 2)}× the WebSocket carrier's`,
+    ];
+  });
   const widths = head.map((_, i) => Math.max(head[i].length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string =>
     `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
@@ -122,6 +159,12 @@ export function renderTable(levels: readonly LevelResult[]): string {
   ];
 
   if (failed.length > 0) out.push("", "Failed runs:", ...failed.map((f) => `  ${f}`));
+  if (carriers.length > 0)
+    out.push(
+      "",
+      "voxpipe through Amazon SageMaker (sagemakerCarrier → local SageMaker endpoint, h2c) vs the WebSocket carrier:",
+      ...carriers,
+    );
   out.push("");
   for (const level of levels) {
     const s = level.server;

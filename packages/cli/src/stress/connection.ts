@@ -34,6 +34,8 @@ export interface StressError {
 
 /** What a connection reports while it runs (all optional, called synchronously). */
 export interface ConnectionListener {
+  /** Flux sent `Connected` on a connection (the first or a reconnect); `requestId` is set. */
+  connected?(connection: StressConnection): void;
   /** A Flux TurnInfo event arrived (every one, including `Update`s outside turns). */
   turn?(connection: StressConnection, event: ObservedTurnEvent): void;
   /** The frame made from a TurnInfo reached the end of the pipeline. */
@@ -131,6 +133,7 @@ export class StressConnection {
     this.stt.on("connected", (event) => {
       this.requestId = event.requestId;
       this.stats.connected(performance.now());
+      this.#listener.connected?.(this);
       if (event.connection > 1) {
         this.stats.reconnected();
         this.#listener.reconnected?.(this);
