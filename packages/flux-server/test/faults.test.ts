@@ -215,15 +215,40 @@ describe("fault injection per session", () => {
 });
 
 describe("session lifecycle", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("closes an idle session (no audio, no ping) after idleTimeoutMs; pings keep it open", async () => {
+    // Fake timers, real sockets: the idle timers move only when the test says so, and each
+    // ping is answered (pong) before time moves on, so the server has seen it.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const s = await start({ idleTimeoutMs: 400 });
     const pinged = await FluxTestClient.connect(s.url, EN);
     const idle = await FluxTestClient.connect(s.url, EN);
-    const timer = setInterval(() => pinged.socket.ping(), 40);
-    const closed = await idle.closed;
-    clearInterval(timer);
-    expect(closed).toEqual({ code: 1011, reason: "idle timeout: no audio or ping received" });
+    let idleClosed = false;
+    void idle.closed.then(() => (idleClosed = true));
+    const ping = async (): Promise<void> => {
+      const pong = new Promise((resolve) => pinged.socket.once("pong", resolve));
+      pinged.socket.ping();
+      await Promise.race([pong, pinged.closed]); // closed: the assertion below says so
+    };
+    for (let t = 0; t < 360; t += 40) {
+      await ping();
+      await vi.advanceTimersByTimeAsync(40);
+    }
+    expect(idleClosed).toBe(false); // 360 ms without a frame: not yet idle
+    for (let t = 360; t < 1600; t += 40) {
+      await ping();
+      await vi.advanceTimersByTimeAsync(40);
+    }
+    expect(await idle.closed).toEqual({
+      code: 1011,
+      reason: "idle timeout: no audio or ping received",
+    });
+    // four idle timeouts later, the pinged session is still open
     expect(pinged.socket.readyState).toBe(pinged.socket.OPEN);
+    vi.useRealTimers();
     await pinged.close();
   });
 
