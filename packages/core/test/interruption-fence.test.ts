@@ -14,6 +14,7 @@ import {
   TextFrame,
   UserStartedSpeakingFrame,
   createContextAggregators,
+  interruptOnEveryUserTurn,
   interruptWhileBotSpeaks,
 } from "@voxpipe/core";
 import type { Frame, FrameDirection } from "@voxpipe/core";
@@ -97,9 +98,30 @@ describe("generation fence", () => {
 });
 
 describe("interruption strategy (user aggregator)", () => {
-  it("interruptWhileBotSpeaks: a user turn interrupts only while the bot speaks", async () => {
+  it("the default is interruptWhileBotSpeaks: a user turn interrupts only while the bot speaks", async () => {
+    for (const options of [{}, { interruptionStrategy: interruptWhileBotSpeaks }]) {
+      const { user } = createContextAggregators(new LLMContext(), { user: options });
+      const { down } = await runProcessorTest({
+        processor: user,
+        framesToSend: [
+          new StartOfTurnFrame({ turnIndex: 0 }),
+          new EndOfTurnFrame({ turnIndex: 0 }),
+          new BotStartedSpeakingFrame(),
+          new StartOfTurnFrame({ turnIndex: 1 }),
+          new UserStartedSpeakingFrame(),
+          new EndOfTurnFrame({ turnIndex: 1 }),
+        ],
+      });
+      const kinds = down
+        .filter((f) => f instanceof InterruptionFrame || f instanceof StartOfTurnFrame)
+        .map((f) => f.name.replace(/#\d+$/, ""));
+      expect(kinds).toEqual(["StartOfTurnFrame", "InterruptionFrame", "StartOfTurnFrame"]);
+    }
+  });
+
+  it("interruptOnEveryUserTurn: every user turn interrupts, the bot speaking or not", async () => {
     const { user } = createContextAggregators(new LLMContext(), {
-      user: { interruptionStrategy: interruptWhileBotSpeaks },
+      user: { interruptionStrategy: interruptOnEveryUserTurn },
     });
     const { down } = await runProcessorTest({
       processor: user,
@@ -115,6 +137,11 @@ describe("interruption strategy (user aggregator)", () => {
     const kinds = down
       .filter((f) => f instanceof InterruptionFrame || f instanceof StartOfTurnFrame)
       .map((f) => f.name.replace(/#\d+$/, ""));
-    expect(kinds).toEqual(["StartOfTurnFrame", "InterruptionFrame", "StartOfTurnFrame"]);
+    expect(kinds).toEqual([
+      "InterruptionFrame",
+      "StartOfTurnFrame",
+      "InterruptionFrame",
+      "StartOfTurnFrame",
+    ]);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  BotStartedSpeakingFrame,
   EndFrame,
   FrameProcessor,
   InterruptionFrame,
@@ -18,6 +19,7 @@ import {
   TTSTextFrame,
   TTSUpdateSettingsFrame,
   createContextAggregators,
+  interruptOnEveryUserTurn,
 } from "@voxpipe/core";
 import type { Frame, FrameDirection } from "@voxpipe/core";
 import {
@@ -143,7 +145,7 @@ describe("interruption", () => {
     expect(context.messages[0]).toEqual({ role: "user", content: "tell me a story" });
   });
 
-  it("a new user turn interrupts the bot (user aggregator) and the next reply runs at once", async () => {
+  it("a new user turn while the bot speaks interrupts it (user aggregator) and the next reply runs at once", async () => {
     const llm = new ScriptedLLMService({
       replies: [["One", " two", " three", " four", " five", " six."], ["Sure."]],
       tokenDelayMs: 20,
@@ -156,6 +158,7 @@ describe("interruption", () => {
     const running = task.run();
     for (const f of turnFrames("count to six")) task.queueFrame(f);
     await waitFor(() => (llm.calls[0]?.tokens ?? 0) >= 2);
+    task.queueFrame(new BotStartedSpeakingFrame()); // what an output transport reports
     for (const f of turnFrames("stop", { turnIndex: 1 })) task.queueFrame(f);
     await waitFor(() => llm.calls.length === 2 && llm.calls[1]?.tokens === 1);
     task.stopWhenDone();
@@ -165,6 +168,40 @@ describe("interruption", () => {
     expect(context.messages[3]?.content).toBe("Sure.");
     // The second call saw the partial first reply in its context.
     expect(llm.calls[1]?.messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+  });
+
+  it("by default a user turn that starts before the bot speaks lets the reply being generated finish", async () => {
+    const llm = new ScriptedLLMService({ replies: [["a", "b", "c"], ["d"]], tokenDelayMs: 5 });
+    const { user, assistant } = createContextAggregators();
+    const task = new PipelineTask(new Pipeline([user, llm, assistant]), { idleTimeoutMs: null });
+    const running = task.run();
+    for (const f of turnFrames("first")) task.queueFrame(f);
+    await waitFor(() => (llm.calls[0]?.tokens ?? 0) >= 1);
+    for (const f of turnFrames("second", { turnIndex: 1 })) task.queueFrame(f);
+    await waitFor(() => llm.calls.length === 2 && llm.calls[1]?.tokens === 1);
+    task.stopWhenDone();
+    await running;
+    expect(llm.calls[0]?.aborted).toBe(false);
+    expect(llm.calls[0]?.tokens).toBe(3);
+  });
+
+  it("interruptOnEveryUserTurn: a new user turn cancels the reply being generated, the bot speaking or not", async () => {
+    const llm = new ScriptedLLMService({
+      replies: [["a", "b", "c", "d", "e"], ["f"]],
+      tokenDelayMs: 20,
+    });
+    const { user, assistant } = createContextAggregators(undefined, {
+      user: { interruptionStrategy: interruptOnEveryUserTurn },
+    });
+    const task = new PipelineTask(new Pipeline([user, llm, assistant]), { idleTimeoutMs: null });
+    const running = task.run();
+    for (const f of turnFrames("first")) task.queueFrame(f);
+    await waitFor(() => (llm.calls[0]?.tokens ?? 0) >= 1);
+    for (const f of turnFrames("second", { turnIndex: 1 })) task.queueFrame(f);
+    await waitFor(() => llm.calls.length === 2 && llm.calls[1]?.tokens === 1);
+    task.stopWhenDone();
+    await running;
+    expect(llm.calls[0]?.aborted).toBe(true);
   });
 
   it("does not interrupt when the task disallows interruptions", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import {
+  BotStartedSpeakingFrame,
   ErrorFrame,
   InputAudioRawFrame,
   InterruptionFrame,
@@ -224,14 +225,16 @@ describe("context aggregators", () => {
     ]);
     const names = down.map((f) => f.constructor.name);
     expect(names.slice(-3)).toEqual(["TranscriptionFrame", "EndOfTurnFrame", "LLMContextFrame"]);
-    expect(names[0]).toBe("InterruptionFrame"); // the user started a turn: bot interrupted
+    // The bot was not speaking: by default (interruptWhileBotSpeaks) nothing is interrupted.
+    expect(names).not.toContain("InterruptionFrame");
     expect((down.at(-1) as LLMContextFrame).context).toBe(context);
   });
 
-  it("user aggregator: interrupts once per turn even when the STT sends StartOfTurn and UserStartedSpeaking", async () => {
+  it("user aggregator: interrupts the speaking bot once per turn even when the STT sends StartOfTurn and UserStartedSpeaking", async () => {
     const { down } = await runProcessorTest({
       processor: new LLMUserContextAggregator(new LLMContext()),
       framesToSend: [
+        new BotStartedSpeakingFrame(), // the bot speaks through both turns
         ...turnFrames("one").flatMap((f) =>
           f instanceof EndOfTurnFrame ? [f, new UserStoppedSpeakingFrame()] : [f],
         ),

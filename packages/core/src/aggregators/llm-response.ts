@@ -53,12 +53,17 @@ export interface UserTurnStart {
 export type InterruptionStrategy = (start: UserTurnStart) => boolean;
 
 /**
- * The default {@link InterruptionStrategy}: every user turn start interrupts the bot (its
- * speech, and a reply still being generated for an earlier turn).
+ * An {@link InterruptionStrategy}: every user turn start interrupts the bot — its speech,
+ * and also a reply still being generated for an earlier turn (before any of it is heard).
  */
 export const interruptOnEveryUserTurn: InterruptionStrategy = () => true;
 
-/** An {@link InterruptionStrategy}: a user turn interrupts the bot only while it speaks (barge-in). */
+/**
+ * The default {@link InterruptionStrategy}: a user turn interrupts the bot only while it
+ * speaks (barge-in, between `BotStartedSpeakingFrame` and `BotStoppedSpeakingFrame`), as
+ * Flux's `StartOfTurn` during bot speech is meant to (voxpipe issue #10). A user turn that
+ * starts while a reply is still being generated lets that reply go on.
+ */
 export const interruptWhileBotSpeaks: InterruptionStrategy = (start) => start.botSpeaking;
 
 /** Options of {@link LLMUserContextAggregator}. */
@@ -70,8 +75,9 @@ export interface LLMUserAggregatorOptions extends FrameProcessorOptions {
   /**
    * When a user turn start interrupts the bot (one `InterruptionFrame` per barge-in, pushed
    * here and nowhere else; only if the run allows interruptions). Default
-   * {@link interruptOnEveryUserTurn}; {@link interruptWhileBotSpeaks} lets a reply being
-   * generated finish when the user starts a turn before the bot speaks.
+   * {@link interruptWhileBotSpeaks} (barge-in only: a reply being generated finishes when
+   * the user starts a turn before the bot speaks); {@link interruptOnEveryUserTurn} also
+   * cancels that reply.
    */
   readonly interruptionStrategy?: InterruptionStrategy;
 }
@@ -105,7 +111,7 @@ export class LLMUserContextAggregator extends FrameProcessor<LLMUserAggregatorEv
     this.context = context;
     this.#interrupt = options.interruptOnUserTurnStart ?? true;
     this.#strategy = this.#interrupt
-      ? (options.interruptionStrategy ?? interruptOnEveryUserTurn)
+      ? (options.interruptionStrategy ?? interruptWhileBotSpeaks)
       : undefined;
   }
 
