@@ -142,3 +142,22 @@ describe("the first connection fails fast, naming the cause", () => {
     expect(error).toMatchObject({ code: "CONNECT_TIMEOUT", fatal: true });
   });
 });
+
+describe("a refused handshake names the HTTP status and Flux's dg-error text", () => {
+  for (const [name, carrier] of [
+    ["ws", wsCarrier],
+    ["sdk", sdkCarrier],
+  ] as const) {
+    it(`${name}: 400 with dg-error → a fatal error carrying both`, async () => {
+      const s = await server([
+        { faults: { refuseHandshake: { status: 400, message: "model not supported" } } },
+      ]);
+      open.push(s);
+      const flux = new FluxClient({ settings: SETTINGS, url: s.url, carrier });
+      const error = await flux.start().catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 400, fatal: true, description: "model not supported" });
+      expect(String((error as Error).message)).toMatch(/400/);
+      expect(String((error as Error).message)).toContain("model not supported");
+    });
+  }
+});

@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, type ClientRequest } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { DeepgramClient } from "@deepgram/sdk";
 import {
   FluxError,
@@ -18,9 +20,11 @@ type SdkSocket = Awaited<ReturnType<DeepgramClient["listen"]["v2"]["connect"]>>;
  * so that a drop surfaces here once and {@link FluxClient} decides what to do.
  *
  * The SDK reports a refused upgrade only as an error message
- * (`Unexpected server response: 401`); the status is read from it. The
- * response's `dg-error` text is not reachable through the SDK (use
- * {@link wsCarrier} when that matters).
+ * (`Unexpected server response: 401`) and drops the response. Its per-connection `agent`
+ * option (a Node HTTP agent, `WebSocketAgentArg`) is the one way to see the response: the
+ * agent here only watches the upgrade request it is given and keeps the refusal's status
+ * and `dg-error` header, so the error carries Flux's text as with {@link wsCarrier}. (The
+ * JSON body is not readable this way: the SDK's socket aborts the request on the refusal.)
  */
 export const sdkCarrier: Carrier = async (request, handlers) => {
   const { base } = endpointOf(request.url);
@@ -38,6 +42,7 @@ export const sdkCarrier: Carrier = async (request, handlers) => {
   delete queryParams.model;
 
   request.signal.throwIfAborted();
+  const watcher = refusalWatcher(new URL(base).protocol === "wss:");
   const socket: SdkSocket = await client.listen.v2.connect({
     model,
     queryParams,
@@ -45,14 +50,51 @@ export const sdkCarrier: Carrier = async (request, handlers) => {
     shouldReconnect: () => false,
     connectionTimeoutInSeconds: request.connectTimeoutMs / 1000,
     abortSignal: request.signal,
+    agent: watcher.agent,
   });
-  return openSdkSocket(socket, request, handlers);
+  return openSdkSocket(socket, request, handlers, watcher);
 };
+
+/** Longest `dg-error` text kept from a refused handshake. */
+const MAX_ERROR_TEXT = 300;
+
+/** A refused upgrade as the agent saw it. */
+interface Refusal {
+  status: number;
+  dgError: string | undefined;
+}
+
+/**
+ * A one-connection HTTP(S) agent that records a refused upgrade's status and `dg-error`
+ * header. It hooks `addRequest(req, options)`, the method Node's `http.Agent` is handed each
+ * request through (what agent libraries such as agent-base build on), to listen for the
+ * request's documented `response` event, which fires only for a non-101 answer; the
+ * connection itself is made by the stock agent, unchanged.
+ */
+function refusalWatcher(secure: boolean): { agent: HttpAgent; refusal(): Refusal | undefined } {
+  let seen: Refusal | undefined;
+  const watch = (req: ClientRequest): void => {
+    req.once("response", (res) => {
+      const header = res.headers["dg-error"];
+      const text = Array.isArray(header) ? header[0] : header;
+      seen = { status: res.statusCode ?? 0, dgError: text?.slice(0, MAX_ERROR_TEXT) };
+    });
+  };
+  const agent = secure ? new HttpsAgent() : new HttpAgent();
+  const hooked = agent as unknown as { addRequest(req: ClientRequest, options: unknown): void };
+  const addRequest = hooked.addRequest.bind(agent);
+  hooked.addRequest = (req, options) => {
+    watch(req);
+    addRequest(req, options);
+  };
+  return { agent, refusal: () => seen };
+}
 
 async function openSdkSocket(
   socket: SdkSocket,
   request: CarrierOpenRequest,
   handlers: CarrierHandlers,
+  watcher: { refusal(): Refusal | undefined },
 ): Promise<CarrierConnection> {
   let opened = false;
   let closed = false;
@@ -82,10 +124,11 @@ async function openSdkSocket(
   socket.on("message", (message) => handlers.onMessage(message));
   socket.on("error", (error: Error) => {
     if (opened) return;
-    const status = statusFromHandshakeMessage(error.message);
+    const seen = watcher.refusal();
+    const status = seen?.status ?? statusFromHandshakeMessage(error.message);
     refusal =
       status !== undefined
-        ? handshakeError(status)
+        ? handshakeError(status, undefined, seen?.dgError)
         : error.message === "TIMEOUT"
           ? networkError("CONNECT_TIMEOUT", "handshake timed out")
           : connectError(error);

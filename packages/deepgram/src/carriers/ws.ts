@@ -8,9 +8,9 @@ import { endpointOf } from "./carrier.js";
 const MAX_ERROR_TEXT = 300;
 
 /**
- * A carrier on plain `ws`. Unlike the SDK it can read a refused handshake's
- * `dg-error` header and JSON body, so its errors carry the provider's
- * code and description (flux-protocol.md §1.5).
+ * A carrier on plain `ws`. It reads a refused handshake's JSON body as well as its
+ * `dg-error` header (the SDK carrier gets only the header), so its errors carry the
+ * provider's code and description (flux-protocol.md §1.5).
  */
 export const wsCarrier: Carrier = (request, handlers) =>
   new Promise<CarrierConnection>((resolve, reject) => {
