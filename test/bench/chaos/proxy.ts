@@ -180,27 +180,18 @@ export class FaultProxy {
     if (!this.#faulting) return;
     const fault = this.#pick();
     this.counters.faults[fault] += 1;
-    switch (fault) {
-      case "drop":
-        link.drop();
-        return;
-      case "shortStall":
-        link.stall();
-        link.schedule(this.options.shortStallMs, () => {
-          link.release();
-          this.#arm(link);
-        });
-        return;
-      case "longStall":
-        link.stall();
-        // The client is expected to give up and close first; this bound only keeps a link
-        // whose client did not from staying stalled for the rest of the run.
-        link.schedule(this.options.longStallMs, () => {
-          link.release();
-          this.#arm(link);
-        });
-        return;
+    if (fault === "drop") {
+      link.drop();
+      return;
     }
+    // A long stall is expected to end with the client giving up and closing; its bound only
+    // keeps a link whose client did not from staying stalled for the rest of the run.
+    link.stall();
+    const ms = fault === "shortStall" ? this.options.shortStallMs : this.options.longStallMs;
+    link.schedule(ms, () => {
+      link.release();
+      this.#arm(link);
+    });
   }
 
   #pick(): ProxyFault {
