@@ -18,8 +18,6 @@
  * (p50/p99), the total and the TTS TTFB, serve's event-loop delay p99, and this process's
  * event-loop delay p99 (above ~20 ms the callers themselves are late: the run is invalid).
  */
-import { spawn } from "node:child_process";
-import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -29,6 +27,7 @@ import { parseArgs } from "node:util";
 import { pcmToMulaw } from "@voxpipe/core";
 import { tonePcm } from "@voxpipe/core/testing";
 import { SimulatedTwilioCall } from "@voxpipe/transports/testing";
+import { VOXPIPE_BIN, startChild, stopChild } from "../child-process.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -42,7 +41,6 @@ for (const n of levels)
   if (!(Number.isInteger(n) && n > 0))
     throw new Error(`--calls: ${values.calls} is not a comma-separated list of positive integers`);
 const passthrough = !values["no-passthrough"];
-const NODE_ARGS = ["--import", "tsx", "--conditions=@voxpipe/source"];
 const CLK_TCK = 100;
 const TURNS = 3;
 const SPEECH_MS = 1200;
@@ -69,61 +67,17 @@ function callAudio(): Uint8Array {
   return pcmToMulaw(pcm);
 }
 
-/** Starts a child and resolves with it once its stdout+stderr match `ready`. */
-async function start(
-  args: string[],
-  ready: RegExp,
-  nodeArgs: string[] = [],
-): Promise<{ child: ChildProcessWithoutNullStreams; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [...NODE_ARGS, ...nodeArgs, ...args], {
-    env: { ...process.env, DEEPGRAM_API_KEY: "" },
-  });
-  let out = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${args[0]} did not start within 60 s:\n${out}`));
-    }, 60_000);
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const match = ready.exec(out);
-      if (match === null) return;
-      clearTimeout(timer);
-      child.stdout.off("data", onData);
-      child.stderr.off("data", onData);
-      child.stdout.resume();
-      child.stderr.resume();
-      resolve({ child, match });
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${args[0]} exited with ${code} before it was ready:\n${out}`));
-    });
-  });
-}
-
-async function stop(child: ChildProcessWithoutNullStreams): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 interface Stats {
   latency: Record<"framework" | "total" | "ttsTtfb", { count: number; p50: number; p99: number }>;
   eventLoopDelayMs?: { p99: number };
 }
 
 async function level(n: number): Promise<Record<string, string>> {
-  const flux = await start([join(here, "stress/server.ts")], /READY (\S+)/);
+  const flux = await startChild([join(here, "stress/server.ts")], /READY (\S+)/);
   const fluxUrl = flux.match[1];
-  const serve = await start(
+  const serve = await startChild(
     [
-      join(here, "../../packages/cli/src/bin.ts"),
+      VOXPIPE_BIN,
       "serve",
       "--port",
       "0",
@@ -139,9 +93,11 @@ async function level(n: number): Promise<Record<string, string>> {
     ],
     /listening on http:\/\/127\.0\.0\.1:(\d+)/,
     // CALLS_CPU_PROF=DIR: a V8 CPU profile of voxpipe serve (open it in Chrome DevTools).
-    process.env.CALLS_CPU_PROF
-      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CALLS_CPU_PROF}`]
-      : [],
+    {
+      nodeArgs: process.env.CALLS_CPU_PROF
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CALLS_CPU_PROF}`]
+        : [],
+    },
   );
   const port = Number(serve.match[1]);
   const pid = serve.child.pid!;
@@ -192,8 +148,8 @@ async function level(n: number): Promise<Record<string, string>> {
       "callers loop p99 ms": (lag.percentile(99) / 1e6).toFixed(1),
     };
   } finally {
-    await stop(serve.child);
-    await stop(flux.child);
+    await stopChild(serve.child);
+    await stopChild(flux.child);
   }
 }
 
