@@ -17,7 +17,7 @@ import {
   interruptOnEveryUserTurn,
   interruptWhileBotSpeaks,
 } from "@voxpipe/core";
-import type { Frame, FrameDirection } from "@voxpipe/core";
+import type { Frame, FrameDirection, LLMUserAggregatorOptions } from "@voxpipe/core";
 import { SleepFrame, runProcessorTest } from "@voxpipe/core/testing";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -98,31 +98,9 @@ describe("generation fence", () => {
 });
 
 describe("interruption strategy (user aggregator)", () => {
-  it("the default is interruptWhileBotSpeaks: a user turn interrupts only while the bot speaks", async () => {
-    for (const options of [{}, { interruptionStrategy: interruptWhileBotSpeaks }]) {
-      const { user } = createContextAggregators(new LLMContext(), { user: options });
-      const { down } = await runProcessorTest({
-        processor: user,
-        framesToSend: [
-          new StartOfTurnFrame({ turnIndex: 0 }),
-          new EndOfTurnFrame({ turnIndex: 0 }),
-          new BotStartedSpeakingFrame(),
-          new StartOfTurnFrame({ turnIndex: 1 }),
-          new UserStartedSpeakingFrame(),
-          new EndOfTurnFrame({ turnIndex: 1 }),
-        ],
-      });
-      const kinds = down
-        .filter((f) => f instanceof InterruptionFrame || f instanceof StartOfTurnFrame)
-        .map((f) => f.name.replace(/#\d+$/, ""));
-      expect(kinds).toEqual(["StartOfTurnFrame", "InterruptionFrame", "StartOfTurnFrame"]);
-    }
-  });
-
-  it("interruptOnEveryUserTurn: every user turn interrupts, the bot speaking or not", async () => {
-    const { user } = createContextAggregators(new LLMContext(), {
-      user: { interruptionStrategy: interruptOnEveryUserTurn },
-    });
+  /** Two user turns, the second while the bot speaks: the InterruptionFrames and turn starts pushed. */
+  async function interruptionsOf(options: LLMUserAggregatorOptions): Promise<string[]> {
+    const { user } = createContextAggregators(new LLMContext(), { user: options });
     const { down } = await runProcessorTest({
       processor: user,
       framesToSend: [
@@ -134,10 +112,19 @@ describe("interruption strategy (user aggregator)", () => {
         new EndOfTurnFrame({ turnIndex: 1 }),
       ],
     });
-    const kinds = down
+    return down
       .filter((f) => f instanceof InterruptionFrame || f instanceof StartOfTurnFrame)
       .map((f) => f.name.replace(/#\d+$/, ""));
-    expect(kinds).toEqual([
+  }
+
+  it("the default is interruptWhileBotSpeaks: a user turn interrupts only while the bot speaks", async () => {
+    const barge = ["StartOfTurnFrame", "InterruptionFrame", "StartOfTurnFrame"];
+    expect(await interruptionsOf({})).toEqual(barge);
+    expect(await interruptionsOf({ interruptionStrategy: interruptWhileBotSpeaks })).toEqual(barge);
+  });
+
+  it("interruptOnEveryUserTurn: every user turn interrupts, the bot speaking or not", async () => {
+    expect(await interruptionsOf({ interruptionStrategy: interruptOnEveryUserTurn })).toEqual([
       "InterruptionFrame",
       "StartOfTurnFrame",
       "InterruptionFrame",

@@ -20,6 +20,7 @@ import {
   TTSUpdateSettingsFrame,
   createContextAggregators,
   interruptOnEveryUserTurn,
+  type LLMUserAggregatorOptions,
 } from "@voxpipe/core";
 import type { Frame, FrameDirection } from "@voxpipe/core";
 import {
@@ -170,10 +171,20 @@ describe("interruption", () => {
     expect(llm.calls[1]?.messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
   });
 
-  it("by default a user turn that starts before the bot speaks lets the reply being generated finish", async () => {
-    const llm = new ScriptedLLMService({ replies: [["a", "b", "c"], ["d"]], tokenDelayMs: 5 });
-    const { user, assistant } = createContextAggregators();
-    const task = new PipelineTask(new Pipeline([user, llm, assistant]), { idleTimeoutMs: null });
+  /**
+   * A second user turn while the first reply is still being generated (the bot not speaking):
+   * the LLM calls, once the second reply is done.
+   */
+  async function secondTurnDuringReply(
+    user: LLMUserAggregatorOptions,
+    taskOptions: { allowInterruptions?: boolean } = {},
+  ): Promise<ScriptedLLMService["calls"]> {
+    const llm = new ScriptedLLMService({ replies: [["a", "b", "c"], ["d"]], tokenDelayMs: 20 });
+    const aggregators = createContextAggregators(undefined, { user });
+    const task = new PipelineTask(new Pipeline([aggregators.user, llm, aggregators.assistant]), {
+      idleTimeoutMs: null,
+      ...taskOptions,
+    });
     const running = task.run();
     for (const f of turnFrames("first")) task.queueFrame(f);
     await waitFor(() => (llm.calls[0]?.tokens ?? 0) >= 1);
@@ -181,44 +192,24 @@ describe("interruption", () => {
     await waitFor(() => llm.calls.length === 2 && llm.calls[1]?.tokens === 1);
     task.stopWhenDone();
     await running;
-    expect(llm.calls[0]?.aborted).toBe(false);
-    expect(llm.calls[0]?.tokens).toBe(3);
+    return llm.calls;
+  }
+
+  it("by default a user turn that starts before the bot speaks lets the reply being generated finish", async () => {
+    const calls = await secondTurnDuringReply({});
+    expect(calls[0]).toMatchObject({ aborted: false, tokens: 3 });
   });
 
   it("interruptOnEveryUserTurn: a new user turn cancels the reply being generated, the bot speaking or not", async () => {
-    const llm = new ScriptedLLMService({
-      replies: [["a", "b", "c", "d", "e"], ["f"]],
-      tokenDelayMs: 20,
-    });
-    const { user, assistant } = createContextAggregators(undefined, {
-      user: { interruptionStrategy: interruptOnEveryUserTurn },
-    });
-    const task = new PipelineTask(new Pipeline([user, llm, assistant]), { idleTimeoutMs: null });
-    const running = task.run();
-    for (const f of turnFrames("first")) task.queueFrame(f);
-    await waitFor(() => (llm.calls[0]?.tokens ?? 0) >= 1);
-    for (const f of turnFrames("second", { turnIndex: 1 })) task.queueFrame(f);
-    await waitFor(() => llm.calls.length === 2 && llm.calls[1]?.tokens === 1);
-    task.stopWhenDone();
-    await running;
-    expect(llm.calls[0]?.aborted).toBe(true);
+    const calls = await secondTurnDuringReply({ interruptionStrategy: interruptOnEveryUserTurn });
+    expect(calls[0]?.aborted).toBe(true);
   });
 
   it("does not interrupt when the task disallows interruptions", async () => {
-    const llm = new ScriptedLLMService({ replies: [["a", "b", "c"]], tokenDelayMs: 5 });
-    const { user, assistant } = createContextAggregators();
-    const task = new PipelineTask(new Pipeline([user, llm, assistant]), {
-      idleTimeoutMs: null,
-      allowInterruptions: false,
-    });
-    const running = task.run();
-    for (const f of turnFrames("first")) task.queueFrame(f);
-    await waitFor(() => (llm.calls[0]?.tokens ?? 0) >= 1);
-    for (const f of turnFrames("second", { turnIndex: 1 })) task.queueFrame(f);
-    await waitFor(() => llm.calls.length === 2 && llm.calls[1]?.tokens === 3);
-    task.stopWhenDone();
-    await running;
-    expect(llm.calls[0]?.aborted).toBe(false);
-    expect(llm.calls[0]?.tokens).toBe(3);
+    const calls = await secondTurnDuringReply(
+      { interruptionStrategy: interruptOnEveryUserTurn },
+      { allowInterruptions: false },
+    );
+    expect(calls[0]).toMatchObject({ aborted: false, tokens: 3 });
   });
 });
