@@ -350,9 +350,12 @@ export class FluxClient {
    * Changes settings mid-stream.
    * - Thresholds, keyterms, language hints, numerals go out as one `Configure`
    *   (one in flight; later calls coalesce into the next). Resolves with the
-   *   configuration Flux confirmed; rejects with a non-fatal {@link FluxError}
-   *   (`configure`: Flux's code and description; `configure-timeout`) and the
-   *   previous settings stay in force.
+   *   configuration Flux confirmed (its `ConfigureSuccess` echo; {@link settings} then
+   *   shows it); rejects with a non-fatal {@link FluxError} (`configure`: Flux's code and
+   *   description; `configure-timeout` after `configureTimeoutMs`) and the previous
+   *   settings stay in force. Should the acknowledgement of a timed-out Configure come
+   *   later after all, the full desired configuration is sent again so that stays true.
+   *   Asking again for values already on their way waits for the same answer.
    * - Model, encoding, sample rate (and the other connection-only settings) need
    *   a new connection: it opens at the next turn boundary and the audio Flux had
    *   not confirmed is replayed on it, so nothing is lost. For an encoding or

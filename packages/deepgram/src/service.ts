@@ -187,7 +187,8 @@ export class DeepgramFluxSTTService extends STTService<
    * (`FluxClient.settings`: the connection's settings, live ones reconciled from each
    * `ConfigureSuccess` echo), plus the client-side `minConfidence`: a change shows here when
    * Flux acknowledged it, and never if Flux refused it or did not answer in time. Before the
-   * connection opens: the settings it will open with.
+   * connection opens: the settings it will open with. (`settingsUpdated` fires when a change
+   * is accepted and handed to Flux, before Flux confirms it.)
    */
   override get settings(): Readonly<DeepgramFluxSettings> {
     const own = super.settings;

@@ -71,7 +71,11 @@ export interface CarrierConnection {
   readonly renewAfterMs?: number;
   /** Closes the connection (code 1000). Idempotent. `onClose` still fires once. */
   close(): void;
-  /** Bytes queued but not yet written to the network, if the carrier knows. */
+  /**
+   * Bytes queued but not yet written to the network (0 if the carrier cannot tell). The
+   * client's backpressure bounds it, and its stall timer counts audio only once it has left
+   * this buffer.
+   */
   readonly bufferedAmount: number;
 }
 

@@ -19,7 +19,10 @@ import { rawFormat } from "./options.js";
  * `Configure`s and opens connections.
  */
 export class SettingsState {
-  /** Settings in force on the current connection (what Flux has confirmed). */
+  /**
+   * Settings in force on the current connection (what Flux has confirmed): the connection's
+   * settings, live fields reconciled from each `ConfigureSuccess` echo ({@link confirm}).
+   */
   applied: FluxSettings;
   /** Settings the caller asked for (validated); differ from {@link applied} while a change is pending. */
   desired: FluxSettings;
