@@ -403,7 +403,10 @@ const rows: [string, string][] = [
     "client RSS start / middle / end",
     `${rssSamples[0]?.mib.toFixed(0)} / ${middle?.mib.toFixed(0)} / ${rssSamples.at(-1)?.mib.toFixed(0)} MiB`,
   ],
-  ["client RSS slope", `${rssSlope(rssSamples).toFixed(2)} MiB/min`],
+  [
+    "client RSS slope whole run / second half",
+    `${rssSlope(rssSamples).toFixed(2)} / ${rssSlope(rssSamples.slice(Math.floor(rssSamples.length / 2))).toFixed(2)} MiB/min`,
+  ],
   [
     "server: sessions / refused / no-optional-fields / delayed acks",
     `${serverCounters.sessions} / 429×${serverCounters.refused[429]} 500×${serverCounters.refused[500]} / ${serverCounters.omitOptionalFields} / ${serverCounters.delayedAcks}`,
