@@ -281,8 +281,13 @@ let duplicates = 0;
 let missed = 0;
 let spurious = 0;
 const triggers: Record<string, number> = {};
-const recovery = new LatencyRecorder();
-const blipRecovery = new LatencyRecorder();
+/** Recovery times by what caused the outage and whether an attempt was refused first (backoff). */
+const recovery = {
+  isolated: new LatencyRecorder(),
+  isolatedRefused: new LatencyRecorder(),
+  blip: new LatencyRecorder(),
+  blipRefused: new LatencyRecorder(),
+};
 const replayed: number[] = [];
 let unrecovered = 0;
 /** Outages as +1/−1 edges in time, for the peak of sessions reconnecting at once. */
@@ -312,7 +317,10 @@ for (const session of sessions) {
       continue;
     }
     const byBlip = blips.some((t) => outage.lostAt >= t && outage.lostAt - t < BLIP_WINDOW_MS);
-    (byBlip ? blipRecovery : recovery).record(outage.downtimeMs);
+    const refused = outage.failedAttempts > 0;
+    recovery[
+      byBlip ? (refused ? "blipRefused" : "blip") : refused ? "isolatedRefused" : "isolated"
+    ].record(outage.downtimeMs);
     replayed.push(outage.replayedSeconds);
     edges.push([outage.lostAt, 1], [outage.lostAt + outage.downtimeMs, -1]);
   }
@@ -376,11 +384,16 @@ const rows: [string, string][] = [
   ["reconnects", `${reconnects}${SATURATE ? " (all spurious: no faults injected)" : ""}`],
   ["connections lost, by cause", fmt(lossCauses)],
   ["failed reconnect attempts", fmt(failedAttempts)],
-  ["time to recover p50 / p99 / max", `${percentiles(recovery.summary())} (loss → Connected)`],
   [
-    "  after a blip (all cut at once)",
-    `${percentiles(blipRecovery.summary())}, ${blips.length} blips`,
+    "time to recover p50 / p99 / max (loss → Connected)",
+    `${percentiles(recovery.isolated.summary())} (drops, stalls)`,
   ],
+  ["  … after refused attempts (backoff)", percentiles(recovery.isolatedRefused.summary())],
+  [
+    "  … after a blip (all cut at once)",
+    `${percentiles(recovery.blip.summary())}, ${blips.length} blips`,
+  ],
+  ["  … after a blip and refused attempts", percentiles(recovery.blipRefused.summary())],
   ["outages never recovered", `${unrecovered}`],
   [
     "replayed per reconnect p50 / p99 / max",

@@ -42,6 +42,8 @@ export interface Outage {
   downtimeMs: number | undefined;
   /** Seconds of audio replayed on the new connection. */
   replayedSeconds: number;
+  /** Attempts of this outage that failed (refused, timed out) before the one that connected. */
+  failedAttempts: number;
 }
 
 /** Counters of one session, merged into the report. */
@@ -109,6 +111,9 @@ export class ChaosSession {
         case "Reconnecting": {
           const into = event.attempt === 0 ? this.figures.lossCauses : this.figures.failedAttempts;
           into[event.error.code] = (into[event.error.code] ?? 0) + 1;
+          const current = this.figures.outages.at(-1);
+          if (event.attempt > 0 && current?.downtimeMs === undefined && current !== undefined)
+            current.failedAttempts += 1;
           if (event.attempt === 0) {
             this.inOutage = true;
             this.figures.outages.push({
@@ -116,6 +121,7 @@ export class ChaosSession {
               cause: event.error.code,
               downtimeMs: undefined,
               replayedSeconds: 0,
+              failedAttempts: 0,
             });
           }
           break;
