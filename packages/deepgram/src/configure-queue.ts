@@ -30,7 +30,13 @@ export interface ConfigureWaiter {
 
 /** A Configure on the wire, awaiting Flux's answer. */
 export interface InFlightConfigure {
+  /** The fields it carries. */
   readonly keys: ReadonlySet<LiveKey>;
+  /**
+   * The fields callers asked to change (all of {@link keys}, except in a full configuration
+   * sent after a late answer, which carries the rest only to re-align Flux).
+   */
+  readonly asked: ReadonlySet<LiveKey>;
   /** The values sent, by TS option name. */
   readonly sent: Partial<FluxSettings>;
   /** The message as sent. */
@@ -131,7 +137,8 @@ export class ConfigureQueue {
   ): ConfigureMessage | undefined {
     if (this.inFlight !== undefined) return undefined;
     if (this.pending.size === 0 && !this.resyncWanted) return undefined;
-    const keys = new Set(this.resyncWanted ? [...this.pending, ...keysForResync] : this.pending);
+    const asked = new Set(this.pending);
+    const keys = new Set(this.resyncWanted ? [...asked, ...keysForResync] : asked);
     this.pending.clear();
     this.resyncWanted = false;
     const sent: Partial<FluxSettings> = {};
@@ -139,6 +146,7 @@ export class ConfigureQueue {
     const message = configureMessage(keys, sent);
     this.unanswered.push({
       keys,
+      asked,
       sent,
       message,
       waiters: this.waiting.splice(0),

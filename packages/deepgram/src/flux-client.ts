@@ -2,7 +2,6 @@ import type { Observable } from "rxjs";
 import { Subject } from "rxjs";
 import {
   FLUX_MULTILINGUAL_MODEL,
-  initialActiveConfiguration,
   parseServerMessage,
   parseServerMessageObject,
   type ConfigureSuccessMessage,
@@ -816,9 +815,11 @@ export class FluxClient {
     const full = LIVE_KEYS.filter(
       (k) => k !== "languageHints" || desired.model === FLUX_MULTILINGUAL_MODEL,
     );
-    // Values with Flux's defaults filled in, so a full configuration restores them too.
-    const values = { ...desired, ...initialActiveConfiguration(desired) };
-    const message = this.configures.take(values, performance.now(), full);
+    const message = this.configures.take(
+      this.settingsState.desiredWithDefaults,
+      performance.now(),
+      full,
+    );
     if (message === undefined) return;
     this.log.debug({ fields: [...(this.configures.inFlight?.keys ?? [])] }, "sending Configure");
     conn.sendControl(message);
@@ -839,16 +840,20 @@ export class FluxClient {
     const active = this.settingsState.confirm(done, m);
     this.emit({ type: "Configured", configuration: active });
     if (done.expired) {
-      this.log.warn(
-        { fields: [...done.keys] },
-        "Configure acknowledged after its timeout; re-sending the full desired configuration",
-      );
-      this.configures.resync();
-      // A Configure cannot turn eager mode off: only a new connection can.
-      const desired = this.settingsState.desired;
-      if (desired.eagerEotThreshold === undefined && active.eagerEotThreshold !== undefined) {
-        this.settingsState.switchPending = true;
-        this.maybeSwitch();
+      // Only if Flux now differs from what was asked: a full configuration whose own answer
+      // comes late (a slow Flux) must not start another one.
+      if (!this.settingsState.confirmedAsDesired) {
+        this.log.warn(
+          { fields: [...done.keys] },
+          "Configure acknowledged after its timeout; re-sending the full desired configuration",
+        );
+        this.configures.resync();
+        // A Configure cannot turn eager mode off: only a new connection can.
+        const desired = this.settingsState.desired;
+        if (desired.eagerEotThreshold === undefined && active.eagerEotThreshold !== undefined) {
+          this.settingsState.switchPending = true;
+          this.maybeSwitch();
+        }
       }
     } else {
       for (const w of done.waiters) w.resolve(active);

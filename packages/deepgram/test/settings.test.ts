@@ -153,6 +153,38 @@ describe("FluxClient: Configure answers settle their own Configure", () => {
     c.destroy();
   });
 
+  it("a Flux that answers every Configure late: one full configuration re-aligns it, no loop, nothing asked for is flipped", async () => {
+    vi.useFakeTimers();
+    const flux = fakeConfigureFlux(["hold", "hold"]);
+    const c = new FluxClient({
+      settings: { ...SETTINGS, eotThreshold: 0.7 },
+      url: URL,
+      carrier: flux.carrier,
+      ...FAST,
+      configureTimeoutMs: 1000,
+    });
+    const started = c.start();
+    await vi.advanceTimersByTimeAsync(10);
+    await started;
+
+    const first = c.configure({ eotThreshold: 0.8 }).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(await first).toMatchObject({ source: "configure-timeout" });
+    flux.release(); // late: Flux has 0.8, the caller was told 0.7 stays
+    await vi.advanceTimersByTimeAsync(10);
+    expect(flux.configures).toHaveLength(2); // the full desired configuration
+    expect(flux.configures[1]?.thresholds?.eot_threshold).toBe(0.7);
+
+    await vi.advanceTimersByTimeAsync(1100); // its answer is late too
+    expect(c.desiredSettings.eotThreshold).toBe(0.7); // not rolled back to Flux's 0.8
+    flux.release();
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(flux.configures).toHaveLength(2); // Flux matches what was asked: no further Configure
+    expect(flux.active.eotThreshold).toBe(0.7);
+    expect(c.settings.eotThreshold).toBe(0.7);
+    c.destroy();
+  });
+
   it("settings follow the ConfigureSuccess echo: float32 printing keeps the caller's value", async () => {
     const flux = fakeConfigureFlux();
     const c = new FluxClient({ settings: SETTINGS, url: URL, carrier: flux.carrier, ...FAST });

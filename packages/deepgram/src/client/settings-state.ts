@@ -113,14 +113,33 @@ export class SettingsState {
 
   /**
    * A Configure was refused or timed out: {@link desired} rolls back to the confirmed
-   * values, for the fields nobody changed again since (`isPending`, or a different value).
+   * values, for the fields its callers asked for and nobody changed again since
+   * (`isPending`, or a different value). The rest of a full configuration was only sent to
+   * re-align Flux: what was asked for stays asked for.
    */
   rollback(done: InFlightConfigure, isPending: (key: LiveKey) => boolean): void {
     const desired = { ...this.desired } as Record<string, unknown>;
-    for (const k of done.keys) {
+    for (const k of done.asked) {
       if (!isPending(k) && sameValue(desired[k], done.sent[k])) desired[k] = this.applied[k];
     }
     this.desired = desired as unknown as FluxSettings;
+  }
+
+  /** Whether what Flux confirmed ({@link active}) is the desired live configuration. */
+  get confirmedAsDesired(): boolean {
+    const asked = initialActiveConfiguration(this.desired);
+    return LIVE_KEYS.every((k) => sameValue(asked[k], this.active[k]));
+  }
+
+  /**
+   * The desired settings with Flux's default filled in for every live field left unset, so
+   * a full configuration restores defaults too.
+   */
+  get desiredWithDefaults(): FluxSettings {
+    const defaults = initialActiveConfiguration(this.desired);
+    const out = { ...this.desired } as Record<string, unknown>;
+    for (const k of LIVE_KEYS) if (out[k] === undefined) out[k] = defaults[k];
+    return out as unknown as FluxSettings;
   }
 
   /** Keyterms of the desired and the applied settings: never to appear in logs or errors. */
