@@ -29,6 +29,8 @@ import { SimulatedTwilioCall } from "../src/testing.js";
 /** Speaks on key 1 (two sentences, 300 ms each), barges in on key 2; records what passes. */
 class KeypadBot extends FrameProcessor {
   readonly seen: Frame[] = [];
+  /** `performance.now()` when each caller audio frame arrived. */
+  readonly audioAt: number[] = [];
   override process(frame: Frame, direction: FrameDirection): void {
     if (frame instanceof InputDTMFFrame) {
       this.seen.push(frame);
@@ -39,7 +41,10 @@ class KeypadBot extends FrameProcessor {
       if (frame.button === "2") this.pushInterruption();
       return;
     }
-    if (frame instanceof InputAudioRawFrame) this.seen.push(frame);
+    if (frame instanceof InputAudioRawFrame) {
+      this.seen.push(frame);
+      this.audioAt.push(performance.now());
+    }
     this.push(frame, direction);
   }
 }
@@ -59,7 +64,9 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function startServer(options: { passthrough?: boolean; inputRate?: number } = {}) {
+async function startServer(
+  options: { passthrough?: boolean; inputRate?: number; startDelayMs?: number } = {},
+) {
   const calls: { session: WebSocketSession; bot: KeypadBot; sink: Sink; done: Promise<unknown> }[] =
     [];
   server = new WebSocketServerTransport({
@@ -75,7 +82,9 @@ async function startServer(options: { passthrough?: boolean; inputRate?: number 
       audioOutSampleRate: 24000,
       idleTimeoutMs: null,
     });
-    calls.push({ session, bot, sink, done: task.run() });
+    // startDelayMs: a pipeline slow to start (e.g. the STT's handshake) while audio arrives.
+    const delay = new Promise((r) => setTimeout(r, options.startDelayMs ?? 0));
+    calls.push({ session, bot, sink, done: delay.then(() => task.run()) });
   });
   const port = await server.listen({ path: "/twilio" });
   return { url: `ws://127.0.0.1:${port}/twilio`, calls };
@@ -121,6 +130,23 @@ describe("WebSocketServerTransport + Twilio", () => {
     expect(audio[0].sampleRate).toBe(8000);
     expect([...audio[0].audio]).toEqual([...sent.subarray(0, 160)]);
     expect(audio[0].durationMs).toBe(20);
+    await caller.hangUp();
+    await calls[0].done;
+  });
+
+  it("audio that queued while the pipeline started is caught up, not left behind for the rest of the call", async () => {
+    const { url, calls } = await startServer({
+      passthrough: true,
+      inputRate: 8000,
+      startDelayMs: 1000,
+    });
+    const caller = await SimulatedTwilioCall.connect(url);
+    await caller.sendAudio(pcmToMulaw(tonePcm(300, 2000, 8000)));
+    const sentAt = performance.now();
+    await until(() => (calls[0]?.bot.audioAt.length ?? 0) >= 100);
+    // The last of 2 s of audio reaches the pipeline right after it was sent — not 1 s later
+    // (the start delay) as a real-time pacer anchored at the pipeline's start would deliver it.
+    expect(calls[0].bot.audioAt[99] - sentAt).toBeLessThan(500);
     await caller.hangUp();
     await calls[0].done;
   });

@@ -20,8 +20,11 @@ export interface WebSocketInputOptions extends InputTransportOptions {
 /**
  * The caller's side of a WebSocket session: audio from the socket → 20 ms
  * `InputAudioRawFrame`s (decoded and resampled with core's libsamplerate resampler, or passed
- * through), paced in real time (a burst from the network is smoothed, late audio is never
- * delayed); key presses → `InputDTMFFrame`. The end of the stream (`stop`, socket closed)
+ * through); key presses → `InputDTMFFrame`. The caller is the clock: frames go on as audio
+ * arrives, and audio that queued while the pipeline started (Flux's handshake) goes to the STT
+ * as fast as it accepts it (the pipeline's `whenWritable`; Flux takes audio faster than real
+ * time), so the call never runs behind by its setup time and no timer runs per frame.
+ * `realtime: true` paces it at real time instead (a backlog is then never caught up). The end of the stream (`stop`, socket closed)
  * ends the run gracefully, like the end of a file. Created by `WebSocketSession`.
  */
 export class WebSocketInputTransport extends BaseInputTransport {
@@ -35,7 +38,7 @@ export class WebSocketInputTransport extends BaseInputTransport {
   #dropped = 0;
 
   constructor(format: WireAudioFormat, options: WebSocketInputOptions = {}) {
-    super({ ...options, realtime: options.realtime ?? true });
+    super({ ...options, realtime: options.realtime ?? false });
     this.#format = format;
     this.#passthrough = options.passthrough ?? false;
     const bytesPerSample = format.encoding === "linear16" ? 2 : 1;
