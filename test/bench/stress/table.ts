@@ -54,9 +54,24 @@ const CLIENT_LABELS: Record<ClientArgs["client"], string> = {
   livekit: "LiveKit STTv2",
 };
 
-/** `a ÷ b` per session: CPU and RSS (message-to-frame is not measured on the SageMaker path). */
-function ratioRow(label: string, a: ClientResult, b: ClientResult): string[] {
+/** `a`'s CPU and RSS per session divided by `b`'s. */
+export function perSessionRatio(a: ClientResult, b: ClientResult): PerSession {
   const [pa, pb] = [perSession(a), perSession(b)];
+  return { cpuPercent: pa.cpuPercent / pb.cpuPercent, rssMiB: pa.rssMiB / pb.rssMiB };
+}
+
+/**
+ * `a ÷ b`: CPU and RSS per session, and message-to-frame p50/p99 where both clients measured it
+ * (not on the SageMaker carrier's HTTP/2 stream).
+ */
+function ratioRow(label: string, a: ClientResult, b: ClientResult): string[] {
+  const ratio = perSessionRatio(a, b);
+  const latency = (pick: (l: ClientResult["messageToFrameMs"]) => number): string =>
+    a.messageToFrameMs.count > 0 && b.messageToFrameMs.count > 0
+      ? `${f(pick(a.messageToFrameMs) / pick(b.messageToFrameMs), 2)}×`
+      : "";
+  const cpu = `${f(ratio.cpuPercent, 2)}×`;
+  const rss = `${f(ratio.rssMiB, 2)}×`;
   return [
     "",
     label,
@@ -65,10 +80,10 @@ function ratioRow(label: string, a: ClientResult, b: ClientResult): string[] {
     "",
     "",
     "",
-    `${f(pa.cpuPercent / pb.cpuPercent, 2)}×`,
-    `${f(pa.rssMiB / pb.rssMiB, 2)}×`,
-    "",
-    "",
+    cpu,
+    rss,
+    latency((l) => l.p50),
+    latency((l) => l.p99),
     "",
   ];
 }
@@ -122,31 +137,14 @@ export function renderTable(levels: readonly LevelResult[]): string {
     const sm = level.results.sagemaker;
     if (v && sm) rows.push(ratioRow("SageMaker ÷ WebSocket", sm, v));
     const l = level.results.livekit;
-    if (v && l) {
-      const pv = perSession(v);
-      const pl = perSession(l);
-      rows.push([
-        "",
-        "LiveKit ÷ voxpipe",
-        "",
-        "",
-        "",
-        "",
-        "",
-        `${f(pl.cpuPercent / pv.cpuPercent, 2)}×`,
-        `${f(pl.rssMiB / pv.rssMiB, 2)}×`,
-        `${f(l.messageToFrameMs.p50 / v.messageToFrameMs.p50, 2)}×`,
-        `${f(l.messageToFrameMs.p99 / v.messageToFrameMs.p99, 2)}×`,
-        "",
-      ]);
-    }
+    if (v && l) rows.push(ratioRow("LiveKit ÷ voxpipe", l, v));
   }
   const carriers = levels.flatMap((level) => {
     const [v, sm] = [level.results.voxpipe, level.results.sagemaker];
     if (!v || !sm) return [];
-    const [pv, ps] = [perSession(v), perSession(sm)];
+    const ratio = perSessionRatio(sm, v);
     return [
-      `  ${level.sessions} sessions: CPU per session ${f(ps.cpuPercent / pv.cpuPercent, 2)}×, RSS per session ${f(ps.rssMiB / pv.rssMiB, 2)}× the WebSocket carrier's`,
+      `  ${level.sessions} sessions: CPU per session ${f(ratio.cpuPercent, 2)}×, RSS per session ${f(ratio.rssMiB, 2)}× the WebSocket carrier's`,
     ];
   });
   const widths = head.map((_, i) => Math.max(head[i].length, ...rows.map((r) => r[i].length)));
@@ -180,7 +178,7 @@ export function renderTable(levels: readonly LevelResult[]): string {
   if (top && v) {
     const p = perSession(v);
     const l = top.results.livekit;
-    const ratio = l ? perSession(l).cpuPercent / p.cpuPercent : Number.NaN;
+    const ratio = l ? perSessionRatio(l, v).cpuPercent : Number.NaN;
     const check = (ok: boolean): string => (ok ? "met" : "NOT met");
     out.push("");
     out.push(`Targets at ${top.sessions} sessions (voxpipe):`);
