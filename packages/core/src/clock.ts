@@ -18,3 +18,27 @@ export interface Clock {
 export const monotonicClock: Clock = {
   now: () => performance.now(),
 };
+
+/**
+ * Waits `ms` milliseconds on the global `setTimeout` — so `vi.useFakeTimers()` drives it,
+ * which it does not for `node:timers/promises` — or rejects with `signal`'s reason (an
+ * `AbortError` by default) once it aborts. Use it for every wait whose timing a test must
+ * control (retry delays, close bounds, simulated work).
+ */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

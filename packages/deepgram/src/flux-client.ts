@@ -11,7 +11,7 @@ import {
   type ServerMessage,
   type TurnInfoMessage,
 } from "@voxpipe/flux-protocol";
-import { rootLogger, type Logger } from "@voxpipe/core";
+import { abortableSleep, rootLogger, type Logger } from "@voxpipe/core";
 import { chunkBytes, sameFormat, secondsOf, silence, type AudioFormat } from "./audio/format.js";
 import { AudioChunker } from "./audio/chunker.js";
 import { ReplayBuffer, type TimedChunk } from "./audio/replay-buffer.js";
@@ -41,13 +41,7 @@ import { SafeObservable } from "./client/safe-observable.js";
 import { RESUME_SLACK_SECONDS, TurnTracker } from "./client/turn-tracker.js";
 import { Watchdog } from "./client/watchdog.js";
 import { SettingsState } from "./client/settings-state.js";
-import {
-  asFluxError,
-  backoffDelay,
-  connectWithRetry,
-  delay,
-  exhaustedError,
-} from "./client/reconnect.js";
+import { asFluxError, backoffDelay, connectWithRetry, exhaustedError } from "./client/reconnect.js";
 import { Lifecycle, type LifecycleEffect } from "./client/lifecycle.js";
 import { admissionFor } from "./client/admission.js";
 
@@ -91,7 +85,8 @@ function causeOf(error: FluxError | undefined): FluxError {
  * receive typed turn events as an RxJS `Observable` ({@link events$}) or an async
  * iterator, change settings live, force the end of a turn, close gracefully.
  *
- * It owns the connection's state machine: waits for `Connected`, re-chunks audio
+ * It owns the connection's state machine (the transition table in `client/lifecycle.ts`:
+ * {@link state} moves only through it): waits for `Connected`, re-chunks audio
  * to 80 ms, keeps recent audio and replays what Flux has not confirmed on a new
  * connection, keeps audio time and turn indices continuous across connections
  * ({@link TurnTracker}), classifies errors (permanent → one fatal error; retryable →
@@ -235,7 +230,7 @@ export class FluxClient {
     return validateClientOptions(options);
   }
 
-  /** Current state. */
+  /** Current state (see {@link FluxClientState} for how it moves). */
   get state(): FluxClientState {
     return this.lifecycle.state;
   }
@@ -931,7 +926,9 @@ export class FluxClient {
       const bound = new AbortController();
       await Promise.race([
         this.whenOpen().catch(() => {}),
-        delay(this.opts.connectTimeoutMs + this.opts.closeTimeoutMs, bound.signal).catch(() => {}),
+        abortableSleep(this.opts.connectTimeoutMs + this.opts.closeTimeoutMs, bound.signal).catch(
+          () => {},
+        ),
       ]);
       bound.abort();
       if (this.lifecycle.state !== "closing") return; // failed meanwhile (reported) or destroyed

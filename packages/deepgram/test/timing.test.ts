@@ -126,7 +126,9 @@ describe("watchdog", () => {
       stalled: (_c, error) => void did.stalls.push(error),
       tick: () => {},
     };
-    const watchdog = new Watchdog({ ...OPTIONS, ...options }, host, () => performance.now() + skew);
+    const watchdog = new Watchdog({ ...OPTIONS, ...options }, host, {
+      now: () => performance.now() + skew,
+    });
     watchdog.start();
     /** `seconds` of audio sent on the connection now (unanswered until {@link answer}). */
     const send = (seconds: number): void => {

@@ -23,25 +23,10 @@ import { STTService } from "../services/stt.js";
 import { TTSService } from "../services/tts.js";
 import type { FrameProcessorOptions } from "../processor.js";
 import { tonePcm } from "./builders.js";
+import { abortableSleep } from "../clock.js";
 
-/** Wait `ms` (global `setTimeout`, so fake timers apply); rejects with an AbortError on abort. */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(signal.reason as Error);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
+/** Re-exported here for the tests that imported it from `@voxpipe/core/testing`. */
+export { abortableSleep };
 
 /** Settings of the scripted LLM (for settings-frame tests). */
 export interface ScriptedLLMSettings {

@@ -106,7 +106,13 @@ export interface FluxClientOptions {
   watchdogIntervalMs?: number;
 }
 
-/** Client states. `failed` and `closed` are final. */
+/**
+ * Client states. `failed` and `closed` are final. How and when each changes is the
+ * transition table `LIFECYCLE` in `client/lifecycle.ts`: `idle` → `connecting` (`start()`)
+ * → `open` (Flux sent `Connected`) ⇄ `reconnecting` (a drop, or a new connection for new
+ * settings) → `closing` (`close()`) → `closed`; `failed` after a permanent error or when
+ * retries run out; `destroy()` → `closed` from anywhere.
+ */
 export type FluxClientState =
   "idle" | "connecting" | "open" | "reconnecting" | "closing" | "closed" | "failed";
 

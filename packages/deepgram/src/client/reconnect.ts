@@ -1,32 +1,10 @@
 import pRetry from "p-retry";
+import { abortableSleep } from "@voxpipe/core";
 import { FluxError, networkError } from "../errors.js";
 import type { FluxReconnectOptions } from "./options.js";
 
 /** A reconnection policy with every default filled in. */
 export type ReconnectPolicy = Required<FluxReconnectOptions>;
-
-/**
- * Waits `ms`, or rejects with `signal`'s reason once it aborts. On the global `setTimeout`
- * (not `node:timers/promises`, which test fake timers do not control): every wait of the
- * client, like p-retry's own, runs on the clock a test can drive.
- */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason as Error);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 /**
  * Runs `connect` until it succeeds: after `initialDelayMs`, then retried with
@@ -45,7 +23,7 @@ export async function connectWithRetry(
   },
 ): Promise<void> {
   const { policy: r, signal } = options;
-  if (options.initialDelayMs > 0) await delay(options.initialDelayMs, signal);
+  if (options.initialDelayMs > 0) await abortableSleep(options.initialDelayMs, signal); // fake timers drive it
   await pRetry(connect, {
     retries: Math.max(0, r.maxAttempts - 1),
     minTimeout: r.minDelayMs,

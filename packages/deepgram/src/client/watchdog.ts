@@ -1,3 +1,4 @@
+import { monotonicClock, type Clock } from "@voxpipe/core";
 import { FluxError } from "../errors.js";
 import type { Connection } from "./connection.js";
 
@@ -68,21 +69,21 @@ export class Watchdog<C extends WatchedConnection = WatchedConnection> {
   private answeredSince: number;
 
   /**
-   * @param now the clock (ms), `performance.now` by default; the one {@link Connection}'s
-   *   times come from. A seam for tests: under fake timers a test moves it forward without
-   *   running the ticks in between, as a blocked event loop does.
+   * @param clock the time source (ms): `performance.now()`, which a {@link Connection}'s
+   *   times also come from. A seam for tests: under fake timers a test moves it forward
+   *   without running the ticks in between, as a blocked event loop does.
    */
   constructor(
     private readonly options: WatchdogOptions,
     private readonly host: WatchdogHost<C>,
-    private readonly now: () => number = () => performance.now(),
+    private readonly clock: Clock = monotonicClock,
   ) {
-    this.lastTickAt = this.lastInputAt = this.answeredSince = now();
+    this.lastTickAt = this.lastInputAt = this.answeredSince = clock.now();
   }
 
   /** Starts ticking every `intervalMs`. */
   start(): void {
-    this.lastTickAt = this.now();
+    this.lastTickAt = this.clock.now();
     this.timer = setInterval(() => this.tick(), this.options.intervalMs);
   }
 
@@ -94,12 +95,12 @@ export class Watchdog<C extends WatchedConnection = WatchedConnection> {
 
   /** Input audio of `durationMs` arrived now. */
   input(durationMs: number): void {
-    this.lastInputAt = this.now();
+    this.lastInputAt = this.clock.now();
     this.lastInputMs = durationMs;
   }
 
   private tick(): void {
-    const now = this.now();
+    const now = this.clock.now();
     const conn = this.host.connection();
     const o = this.options;
     // After the event loop was blocked, timers run before pending socket reads: time the
