@@ -12,11 +12,16 @@
  *   with 3.5 s pauses as 8 kHz μ-law in real time and playing the bot's media; call starts
  *   are spread over one turn period (4.7 s), as calls arrive at a real server.
  *
- * Prints per level: calls answered, serve's CPU (cores, % of a core per call; CPU-seconds
- * per call-minute of audio), RSS per call (peak minus idle), turns answered, the framework's
- * own delay from EndOfTurn to the first outbound media net of the TTS's time to first byte
- * (p50/p99), the total and the TTS TTFB, serve's event-loop delay p99, and this process's
- * event-loop delay p99 (above ~20 ms the callers themselves are late: the run is invalid).
+ * Prints per level: calls answered; serve's CPU while all N calls are live at once (cores, and
+ * % of a core per call; CPU is utime+stime from /proc, so it is comparable across machine
+ * loads better than wall-clock figures) and over the whole run per minute of call audio; RSS
+ * per call (peak minus idle); turns answered (of 3 per call) and turns the Flux server ended;
+ * the framework's own delay from EndOfTurn to the first outbound media net of the TTS's time
+ * to first byte (p50/p99), the total and the TTS TTFB; the event-loop delay p99 of serve
+ * (since it started), of the Flux server, and of this process (above ~20 ms the callers
+ * themselves are late and the latency figures are not serve's alone).
+ *
+ * `CALLS_CPU_PROF=DIR` writes a V8 CPU profile of serve there.
  */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -113,11 +118,17 @@ async function level(n: number): Promise<Record<string, string>> {
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, usage(pid).rss)), 250);
     // Calls arrive spread over one turn period, each streams its audio in real time.
     const calls: SimulatedTwilioCall[] = [];
+    // The steady state: from the last call's arrival to the first call's last audio, all n
+    // calls are live at once.
+    let allLive: { cpu: number; at: number } | undefined;
+    let firstDone: { cpu: number; at: number } | undefined;
     const runs = Array.from({ length: n }, async (_, i) => {
       await sleep((i * PERIOD_MS) / n);
       const call = await SimulatedTwilioCall.connect(`ws://127.0.0.1:${port}/twilio`);
       calls.push(call);
+      if (calls.length === n) allLive = { ...usage(pid), at: performance.now() };
       await call.sendAudio(audio);
+      firstDone ??= { ...usage(pid), at: performance.now() };
     });
     await Promise.all(runs);
     await sleep(PAUSE_MS); // the last reply plays out
@@ -129,22 +140,33 @@ async function level(n: number): Promise<Record<string, string>> {
     const stats = (await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as Stats;
     const answered = calls.filter((c) => c.media.length > 0).length;
     await Promise.all(calls.map((c) => c.hangUp()));
-    const cores = (end.cpu - start0.cpu) / wall;
+    // The Flux server's own view: turns it ended, and whether it kept up (its event-loop delay).
+    await stopChild(flux.child);
+    const fluxCounters = JSON.parse(/COUNTERS (\{.*\})/.exec(flux.output())?.[1] ?? "{}") as {
+      turns?: number;
+      loopDelayP99Ms?: number;
+    };
+    const cores =
+      allLive !== undefined && firstDone !== undefined && firstDone.at - allLive.at > 1000
+        ? (firstDone.cpu - allLive.cpu) / ((firstDone.at - allLive.at) / 1000)
+        : (end.cpu - start0.cpu) / wall;
     const audioMinutes = (n * audio.byteLength) / 8000 / 60;
     const { framework, total, ttsTtfb } = stats.latency;
     return {
       calls: String(n),
       μlaw: passthrough ? "passthrough" : "decoded",
       answered: `${answered}/${n}`,
-      "serve cores": cores.toFixed(3),
+      "serve cores, all live": cores.toFixed(3),
       "CPU %/call": ((cores * 100) / n).toFixed(3),
       "CPU s/call-min": ((end.cpu - start0.cpu) / audioMinutes).toFixed(3),
       "RSS MiB/call": ((peakRss - idle.rss) / n / 2 ** 20).toFixed(2),
       "turns answered": `${framework.count}/${n * TURNS}`,
+      "Flux turns": String(fluxCounters.turns ?? "-"),
       "framework p50/p99 ms": `${framework.p50.toFixed(1)}/${framework.p99.toFixed(1)}`,
       "EOT→media p50/p99 ms": `${total.p50.toFixed(1)}/${total.p99.toFixed(1)}`,
       "TTS TTFB p50/p99 ms": `${ttsTtfb.p50.toFixed(1)}/${ttsTtfb.p99.toFixed(1)}`,
       "serve loop p99 ms": stats.eventLoopDelayMs?.p99.toFixed(1) ?? "-",
+      "Flux loop p99 ms": fluxCounters.loopDelayP99Ms?.toFixed(1) ?? "-",
       "callers loop p99 ms": (lag.percentile(99) / 1e6).toFixed(1),
     };
   } finally {
