@@ -19,7 +19,8 @@
  * the framework's own delay from EndOfTurn to the first outbound media net of the TTS's time
  * to first byte (p50/p99), the total and the TTS TTFB; the event-loop delay p99 of serve
  * (since it started), of the Flux server, and of this process (above ~20 ms the callers
- * themselves are late and the latency figures are not serve's alone).
+ * themselves are late and the latency figures are not serve's alone); serve's warnings and
+ * errors by message (e.g. Flux reconnects), which explain turns that went unanswered.
  *
  * `CALLS_CPU_PROF=DIR` writes a V8 CPU profile of serve there.
  */
@@ -93,7 +94,7 @@ async function level(n: number): Promise<Record<string, string>> {
       "--tts",
       "tone",
       "--log-level",
-      "error",
+      "warn",
       ...(passthrough ? [] : ["--no-passthrough"]),
     ],
     /listening on http:\/\/127\.0\.0\.1:(\d+)/,
@@ -138,6 +139,13 @@ async function level(n: number): Promise<Record<string, string>> {
     const wall = (performance.now() - t0) / 1000;
     lag.disable();
     const stats = (await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as Stats;
+    // serve's warnings and errors (pino JSON lines), most frequent first: reconnects, slow far ends…
+    const logged = new Map<string, number>();
+    for (const line of serve.output().split("\n")) {
+      const msg = /"level":(?:40|50).*?"msg":"([^"]*)"/.exec(line)?.[1];
+      if (msg !== undefined) logged.set(msg, (logged.get(msg) ?? 0) + 1);
+    }
+    const warnings = [...logged].sort((a, b) => b[1] - a[1]);
     const answered = calls.filter((c) => c.media.length > 0).length;
     await Promise.all(calls.map((c) => c.hangUp()));
     // The Flux server's own view: turns it ended, and whether it kept up (its event-loop delay).
@@ -168,6 +176,8 @@ async function level(n: number): Promise<Record<string, string>> {
       "serve loop p99 ms": stats.eventLoopDelayMs?.p99.toFixed(1) ?? "-",
       "Flux loop p99 ms": fluxCounters.loopDelayP99Ms?.toFixed(1) ?? "-",
       "callers loop p99 ms": (lag.percentile(99) / 1e6).toFixed(1),
+      "serve warnings":
+        warnings.length === 0 ? "0" : warnings.map(([m, k]) => `${k}× ${m}`).join("; "),
     };
   } finally {
     await stopChild(serve.child);
