@@ -26,6 +26,7 @@ export {
 export {
   ENGINE_BEHIND_WARNING,
   FluxSession,
+  OVERLOAD_UPDATE_EVERY_MS,
   type SessionCounters,
   type SessionEnd,
 } from "./session.js";

@@ -11,6 +11,7 @@ import {
   FLUX_MULTILINGUAL_MODEL,
   FORCE_END_TURN_NO_ACTIVE_TURN,
   RECOMMENDED_CHUNK_MS,
+  UPDATE_INTERVAL_MS,
   applyConfigure,
   encodeServerMessage,
   initialActiveConfiguration,
@@ -44,6 +45,11 @@ export interface SessionCounters {
   messagesReceived: number;
   /** Turns ended (EndOfTurn sent, any trigger). */
   turns: number;
+  /**
+   * `Update`s not sent because the engine was behind real time and a newer one was already
+   * due from audio waiting in the queue (see {@link OVERLOAD_UPDATE_EVERY_MS}).
+   */
+  updatesSkipped: number;
 }
 
 /** How a session ended. */
@@ -101,6 +107,17 @@ const BEHIND_WARNING_SECONDS = 2;
 /** Warning code sent when the engine falls {@link BEHIND_WARNING_SECONDS} behind real time. */
 export const ENGINE_BEHIND_WARNING = "ENGINE_BEHIND_AUDIO";
 
+/**
+ * Under overload — the engine is more than one Update interval (240 ms) behind real time
+ * and at least one more Update's worth of audio is already queued — an `Update` is sent at
+ * most once per this many ms of wall time: the skipped ones would arrive late and be
+ * superseded at once by the next, so the engine's time goes to catching up instead of the
+ * client's bandwidth to stale text. State changes (StartOfTurn, EagerEndOfTurn,
+ * TurnResumed, EndOfTurn) are always sent, and no audio is dropped. voxpipe's own policy:
+ * Flux documents an Update about every 0.25 s of audio, not its behaviour when overloaded.
+ */
+export const OVERLOAD_UPDATE_EVERY_MS = 1000;
+
 function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | undefined)?.then === "function";
 }
@@ -122,6 +139,7 @@ export class FluxSession {
     messagesSent: 0,
     messagesReceived: 0,
     turns: 0,
+    updatesSkipped: 0,
   };
   /** Resolves once the socket is closed and the engine released. Never rejects. */
   readonly ended: Promise<SessionEnd>;
@@ -150,6 +168,8 @@ export class FluxSession {
   private paused = false;
   /** A behind-real-time Warning was sent and the backlog has not drained since. */
   private warnedBehind = false;
+  /** performance.now() of the last Update sent (for thinning under overload). */
+  private lastUpdateAt = -Infinity;
   /** performance.now() at which the stream's audio time 0 would have started in real time (first frame). */
   private firstAudioAt: number | undefined;
   private endReason = "client-closed";
@@ -305,7 +325,7 @@ export class FluxSession {
    */
   private warnWhenBehind(frame: AudioFrame): void {
     this.firstAudioAt ??= performance.now() - frame.end * 1000;
-    const backlog = this.queue.reduce((n, op) => n + (op.kind === "audio" ? 1 : 0), 0);
+    const backlog = this.queuedAudioFrames();
     if (backlog <= 3) this.warnedBehind = false;
     const waiting = (backlog * RECOMMENDED_CHUNK_MS) / 1000;
     const heard = frame.end - waiting;
@@ -320,6 +340,11 @@ export class FluxSession {
       code: ENGINE_BEHIND_WARNING,
       description: `The speech engine is ${lag.toFixed(1)} s behind real time (server overloaded): turn events will arrive late. No audio is dropped.`,
     });
+  }
+
+  /** Audio frames waiting in the queue. */
+  private queuedAudioFrames(): number {
+    return this.queue.reduce((n, op) => n + (op.kind === "audio" ? 1 : 0), 0);
   }
 
   /** Runs queued operations synchronously while they complete synchronously. */
@@ -384,7 +409,24 @@ export class FluxSession {
   private afterFrame(frame: AudioFrame, state: RecognitionState): MaybePromise<void> {
     if (this.closing || this.closed) return;
     const update = this.machine.frame(state, frame.end);
-    return update === undefined ? undefined : this.emit(update);
+    if (update === undefined) return;
+    if (update.event === "Update" && this.thinUpdates(frame)) {
+      this.counters.updatesSkipped += 1;
+      return;
+    }
+    return this.emit(update);
+  }
+
+  /** Whether to skip this frame's Update: overloaded, see {@link OVERLOAD_UPDATE_EVERY_MS}. */
+  private thinUpdates(frame: AudioFrame): boolean {
+    if (this.firstAudioAt === undefined) return false;
+    const now = performance.now();
+    const lagMs = now - this.firstAudioAt - frame.end * 1000;
+    const queuedMs = this.queuedAudioFrames() * RECOMMENDED_CHUNK_MS;
+    const behind = lagMs > UPDATE_INTERVAL_MS && queuedMs >= UPDATE_INTERVAL_MS;
+    if (behind && now - this.lastUpdateAt < OVERLOAD_UPDATE_EVERY_MS) return true;
+    this.lastUpdateAt = now;
+    return false;
   }
 
   /** Sends a TurnInfo; after an EndOfTurn, tells the engine the turn is over. */

@@ -310,17 +310,22 @@ describe("session lifecycle", () => {
     client.sendText({ type: "CloseStream" });
     expect((await client.closed).code).toBe(1005);
     expect(slow.heard()).toBe(500);
-    // Sent faster than real time, the backlog is the client's own: no overload Warning.
+    // Sent faster than real time, the backlog is the client's own: no overload Warning,
+    // and an Update for every 240 ms of audio.
     expect(client.messages.filter((m) => m.type === "Warning")).toEqual([]);
+    const updates = client.messages.filter((m) => m.type === "TurnInfo" && m.event === "Update");
+    expect(updates.length).toBeGreaterThanOrEqual(Math.floor(500 / 3));
     const last = client.messages.at(-1);
     expect(last?.type === "TurnInfo" && last.audio_window_end).toBe(40);
     expect(checkTurnSequence(client.messages).violations).toEqual([]);
   });
 
-  it("warns once when the engine falls 2 s behind real time, and still hears every frame", async () => {
+  it("warns once when the engine falls 2 s behind real time, sends fewer Updates, and still hears every frame", async () => {
     // 250 ms of work per 80 ms frame: ≈3× slower than real time.
     const slow = silentSlowEngine(() => new Promise((r) => setTimeout(r, 250)));
     const s = await start({ engine: slow.factory });
+    let session: FluxSession | undefined;
+    s.events.on("session", (x) => (session = x));
     const client = await FluxTestClient.connect(s.url, EN);
     // 4 s of audio sent in real time would be heard by t = 4 s; this engine needs 12.5 s.
     const audio = silence(4000, RATE);
@@ -338,6 +343,15 @@ describe("session lifecycle", () => {
     expect((await client.closed).code).toBe(1005);
     expect(slow.heard()).toBe(50);
     expect(client.messages.filter((m) => m.type === "Warning")).toHaveLength(1);
+    // 50 frames would make 16 Updates; behind real time, at most one per second of wall
+    // time goes out (the engine needs ≈12.5 s), and the last one still covers all 4 s.
+    const updates = client.messages.filter((m) => m.type === "TurnInfo" && m.event === "Update");
+    expect(updates.length).toBeLessThanOrEqual(16 - 3);
+    // (the last Update is CloseStream's flush, not one of the 16)
+    expect(session?.counters.updatesSkipped).toBe(16 - (updates.length - 1));
+    const last = client.messages.at(-1);
+    expect(last?.type === "TurnInfo" && last.audio_window_end).toBe(4);
+    expect(checkTurnSequence(client.messages).violations).toEqual([]);
   }, 30_000);
 
   it("closes live sessions with 1001 when the server closes", async () => {
