@@ -10,7 +10,10 @@
  *   pnpm eval:local-heldout [--split test|tune] [--url ws://host:port/v2/listen]
  *                           [--save run.json] [--compare before.json]
  *                           [--engine-options '{"turnEnd":{"tauMs":200}}'] [--concurrency 2]
- *                           [--only <regular expression on file names>]
+ *                           [--only <regular expression on file names>] [--show]
+ *
+ * `--show` prints, per file, each labelled turn (reference, end time) and the turn events
+ * (audio time, event, confidence, transcript), to see where words or turn ends go wrong.
  *
  * `--url` evaluates an already running server (e.g. the previous version, for the before /
  * after table: run it with `--save`, then this version with `--compare`). Audio goes out as
@@ -40,6 +43,7 @@ const { values: args } = parseArgs({
     "engine-options": { type: "string", default: "{}" },
     concurrency: { type: "string", default: "2" },
     only: { type: "string" },
+    show: { type: "boolean", default: false },
   },
 });
 if (args.split !== "tune" && args.split !== "test")
@@ -96,6 +100,24 @@ try {
   await server?.close();
 }
 const setting = results.settings[0];
+
+if (args.show) {
+  for (const f of results.files) {
+    const run = f.runs[0];
+    console.log(
+      `\n${f.name}  WER ${run?.score ? `${run.score.wordErrors}/${run.score.referenceWords}` : "—"}`,
+    );
+    for (const t of f.turns)
+      console.log(`  ref ${t.start.toFixed(2)}–${t.end.toFixed(2)}  ${t.transcript}`);
+    for (const e of run?.events ?? []) {
+      if (e.event === "Update" || e.event === "StartOfTurn") continue;
+      const c = e.endOfTurnConfidence === undefined ? "" : e.endOfTurnConfidence.toFixed(2);
+      console.log(
+        `  ${e.time.toFixed(2).padStart(6)} ${e.event.padEnd(15)} ${c.padEnd(5)} ${e.transcript}`,
+      );
+    }
+  }
+}
 
 /** EndOfTurn words of a file, each marked right or wrong against the file's reference. */
 function markedWords(file: FileResult): Array<{ confidence: number; correct: boolean }> {
