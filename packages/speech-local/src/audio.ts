@@ -1,6 +1,5 @@
-import { readFile } from "node:fs/promises";
 import libsamplerate from "@alexanderolsen/libsamplerate-js";
-import wavefile from "wavefile";
+import { int16ToPcm, pcmToInt16, readWav, resample } from "@voxpipe/core";
 
 type SRC = Awaited<ReturnType<typeof libsamplerate.create>>;
 
@@ -8,28 +7,27 @@ type SRC = Awaited<ReturnType<typeof libsamplerate.create>>;
 export const SAMPLE_RATE = 16000;
 
 /**
- * Read a WAV file as 16 kHz mono PCM s16le samples (what the recognizer needs), converting
- * rate, channels and bit depth with `wavefile` when the file differs.
+ * Read a WAV file as 16 kHz mono PCM s16le samples (what the recognizer needs): decoded by
+ * `@voxpipe/core`'s `readWav` (any bit depth `wavefile` reads, μ-law and A-law included —
+ * telephone recordings), channels averaged, resampled with libsamplerate when the rate differs.
  * @throws Error when the file is not a WAV file wavefile can read.
  */
 export async function readWav16k(path: string): Promise<Int16Array> {
-  const wav = new wavefile.WaveFile(await readFile(path));
-  const fmt = wav.fmt as { numChannels: number; sampleRate: number };
-  if (wav.bitDepth !== "16") wav.toBitDepth("16");
-  if (fmt.sampleRate !== SAMPLE_RATE) wav.toSampleRate(SAMPLE_RATE);
-  let samples = wav.getSamples(false, Int16Array) as unknown as Int16Array | Int16Array[];
-  if (Array.isArray(samples)) {
-    // Mix down: average the channels.
-    const chans = samples;
-    samples = new Int16Array(chans[0].length);
-    for (let i = 0; i < samples.length; i++) {
+  const wav = await readWav(path);
+  let samples = pcmToInt16(wav.audio);
+  if (wav.numChannels > 1) {
+    // Mix down: average the interleaved channels.
+    const n = wav.numChannels;
+    const mono = new Int16Array(Math.floor(samples.length / n));
+    for (let i = 0; i < mono.length; i++) {
       let sum = 0;
-      for (const c of chans) sum += c[i];
-      samples[i] = Math.round(sum / chans.length);
+      for (let c = 0; c < n; c++) sum += samples[i * n + c];
+      mono[i] = Math.round(sum / n);
     }
+    samples = mono;
   }
-  void fmt;
-  return samples;
+  if (wav.sampleRate === SAMPLE_RATE) return samples;
+  return pcmToInt16(await resample(int16ToPcm(samples), wav.sampleRate, SAMPLE_RATE));
 }
 
 /**
