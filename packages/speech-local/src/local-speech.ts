@@ -82,17 +82,19 @@ export class LocalSpeech {
   }
 
   /**
-   * Open one audio stream (16 kHz mono PCM s16le). `channel`: where the audio comes from
-   * (e.g. the client's original sample rate), see `SphinxRecognizer.openStream`.
+   * Open one audio stream (16 kHz mono PCM s16le). `cepstralMeanPrior`: see
+   * `SphinxRecognizer.openStream`.
    */
   async openStream(
-    options: { keyterms?: readonly string[]; channel?: string } = {},
+    options: { keyterms?: readonly string[]; cepstralMeanPrior?: readonly number[] } = {},
   ): Promise<LocalSpeechStream> {
     const detector: VoiceActivityDetector =
       this.options.vad === "webrtc"
         ? new WebRtcVad()
         : await SileroVad.create(this.options.sileroModel ?? "v5");
-    const recognizer = await this.recognizer.openStream({ channel: options.channel });
+    const recognizer = await this.recognizer.openStream({
+      cepstralMeanPrior: options.cepstralMeanPrior,
+    });
     if (options.keyterms?.length) recognizer.setKeyterms(options.keyterms);
     return new LocalSpeechStream(recognizer, detector, this.options);
   }

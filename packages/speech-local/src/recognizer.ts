@@ -54,7 +54,7 @@ export interface RecognizerState {
 export interface RecognizerStreamStats {
   /** Seconds of audio processed. */
   audioSeconds: number;
-  /** CPU seconds the decoder used (one core). */
+  /** CPU seconds the decoder used (one core), including the forked copies that settled its pauses. */
   cpuSeconds: number;
   /** Memory private to this stream, kB (the model is shared copy-on-write with the other streams). */
   privateKb: number;
@@ -158,15 +158,6 @@ export class SphinxRecognizer {
   private helper: Promise<Helper> | undefined;
   private spawned = 0;
   private closed = false;
-  /**
-   * Per channel (see {@link openStream}), the cepstral mean after the latest long enough
-   * utterance a stream of that channel finished: the prior of the channel's next stream, so
-   * its first utterance is normalised like the audio this server has been hearing rather
-   * than like the model's built-in default (a cold mean garbles the first utterance of a
-   * connection, e.g. right after a reconnect). Telephone and wideband audio differ too much
-   * to share one.
-   */
-  readonly cmnPriors = new Map<string, readonly number[]>();
   /** How many times the helper was started again after it died. */
   restarts = 0;
   /** Called when the helper dies unexpectedly (exit code or signal), before it is restarted. */
@@ -260,14 +251,19 @@ export class SphinxRecognizer {
   }
 
   /**
-   * Open a decoding stream (16 kHz mono PCM s16le). `channel` names where the audio comes
-   * from (default `"default"`; e.g. the client's sample rate): the stream starts from the
-   * cepstral mean of earlier streams of the same channel ({@link cmnPriors}).
+   * Open a decoding stream (16 kHz mono PCM s16le). It starts from the model's trained
+   * cepstral mean and adapts it to its own audio during the first seconds of speech, so its
+   * first utterance is not decoded with a stranger's channel; or from `cepstralMeanPrior`
+   * (e.g. {@link RecognizerStream.cepstralMean} of the same caller's previous connection).
+   * Streams never share a mean by themselves: measured on the held-out tune half, a mean
+   * carried from whichever stream finished last (another caller, a telephone line, a noisy
+   * room) cost more words than it saved.
    * @throws SpeechLocalSetupError when the helper died and cannot be started again.
    * @throws Error when the recognizer is closed.
    */
-  async openStream(options: { channel?: string } = {}): Promise<RecognizerStream> {
-    const channel = options.channel ?? "default";
+  async openStream(
+    options: { cepstralMeanPrior?: readonly number[] } = {},
+  ): Promise<RecognizerStream> {
     if (this.closed) throw new Error("the recognizer is closed");
     const helper = await (this.helper ?? this.restart());
     let socket: Socket;
@@ -280,11 +276,8 @@ export class SphinxRecognizer {
       const next = current && current !== helper ? current : await this.restart();
       socket = await connectTo(next.socketPath);
     }
-    const stream = new RecognizerStream(socket, this.scoresFinals, (mean) =>
-      this.cmnPriors.set(channel, mean),
-    );
-    const prior = this.cmnPriors.get(channel);
-    if (prior) stream.setCepstralMeanPrior(prior);
+    const stream = new RecognizerStream(socket, this.scoresFinals);
+    if (options.cepstralMeanPrior) stream.setCepstralMeanPrior(options.cepstralMeanPrior);
     return stream;
   }
 
@@ -378,6 +371,14 @@ export class RecognizerStream {
   private inUtterance = false;
   private readonly pending: Pending[] = [];
   private failure: Error | undefined;
+  /**
+   * The stream's cepstral mean after its latest utterance with ≥ 1.5 s of words (one value
+   * per cepstral coefficient; undefined before): pass it as `cepstralMeanPrior` when the
+   * same caller connects again. Shorter utterances are skipped: their mean is mostly the
+   * silence around the words (after a lone "yes" in digital silence, c0 fell from 41 to 23
+   * and a stream started from it heard nothing).
+   */
+  cepstralMean: readonly number[] | undefined;
   /** Called with the report each time a keyterm list takes effect (at the next utterance start). */
   onKeyterms: ((report: KeytermReport) => void) | undefined;
   /** Called on every partial (`final` false, ≈ every `partialIntervalMs` of speech) and final hypothesis. */
@@ -388,7 +389,6 @@ export class RecognizerStream {
     private readonly socket: Socket,
     /** Finals carry lattice posteriors (the decoder runs the `-bestpath` pass). */
     private readonly scoresFinals: boolean,
-    private readonly onCepstralMean?: (mean: number[]) => void,
   ) {
     createInterface({ input: socket })
       .on("line", (text) => {
@@ -428,11 +428,8 @@ export class RecognizerStream {
         this.onHypothesis?.(this.state(), false);
         break;
       case "final":
-        // Only a mean estimated mostly on speech is a good prior: after a short utterance it
-        // is dominated by the silence around it (measured: after a lone "yes" in digital
-        // silence, c0 fell from 41 to 23 and the next stream heard nothing).
         if (line.cmn && speechSeconds(line.words) >= MIN_PRIOR_SPEECH_S)
-          this.onCepstralMean?.(line.cmn);
+          this.cepstralMean = line.cmn;
         this.committed.push(...toWords(line.words, this.scoresFinals));
         this.partial = [];
         if (line.words.length > 0) this.eos = line.eos;
@@ -553,7 +550,8 @@ export class RecognizerStream {
 
   /**
    * Start from this cepstral mean (one value per cepstral coefficient, as reported by an
-   * earlier stream) instead of the model's default; only useful before the first audio.
+   * earlier stream's {@link cepstralMean}) instead of the model's default; only useful
+   * before the first audio. pocketsphinx then weighs it as 5 s of speech (no fast warm-up).
    */
   setCepstralMeanPrior(mean: readonly number[]): void {
     if (this.failure) return;
@@ -575,7 +573,7 @@ export class RecognizerStream {
   }
 }
 
-/** Speech an utterance must have (s of words) for its cepstral mean to become the prior of new streams. */
+/** Speech an utterance must have (s of words) for its cepstral mean to be reported as {@link RecognizerStream.cepstralMean}. */
 const MIN_PRIOR_SPEECH_S = 1.5;
 
 function speechSeconds(words: readonly WireWord[]): number {

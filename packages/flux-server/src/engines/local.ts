@@ -131,11 +131,7 @@ export const createLocalEngine: TurnEngineProvider = async (options) => {
   const factory: TurnEngineFactory = {
     name: "local",
     async createSession(context) {
-      // Telephone (8 kHz) and wideband audio get separate cepstral-mean priors.
-      const stream = await speech.openStream({
-        keyterms: context.configuration.keyterms,
-        channel: `${context.sampleRate} Hz`,
-      });
+      const stream = await speech.openStream({ keyterms: context.configuration.keyterms });
       const resampler =
         context.sampleRate === SAMPLE_RATE
           ? undefined
