@@ -259,9 +259,11 @@ static void apply_keyterms(const char *text) {
  * garbled. Unless the client sets a prior ('C'), during warm-up the mean follows the
  * stream's own frames instead: after every
  * 10 ms it is the running mean of the frames so far, with the starting mean counted as
- * CMN_PRIOR_FRAMES frames, until CMN_WIN frames are in (≈4 s of speech; pocketsphinx
+ * CMN_PRIOR_FRAMES frames, until CMN_WIN frames are in (≈3 s of speech; pocketsphinx
  * feeds CMN speech frames only), after which pocketsphinx's own window takes over. */
-#define CMN_PRIOR_FRAMES 100
+/* 2 s: with 1 s, "…on saturday morning" (the first utterance of flite_mid_pause) became
+ * "…saturday my name"; with 3 s the reconnect turn of the README stayed garbled. */
+#define CMN_PRIOR_FRAMES 200
 static int cmn_warming; /* the stream's mean still follows every frame */
 
 static void cmn_start_warmup(void) {
