@@ -133,6 +133,16 @@ async function level(n: number): Promise<Record<string, string>> {
     });
     await Promise.all(runs);
     await sleep(PAUSE_MS); // the last reply plays out
+    // Replies still coming (a pipeline running behind) are waited for, up to 15 s more: a
+    // late turn then shows as late, not as lost.
+    const answeredTurns = async (): Promise<number> =>
+      ((await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as Stats).latency.framework
+        .count;
+    for (let last = -1, now = await answeredTurns(), t = performance.now(); ;) {
+      if (now >= n * TURNS || now === last || performance.now() - t > 15_000) break;
+      await sleep(2000);
+      [last, now] = [now, await answeredTurns()];
+    }
     clearInterval(sampler);
     peakRss = Math.max(peakRss, usage(pid).rss);
     const end = usage(pid);
