@@ -277,6 +277,34 @@ describe("client on fake time", () => {
     expect(c.state).toBe("failed");
   });
 
+  it("backs off after connections that fail before any result, and gives up after maxAttempts of them", async () => {
+    // A Flux that accepts, says Connected, and closes 1011 at once (a broken server).
+    const attempts: number[] = [];
+    const carrier: Carrier = (_request, handlers) => {
+      attempts.push(performance.now());
+      setTimeout(() => handlers.onMessage(CONNECTED), 0);
+      setTimeout(() => handlers.onClose({ code: 1011, reason: "broken" }), 1);
+      return Promise.resolve(socket());
+    };
+    const c = client(carrier, { reconnect: { minDelayMs: 100, maxDelayMs: 1000, maxAttempts: 3 } });
+    const events: FluxEvent[] = [];
+    c.events$.subscribe((e) => events.push(e));
+    void c.start();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(attempts).toHaveLength(3);
+    const gaps = attempts.slice(1).map((t, i) => t - (attempts[i] ?? 0));
+    // quick failure n waits minDelayMs × 2^(n-1) × a random 1–2 (plus the 1 ms the server lived)
+    expect(gaps[0]).toBeGreaterThanOrEqual(100);
+    expect(gaps[0]).toBeLessThanOrEqual(201);
+    expect(gaps[1]).toBeGreaterThanOrEqual(200);
+    expect(gaps[1]).toBeLessThanOrEqual(401);
+    expect(c.state).toBe("failed");
+    expect(events.at(-1)).toMatchObject({
+      type: "Error",
+      error: { source: "exhausted", fatal: true },
+    });
+  });
+
   it("gives up on an unacknowledged Configure after configureTimeoutMs; the stream goes on", async () => {
     const flux = fakeConfigureFlux(["hold"]);
     const c = client(flux.carrier, { configureTimeoutMs: 150, watchdogIntervalMs: 20 });
