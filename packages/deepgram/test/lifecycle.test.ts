@@ -61,6 +61,14 @@ function lifecycleLog(): {
   return { logger, steps, illegal };
 }
 
+/** Resolves when the client's event stream completes (closed or failed). */
+const completed = (c: FluxClient): Promise<void> =>
+  new Promise((resolve) => c.events$.subscribe({ complete: resolve }));
+
+/** Resolves on the client's first `Reconnecting` event. */
+const firstReconnecting = (c: FluxClient): Promise<void> =>
+  new Promise((resolve) => c.events$.subscribe((e) => e.type === "Reconnecting" && resolve()));
+
 describe("the lifecycle table", () => {
   it("reaches every state from idle, and only close/destroy leave a terminal state unchanged", () => {
     const seen = new Set<FluxClientState>(["idle"]);
@@ -189,7 +197,7 @@ describe("the real client walks the table", () => {
     const steps = await run([{ faults: { fatalError } }], {}, async (c) => {
       await c.start();
       await stream(c, conversation(1));
-      await new Promise<void>((resolve) => c.events$.subscribe({ complete: resolve }));
+      await completed(c);
       await c.close();
     });
     expect(steps).toEqual([
@@ -209,7 +217,7 @@ describe("the real client walks the table", () => {
       async (c) => {
         await c.start();
         await stream(c, conversation(1));
-        await new Promise<void>((resolve) => c.events$.subscribe({ complete: resolve }));
+        await completed(c);
       },
     );
     expect(steps).toEqual([
@@ -253,9 +261,7 @@ describe("the real client walks the table", () => {
       {},
       async (c) => {
         await c.start();
-        const reconnecting = new Promise<void>((resolve) =>
-          c.events$.subscribe((e) => e.type === "Reconnecting" && resolve()),
-        );
+        const reconnecting = firstReconnecting(c);
         await stream(c, conversation(1));
         await reconnecting;
         await c.close();
@@ -297,9 +303,7 @@ describe("the real client walks the table", () => {
     await run([], {}, (c) => c.start());
     await run([{ faults: { drop: { afterAudioSeconds: 0.5 } } }, refuse], {}, async (c) => {
       await c.start();
-      const reconnecting = new Promise<void>((resolve) =>
-        c.events$.subscribe((e) => e.type === "Reconnecting" && resolve()),
-      );
+      const reconnecting = firstReconnecting(c);
       await stream(c, conversation(1));
       await reconnecting;
     });
