@@ -241,6 +241,27 @@ describe("client on fake time", () => {
     c.destroy();
   });
 
+  it("keeps an idle connection on a carrier without pings alive with a little silence", async () => {
+    const binaries: Uint8Array[] = [];
+    const carrier: Carrier = (_request, handlers) => {
+      setTimeout(() => handlers.onMessage(CONNECTED), 0);
+      return Promise.resolve({
+        sendBinary: (b: Uint8Array) => void binaries.push(b),
+        sendControl: () => {},
+        close: () => {},
+        bufferedAmount: 0,
+      }); // no ping (a SageMaker-like carrier)
+    };
+    const c = client(carrier, { pingIntervalMs: 100, keepAliveSilenceMs: 20 });
+    const started = c.start();
+    await vi.advanceTimersByTimeAsync(1);
+    await started;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(binaries.length).toBeGreaterThanOrEqual(9);
+    expect(c.metrics.silenceSecondsInjected).toBeCloseTo(binaries.length * 0.02, 5);
+    c.destroy();
+  });
+
   it("retries a 429 on the first connection with growing, jittered delays", async () => {
     const flux = fakeFlux([429, 429, 429]);
     const c = client(flux.carrier, {
