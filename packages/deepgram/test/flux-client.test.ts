@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { FluxSettingsError, type ClientMessage } from "@voxpipe/flux-protocol";
-import type { FluxServer } from "@voxpipe/flux-server";
+import { OVERLOAD_UPDATE_EVERY_MS, type FluxServer } from "@voxpipe/flux-server";
 import { FluxClient } from "../src/flux-client.js";
 import { FluxError } from "../src/errors.js";
 import { wsCarrier } from "../src/carriers/ws.js";
@@ -473,9 +473,14 @@ describe("FluxClient: ending turns and closing", () => {
 
   it("close() waits for a lagging Flux that keeps answering, beyond closeTimeoutMs", async () => {
     // Flux hears at half real time: 2.3 s of audio sent in a burst is answered ~4.6 s later,
-    // far beyond closeTimeoutMs (1000 ms here) — yet Flux keeps sending Updates meanwhile.
+    // far beyond closeTimeoutMs (2000 ms here) — yet Flux keeps sending Updates meanwhile.
+    // Behind real time, the server sends an Update at most every OVERLOAD_UPDATE_EVERY_MS
+    // (1 s), so the close bound must be longer than that (the default, 3000 ms, is).
     const s = await serve([], { engine: slowScriptedEngine(2) });
-    const c = track(client(s.url, { silenceAfterMs: 10_000, stallTimeoutMs: 3000 }));
+    const closeTimeoutMs = 2 * OVERLOAD_UPDATE_EVERY_MS;
+    const c = track(
+      client(s.url, { silenceAfterMs: 10_000, stallTimeoutMs: 3000, closeTimeoutMs }),
+    );
     const all = record(c);
     await c.start();
     await stream(c, Buffer.concat([pause(300), speech(2000)]));
