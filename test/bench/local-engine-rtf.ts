@@ -1,11 +1,13 @@
 /**
  * Real-time factor and memory of the `local` engine (pocketsphinx + VAD), one stream at a
- * time, on three files of the labelled set: decoder CPU (its own process) + this process's
- * CPU (VAD, IPC) per second of audio. Turn-taking and WER are measured by `voxpipe eval`
+ * time, on three files of the labelled set: decoder CPU (its own process and the forked
+ * copies that settle each pause) + this process's CPU (VAD, IPC) per second of audio, and
+ * the number of real-time streams that cost allows on this machine's cores. Turn-taking and WER are measured by `voxpipe eval`
  * (`pnpm eval:local`).
  *
  * Run: `pnpm bench:local-rtf` [--vad silero|webrtc]
  */
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { LocalSpeech, readWav16k } from "@voxpipe/speech-local";
 import { ensureFixtures } from "../fixtures/make-fixtures.js";
@@ -46,4 +48,10 @@ console.log(
 );
 console.log(
   `target RTF ≤ 0.5 per stream incl. VAD: ${worst <= 0.5 ? "PASS" : "FAIL"} (worst ${worst.toFixed(2)})`,
+);
+// Load-independent capacity bound: CPU seconds per audio second say how many real-time
+// streams a core can carry at most (the Flux session, WebSocket and JSON come on top).
+const cores = availableParallelism();
+console.log(
+  `at most ${Math.floor(cores / worst)} real-time streams on this machine's ${cores} cores at the worst file's cost (issue 16 asks for ≥ 10)`,
 );

@@ -59,6 +59,9 @@ describe("local engine", () => {
     await expect(loadEngine("local", { vda: "silero" })).rejects.toThrow(
       /unknown local engine option "vda"/,
     );
+    await expect(loadEngine("local", { activity: { negativeTreshold: 0.5 } })).rejects.toThrow(
+      /unknown key "negativeTreshold" in local engine option activity; allowed: positiveThreshold, negativeThreshold, minSpeechMs/,
+    );
   });
 
   it("says what to apt-get install when the model is missing", async () => {

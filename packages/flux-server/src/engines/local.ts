@@ -37,6 +37,8 @@ export interface LocalEngineOptions {
   confidenceCalibration?: { slope: number; intercept: number; unscored: number };
   /** Turn-end curve (`@voxpipe/speech-local` `TurnEndOptions`: numbers in ms or probabilities). */
   turnEnd?: Record<string, number>;
+  /** VAD hysteresis (`@voxpipe/speech-local` `SpeechActivityOptions`: probabilities, ms). */
+  activity?: Record<string, number>;
 }
 
 const TURN_END_KEYS = [
@@ -48,6 +50,8 @@ const TURN_END_KEYS = [
   "trustedConfidence",
   "uncertainCompleteness",
 ] as const;
+
+const ACTIVITY_KEYS = ["positiveThreshold", "negativeThreshold", "minSpeechMs"] as const;
 
 /** A plain object of finite numbers with exactly the allowed keys (the ones present). */
 function numberRecord(
@@ -110,9 +114,11 @@ function parseOptions(options: Readonly<Record<string, unknown>>): LocalSpeechOp
       out.confidenceCalibration = { slope: c.slope, intercept: c.intercept, unscored: c.unscored };
     } else if (key === "turnEnd") {
       out.turnEnd = numberRecord(key, value, TURN_END_KEYS);
+    } else if (key === "activity") {
+      out.activity = numberRecord(key, value, ACTIVITY_KEYS);
     } else {
       throw new RangeError(
-        `unknown local engine option ${JSON.stringify(key)}; allowed: vad, modelDir, confidenceCalibration, turnEnd`,
+        `unknown local engine option ${JSON.stringify(key)}; allowed: vad, modelDir, confidenceCalibration, turnEnd, activity`,
       );
     }
   }
