@@ -13,9 +13,9 @@
  *
  * So a threshold θ fires after T + tauMs·ln(θ/(1−θ)) ms of silence. With the defaults a
  * confidently recognised complete sentence ends the turn after 100 ms of silence at
- * θ = 0.5, 269 ms at 0.7 and 539 ms at 0.9; an incomplete one ("…go to the") after
- * 1.0–1.4 s. Higher `eot_threshold`: later and surer, as on Flux. An `eager_eot_threshold`
- * below it fires tauMs·(logit θ − logit θe) earlier (0.4 vs 0.7: 250 ms, so a speculative
+ * θ = 0.5, 303 ms at 0.7 and 627 ms at 0.9; an incomplete one ("…go to the") after
+ * 1.05–1.6 s. Higher `eot_threshold`: later and surer, as on Flux. An `eager_eot_threshold`
+ * below it fires tauMs·(logit θ − logit θe) earlier (0.4 vs 0.7: 300 ms, so a speculative
  * reply has a useful head start). While the user speaks (no silence yet) the confidence is
  * at most 0.1, below every eager threshold Flux allows (≥ 0.3).
  *
@@ -26,9 +26,16 @@
 export interface TurnEndOptions {
   /** Pause expected after a complete sentence, ms. Default 100. */
   completeMs?: number;
-  /** Pause expected after an incomplete one, ms. Default 1000. */
+  /**
+   * Pause expected after an incomplete one, ms. Default 1050: with τ = 240 ms an 800 ms
+   * hesitation after "…go to the" stays below 0.3, Flux's lowest `eager_eot_threshold`.
+   */
   incompleteMs?: number;
-  /** Softness of the silence → confidence curve, ms. Default 200 (eager 0.4 then leads eot 0.7 by 250 ms). */
+  /**
+   * Softness of the silence → confidence curve, ms. Default 240: eager 0.4 then leads eot 0.7
+   * by 300 ms of silence, which on 80 ms frames is a 320 ms lead in most turns (with 200 ms:
+   * 250 ms, mostly 240 ms on the frame grid).
+   */
   tauMs?: number;
   /** P(</s>) at or below which the words count as incomplete. Default 0.01. */
   pIncomplete?: number;
@@ -42,8 +49,8 @@ export interface TurnEndOptions {
 
 const DEFAULTS: Required<TurnEndOptions> = {
   completeMs: 100,
-  incompleteMs: 1000,
-  tauMs: 200,
+  incompleteMs: 1050,
+  tauMs: 240,
   pIncomplete: 0.01,
   pComplete: 0.2,
   trustedConfidence: 0.5,
@@ -110,7 +117,11 @@ const SPEAKING_MAX_CONFIDENCE = 0.1;
 export interface SpeechActivityOptions {
   /** Probability at or above which a frame is speech. Default 0.5 (Silero's own). */
   positiveThreshold?: number;
-  /** Probability below which a frame is silence (between the two: unchanged). Default 0.35. */
+  /**
+   * Probability below which a frame is silence (between the two: unchanged). Default 0.5 (no
+   * band): with 0.35 Silero's tail held "speech" longer after the last word; on the tune half
+   * 0.5 with τ = 240 ms kept the median EOT latency (482 ms) with one false EOT fewer.
+   */
   negativeThreshold?: number;
   /** Speech needed before a turn may start, ms (rejects clicks). Default 90. */
   minSpeechMs?: number;
@@ -134,7 +145,7 @@ export class SpeechActivity {
 
   constructor(options: SpeechActivityOptions = {}) {
     this.pos = options.positiveThreshold ?? 0.5;
-    this.neg = options.negativeThreshold ?? 0.35;
+    this.neg = options.negativeThreshold ?? 0.5;
     this.minSpeech = (options.minSpeechMs ?? 90) / 1000;
   }
 
