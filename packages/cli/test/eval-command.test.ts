@@ -58,6 +58,8 @@ describe("voxpipe eval", () => {
     expect(high.recall).toBe(1);
     expect(high.precision).toBe(1);
     expect(high.latencyMs.p90).toBeGreaterThan(600);
+    // Every message of every session obeys Flux's guarantees (the checker sees whole streams).
+    expect([low.violations, high.violations]).toEqual([0, 0]);
     expect(high.latencyMs.p90).toBeLessThan(1500);
     expect(low.latencyMs.p10).toBeLessThan(high.latencyMs.p10);
     expect(results.settings[0].byTag.tones.turns).toBe(2);
@@ -143,7 +145,12 @@ describe("voxpipe eval --target sagemaker:<endpoint>", () => {
       expect(code).toBe(0);
       const results = resultsFromJson(io.out());
       expect(results.target).toEqual({ kind: "sagemaker", shown: "SageMaker endpoint local-flux" });
-      expect(results.settings[0].metrics).toMatchObject({ turns: 2, detected: 2, splitTurns: 0 });
+      expect(results.settings[0].metrics).toMatchObject({
+        turns: 2,
+        detected: 2,
+        splitTurns: 0,
+        violations: 0,
+      });
       expect(endpoint.counters().opened).toBeGreaterThanOrEqual(1);
     } finally {
       process.env = saved;

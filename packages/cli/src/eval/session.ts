@@ -2,8 +2,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@voxpipe/core";
 import { FluxClient } from "@voxpipe/deepgram";
 import type { Carrier, FluxEndOfTurnEvent, FluxEvent } from "@voxpipe/deepgram";
-import { checkTurnSequence } from "@voxpipe/flux-protocol";
-import type { FluxModel, ServerMessage } from "@voxpipe/flux-protocol";
+import type { FluxModel } from "@voxpipe/flux-protocol";
+import { checkedCarrier } from "./checked-carrier.js";
 import type { RecordedEvent } from "./score.js";
 
 /** Audio is sent as Flux recommends: 16 kHz mono linear16 in 80 ms chunks (protocol reference §1.4). */
@@ -62,7 +62,11 @@ export interface SessionRecord {
   readonly audioSeconds: number;
   readonly wallSeconds: number;
   readonly reconnects: number;
-  /** Flux event-order violations in the raw messages (checked when there was no reconnect). */
+  /**
+   * Broken Flux guarantees (`TurnSequenceChecker` of `@voxpipe/flux-protocol`: event order,
+   * `turn_index`, `sequence_id`, audio times, …) in every message of every connection, each
+   * connection checked on its own.
+   */
   readonly violations: number;
   /** Set when the session failed; the events are what arrived before. */
   readonly error?: string;
@@ -75,13 +79,13 @@ export interface SessionRecord {
  * drift-free clock; with `fast`, chunks leave as soon as Flux has answered all but the last
  * 3 s. After the last chunk the session waits until Flux answered the whole file and any
  * open turn ended (the client streams silence meanwhile, as a quiet caller would, up to
- * `eot_timeout_ms` + 2 s), then closes gracefully. Never throws: a failure is recorded in
- * {@link SessionRecord.error} with what arrived before it.
+ * `eot_timeout_ms` + 2 s), then closes gracefully. Every message each connection receives is
+ * checked against Flux's guarantees ({@link SessionRecord.violations}). Never throws: a
+ * failure is recorded in {@link SessionRecord.error} with what arrived before it.
  */
 export async function runSession(options: SessionOptions): Promise<SessionRecord> {
   const audioSeconds = options.audio.byteLength / 2 / EVAL_SAMPLE_RATE;
   const events: RecordedEvent[] = [];
-  const raws: ServerMessage[] = [];
   const sentAt: number[] = [];
   let t0 = performance.now();
   let answered = 0;
@@ -99,12 +103,13 @@ export async function runSession(options: SessionOptions): Promise<SessionRecord
       };
     });
 
+  const checked = checkedCarrier(options.target.carrier);
   let client: FluxClient;
   try {
     client = new FluxClient({
       ...(options.target.url !== undefined && { url: options.target.url }),
       ...(options.target.apiKey !== undefined && { apiKey: options.target.apiKey }),
-      ...(options.target.carrier !== undefined && { carrier: options.target.carrier }),
+      carrier: checked.carrier,
       ...(options.logger !== undefined && { logger: options.logger }),
       // A target that cannot be reached fails the session in about a second, not after the
       // client's 20 attempts; a drop mid-file is still resumed (replayed audio, same turns).
@@ -147,7 +152,6 @@ export async function runSession(options: SessionOptions): Promise<SessionRecord
       ) {
         return;
       }
-      raws.push(e.raw);
       answered = Math.max(answered, e.audioWindowEnd);
       if (e.type === "StartOfTurn") openTurn = true;
       if (e.type === "EndOfTurn") openTurn = false;
@@ -224,7 +228,7 @@ export async function runSession(options: SessionOptions): Promise<SessionRecord
     audioSeconds,
     wallSeconds: (performance.now() - t0) / 1000,
     reconnects,
-    violations: reconnects === 0 ? checkTurnSequence(raws).violations.length : 0,
+    violations: checked.checkers.reduce((n, c) => n + c.violations.length, 0),
     ...(failure !== undefined && { error: message(failure) }),
   };
 }
