@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { access, constants } from "node:fs/promises";
+import { access, constants, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { aptInstallCommand, systemPackagesUsedBy } from "@voxpipe/core";
@@ -60,32 +60,66 @@ const nativeDir = fileURLToPath(new URL("../native/", import.meta.url));
 /** Path of the compiled pocketsphinx helper (built by the package's `build` script). */
 export const HELPER_PATH = `${nativeDir}build/voxpipe-sphinx`;
 
+/** The helper's source files: a helper older than any of them is stale and rebuilt. */
+const HELPER_SOURCES = [`${nativeDir}voxpipe-sphinx.c`, `${nativeDir}build.sh`];
+
 let building: Promise<string> | undefined;
 
 /**
  * Path of the pocketsphinx helper, compiling it with gcc on first use when the package
- * build has not (e.g. when running from sources under `--conditions=@voxpipe/source`).
+ * build has not (e.g. when running from sources under `--conditions=@voxpipe/source`),
+ * or when it is older than its source (a stale helper speaks an older wire protocol,
+ * which the stream code would wait on forever instead of failing).
  * @throws SpeechLocalSetupError when it can't be built (the message has the apt-get command).
  */
 export function ensureHelper(): Promise<string> {
-  building ??= (async () => {
-    try {
-      await access(HELPER_PATH, constants.X_OK);
-      return HELPER_PATH;
-    } catch {
-      // not built yet: fall through to build it
-    }
-    try {
-      await promisify(execFile)("sh", [`${nativeDir}build.sh`]);
-      return HELPER_PATH;
-    } catch (err) {
+  building ??= ensureBuilt(HELPER_PATH, HELPER_SOURCES, `${nativeDir}build.sh`).catch(
+    (err: unknown) => {
       building = undefined;
-      const detail =
-        err instanceof Error && "stderr" in err ? String(err.stderr).trim() : String(err);
-      throw new SpeechLocalSetupError(
-        `cannot build the pocketsphinx helper (${detail}); install: ${APT_INSTALL_HINT}`,
-      );
-    }
-  })();
+      throw err;
+    },
+  );
   return building;
+}
+
+/**
+ * `binary` when it is executable and not older than any of `sources`; otherwise runs
+ * `sh buildScript` first (make's rule, by modification time).
+ * @throws SpeechLocalSetupError naming the build's stderr and the apt-get command.
+ * @internal exported for its test.
+ */
+export async function ensureBuilt(
+  binary: string,
+  sources: readonly string[],
+  buildScript: string,
+): Promise<string> {
+  if (await isCurrent(binary, sources)) return binary;
+  try {
+    await promisify(execFile)("sh", [buildScript]);
+    return binary;
+  } catch (err) {
+    const detail =
+      err instanceof Error && "stderr" in err ? String(err.stderr).trim() : String(err);
+    throw new SpeechLocalSetupError(
+      `cannot build the pocketsphinx helper (${detail}); install: ${APT_INSTALL_HINT}`,
+    );
+  }
+}
+
+async function isCurrent(binary: string, sources: readonly string[]): Promise<boolean> {
+  try {
+    await access(binary, constants.X_OK);
+  } catch {
+    return false; // not built yet
+  }
+  const built = (await stat(binary)).mtimeMs;
+  for (const source of sources) {
+    // A source that is absent (a trimmed install) cannot make the helper stale.
+    const changed = await stat(source).then(
+      (s) => s.mtimeMs,
+      () => 0,
+    );
+    if (changed > built) return false;
+  }
+  return true;
 }
