@@ -10,6 +10,34 @@ import { fileURLToPath } from "node:url";
 /** The `voxpipe` CLI's source entry. */
 export const VOXPIPE_BIN = fileURLToPath(new URL("../packages/cli/src/bin.ts", import.meta.url));
 
+/**
+ * Starts `voxpipe serve` on an ephemeral port with the load-test agent (echo LLM, tone TTS,
+ * warnings only) and `fluxArgs` choosing its Flux (`--url …` or `--local-engine …`) plus any
+ * other flags; `match[1]` of the result is the port it listens on.
+ */
+export function startServe(
+  fluxArgs: readonly string[],
+  options: { nodeArgs?: readonly string[]; timeoutMs?: number } = {},
+): Promise<StartedChild> {
+  return startChild(
+    [
+      VOXPIPE_BIN,
+      "serve",
+      "--port",
+      "0",
+      "--llm",
+      "echo",
+      "--tts",
+      "tone",
+      "--log-level",
+      "warn",
+      ...fluxArgs,
+    ],
+    /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+    options,
+  );
+}
+
 /** A started child: the process, the match of its ready line, and everything it printed. */
 export interface StartedChild {
   readonly child: ChildProcessWithoutNullStreams;

@@ -11,30 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Pipeline, PipelineTask, encodeWav } from "@voxpipe/core";
 import { tonePcm } from "@voxpipe/core/testing";
 import { DeepgramFluxSTTService, wsCarrier } from "@voxpipe/deepgram";
-import { createScriptedEngine, startFluxServer, type FluxServer } from "@voxpipe/flux-server";
-import type { TurnEngineFactory } from "@voxpipe/flux-server";
+import { startFluxServer, type FluxServer } from "@voxpipe/flux-server";
 import { WavFileInputTransport } from "@voxpipe/transports";
+import { slowScriptedEngine } from "../../packages/deepgram/test/helpers.js";
 
 const TRANSCRIPTS = ["one", "two", "three", "four"];
-
-/** The scripted engine made slow on purpose: hearing takes 0.5× the audio's duration. */
-function slowEngine(): TurnEngineFactory {
-  const inner = createScriptedEngine({ transcripts: TRANSCRIPTS });
-  return {
-    name: "slow-scripted",
-    async createSession(context) {
-      const engine = await inner.createSession(context);
-      return {
-        hear: async (frame) => {
-          await new Promise((r) => setTimeout(r, (frame.end - frame.start) * 500));
-          return engine.hear(frame);
-        },
-        resetTurn: (at) => engine.resetTurn(at),
-        close: () => engine.close(),
-      };
-    },
-  };
-}
 
 let dir = "";
 let wav = "";
@@ -49,7 +30,7 @@ beforeAll(async () => {
   parts.reduce((off, p) => (all.set(p, off), off + p.byteLength), 0);
   wav = join(dir, "four-turns.wav");
   await writeFile(wav, encodeWav(all, 16000));
-  server = await startFluxServer({ engine: slowEngine() });
+  server = await startFluxServer({ engine: slowScriptedEngine(0.5, TRANSCRIPTS) });
 });
 afterAll(async () => {
   await server.close();

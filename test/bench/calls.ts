@@ -33,7 +33,7 @@ import { parseArgs } from "node:util";
 import { pcmToMulaw } from "@voxpipe/core";
 import { tonePcm } from "@voxpipe/core/testing";
 import { SimulatedTwilioCall } from "@voxpipe/transports/testing";
-import { VOXPIPE_BIN, startChild, stopChild } from "../child-process.js";
+import { startChild, startServe, stopChild } from "../child-process.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -81,23 +81,8 @@ interface Stats {
 async function level(n: number): Promise<Record<string, string>> {
   const flux = await startChild([join(here, "stress/server.ts")], /READY (\S+)/);
   const fluxUrl = flux.match[1];
-  const serve = await startChild(
-    [
-      VOXPIPE_BIN,
-      "serve",
-      "--port",
-      "0",
-      "--url",
-      fluxUrl,
-      "--llm",
-      "echo",
-      "--tts",
-      "tone",
-      "--log-level",
-      "warn",
-      ...(passthrough ? [] : ["--no-passthrough"]),
-    ],
-    /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+  const serve = await startServe(
+    ["--url", fluxUrl, ...(passthrough ? [] : ["--no-passthrough"])],
     // CALLS_CPU_PROF=DIR: a V8 CPU profile of voxpipe serve (open it in Chrome DevTools).
     {
       nodeArgs: process.env.CALLS_CPU_PROF

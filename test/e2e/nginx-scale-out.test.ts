@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pcmToMulaw } from "@voxpipe/core";
 import { tonePcm } from "@voxpipe/core/testing";
 import { SimulatedTwilioCall } from "@voxpipe/transports/testing";
-import { VOXPIPE_BIN, startChild, stopChild } from "../child-process.js";
+import { startServe, stopChild } from "../child-process.js";
 import type { StartedChild } from "../child-process.js";
 
 const CALLS = 20;
@@ -76,27 +76,7 @@ let port = 0;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "voxpipe-nginx-"));
-  serves = await Promise.all(
-    [0, 1].map(() =>
-      startChild(
-        [
-          VOXPIPE_BIN,
-          "serve",
-          "--port",
-          "0",
-          "--local-engine",
-          "scripted",
-          "--llm",
-          "echo",
-          "--tts",
-          "tone",
-          "--log-level",
-          "warn",
-        ],
-        /listening on http:\/\/127\.0\.0\.1:(\d+)/,
-      ),
-    ),
-  );
+  serves = await Promise.all([0, 1].map(() => startServe(["--local-engine", "scripted"])));
   port = await freePort();
   const block = await documentedNginxBlock(
     serves.map((s) => Number(s.match[1])),

@@ -559,13 +559,13 @@ function assignTurn(target: Frame, init: TurnFrameInit, transcript: string): voi
 // The turn fields are declared once, in `TurnFields`, and merged into each turn frame class
 // below (interface + class declaration merging); `assignTurn` sets them in the constructor.
 // The lint rule guards against merged members that nothing initialises — here the
-// constructor initialises every one of them.
+// constructor initialises every one of them. The rules are off for this region only, so
+// each declaration keeps its TSDoc right above it.
+/* eslint-disable @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- the interfaces are merged into their classes (that is their point); assignTurn sets the fields */
 
 /** The {@link TurnFields} of every `TurnControlFrame` (declaration merging). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- merged into the class below (that is its point); assignTurn sets the fields
 export interface TurnControlFrame extends TurnFields {}
 /** Base of turn-boundary frames. Control + uninterruptible (see the module comment). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- fields set by assignTurn
 export abstract class TurnControlFrame extends ControlFrame {
   constructor(init: TurnFrameInit) {
     super(init);
@@ -602,10 +602,8 @@ export class EndOfTurnFrame extends TurnControlFrame {
 }
 
 /** The {@link TurnFields} of every `InterimTranscriptionFrame` (declaration merging). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- merged into the class below (that is its point); assignTurn sets the fields
 export interface InterimTranscriptionFrame extends TurnFields {}
 /** Interim transcript of the current turn (Flux `Update`). Data, uninterruptible. */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- fields set by assignTurn
 export class InterimTranscriptionFrame extends TextFrame {
   constructor(init: TranscriptionFrameInit) {
     super(init);
@@ -623,13 +621,11 @@ export type FinalTranscriptionFrameInit = TranscriptionFrameInit & {
 };
 
 /** The {@link TurnFields} of every `TranscriptionFrame` (declaration merging). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- merged into the class below (that is its point); assignTurn sets the fields
 export interface TranscriptionFrame extends TurnFields {}
 /**
  * Final transcript of a turn (Flux `EndOfTurn` transcript). Data, uninterruptible.
  * Pushed before the turn's {@link EndOfTurnFrame}, which carries the same `trigger`.
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- fields set by assignTurn
 export class TranscriptionFrame extends TextFrame {
   /**
    * Why the turn ended (Flux `EndOfTurn` `trigger`: `model`, `manual`, `timeout`; a
@@ -655,6 +651,7 @@ export class TranscriptionFrame extends TextFrame {
     return true;
   }
 }
+/* eslint-enable @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type */
 
 /**
  * Mean of the words' confidences (0–1): what {@link TranscriptionFrame.confidence} holds.

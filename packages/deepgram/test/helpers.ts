@@ -43,8 +43,11 @@ export function conversation(turns: number, speechMs = 1200, pauseMs = 1500): Bu
  * The scripted engine, made slow on purpose (a fake of a busy local engine): hearing a
  * frame takes `slowdown` times its audio duration, so Flux's answers trail the audio sent.
  */
-export function slowScriptedEngine(slowdown: number): TurnEngineFactory {
-  const inner = createScriptedEngine({ transcripts: TRANSCRIPTS });
+export function slowScriptedEngine(
+  slowdown: number,
+  transcripts: readonly string[] = TRANSCRIPTS,
+): TurnEngineFactory {
+  const inner = createScriptedEngine({ transcripts: [...transcripts] });
   return {
     name: "slow-scripted",
     async createSession(context) {
