@@ -118,6 +118,11 @@ describe("voxpipe stress file local (real run, scripted engine)", () => {
     // The scripted engine's words carry timings, so every turn has an end-of-turn latency.
     expect(report.aggregate.eotLatencyAudioMs.count).toBe(6);
     expect(report.aggregate.eotLatencyWallMs.count).toBe(6);
+    // Every EndOfTurn's own audio was sent, so each has a processing delay; an unloaded
+    // in-process server answers within a second of wall time.
+    expect(report.aggregate.eotProcessingDelayMs.count).toBe(6);
+    expect(report.aggregate.eotProcessingDelayMs.max).toBeLessThan(1000);
+    expect(report.aggregate.warnings).toEqual({});
     expect(report.aggregate.connectMs.count).toBe(3);
     expect(report.client.rssBaselineMiB).toBeGreaterThan(0);
     expect(report.endpoint).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/v2\/listen$/);

@@ -89,6 +89,7 @@ describe("ConnectionStats", () => {
         metrics: {
           endOfSpeechToEndOfTurnAudioMs: 240,
           endOfSpeechToEndOfTurnWallMs: 262.5,
+          processingDelayMs: 22.5,
           eagerToEndOfTurnMs: 40,
         },
       }),
@@ -109,6 +110,8 @@ describe("ConnectionStats", () => {
     expectNear(sum.eotLatencyAudioMs.p50, 240);
     expect(sum.eotLatencyWallMs.count).toBe(1);
     expectNear(sum.eotLatencyWallMs.p50, 262.5);
+    expect(sum.eotProcessingDelayMs.count).toBe(1);
+    expectNear(sum.eotProcessingDelayMs.p50, 22.5);
     expect(sum.eagerLeadMs.count).toBe(1);
     expectNear(sum.eagerLeadMs.p50, 40);
   });
@@ -160,17 +163,33 @@ describe("AggregateStats", () => {
     const b = new ConnectionStats(2, 32000);
     a.audioSent(32000);
     b.audioSent(64000);
-    a.turnEvent(turn("EndOfTurn", 0, { metrics: { endOfSpeechToEndOfTurnAudioMs: 100 } }));
+    a.turnEvent(
+      turn("EndOfTurn", 0, {
+        metrics: { endOfSpeechToEndOfTurnAudioMs: 100, processingDelayMs: 30 },
+      }),
+    );
     b.turnEvent(turn("EndOfTurn", 0, { metrics: { endOfSpeechToEndOfTurnAudioMs: 300 } }));
-    b.turnEvent(turn("EndOfTurn", 1, { metrics: { endOfSpeechToEndOfTurnAudioMs: 500 } }));
+    b.turnEvent(
+      turn("EndOfTurn", 1, {
+        metrics: { endOfSpeechToEndOfTurnAudioMs: 500, processingDelayMs: 2500 },
+      }),
+    );
     a.error("X");
     b.error("X");
+    b.warning("ENGINE_BEHIND_AUDIO");
+    b.warning("ENGINE_BEHIND_AUDIO");
+    a.warning("FORCE_END_TURN_NO_ACTIVE_TURN");
     b.reconnected();
     const total = AggregateStats.of([a, b]).summary();
     expect(total.turns).toBe(3);
     expect(total.events.EndOfTurn).toBe(3);
     expect(total.audioSeconds).toBe(3);
     expect(total.errors).toEqual({ X: 2 });
+    // An overloaded server's Warnings, counted by code (a stream that fell behind stands out).
+    expect(total.warnings).toEqual({ ENGINE_BEHIND_AUDIO: 2, FORCE_END_TURN_NO_ACTIVE_TURN: 1 });
+    expect(b.summary().warnings).toEqual({ ENGINE_BEHIND_AUDIO: 2 });
+    expect(total.eotProcessingDelayMs.count).toBe(2);
+    expectNear(total.eotProcessingDelayMs.max, 2500);
     expect(total.reconnects).toBe(1);
     expect(total.eotLatencyAudioMs.count).toBe(3);
     expectNear(total.eotLatencyAudioMs.min, 100);

@@ -69,6 +69,14 @@ export interface FluxTurnMetrics {
   endOfSpeechToEndOfTurnAudioMs: number | undefined;
   /** Wall time from sending the audio holding the last word's end to receiving `EndOfTurn`. */
   endOfSpeechToEndOfTurnWallMs: number | undefined;
+  /**
+   * Wall time from sending the audio up to `EndOfTurn`'s `audio_window_end` (the chunk that
+   * holds its last 1 ms) to receiving `EndOfTurn`: the delay the server's processing added
+   * (queueing and compute, plus the network), without the turn-end policy's own wait for
+   * silence, which is audio time ({@link endOfSpeechToEndOfTurnAudioMs}). Near one chunk's
+   * compute when the server keeps up with real time; grows when it falls behind.
+   */
+  processingDelayMs: number | undefined;
   /** Wall time from `EagerEndOfTurn` to `EndOfTurn` (eager mode only). */
   eagerToEndOfTurnMs: number | undefined;
 }

@@ -31,6 +31,7 @@ import type {
   FluxReconnectingEvent,
   FluxTurnEvent,
   FluxTurnFields,
+  FluxWarningEvent,
 } from "./events.js";
 import { FluxError } from "./errors.js";
 import { FluxClient, type FluxClientOptions } from "./flux-client.js";
@@ -102,6 +103,8 @@ export type DeepgramFluxSTTServiceEvents = STTServiceEvents<DeepgramFluxSettings
   endOfTurn: FluxEndOfTurnEvent;
   connected: FluxConnectedEvent;
   reconnecting: FluxReconnectingEvent;
+  /** A Flux `Warning` (non-fatal; e.g. the server is overloaded and its events will come late). */
+  warning: FluxWarningEvent;
 };
 
 /**
@@ -346,6 +349,7 @@ export class DeepgramFluxSTTService extends STTService<
         if (event.code === "FORCE_END_TURN_NO_ACTIVE_TURN")
           this.logger.debug({ code: event.code }, "flux warning");
         else this.logger.warn({ code: event.code, description: event.description }, "flux warning");
+        this.emit("warning", event);
         return;
       case "Configured":
         return;

@@ -149,3 +149,35 @@ describe("TurnTracker", () => {
     expect(summary(events)).toEqual(["StartOfTurn#0", "End#0:closed:bye"]);
   });
 });
+
+describe("TurnTracker latency figures", () => {
+  it("measures the processing delay from sending the audio up to the EndOfTurn's window end", () => {
+    const events: FluxEvent[] = [];
+    // 80 ms chunks sent at real-time pace from wall time 1000 ms: chunk [t, t+0.08) at 1000 + t s.
+    const sentAt = (t: number): number => 1000 + Math.floor(t / 0.08 + 1e-9) * 80;
+    const tracker = new TurnTracker({
+      emit: (e) => events.push(e),
+      sentAt,
+      log: pino({ level: "silent" }),
+    });
+    const conn = timeline(0);
+    tracker.onTurnInfo(conn, info("StartOfTurn", 0, "hello", [0.4, 0.8]));
+    const received = performance.now();
+    // The last word ends at 1.0 s; the EndOfTurn describes audio up to 1.6 s (a chunk boundary).
+    const m = info("EndOfTurn", 0, "hello there", [0.4, 1.6]);
+    m.words = [
+      { word: "hello", confidence: 0.9, start: 0.4, end: 0.7 },
+      { word: "there", confidence: 0.9, start: 0.7, end: 1.0 },
+    ];
+    tracker.onTurnInfo(conn, m);
+    const end = events.at(-1) as FluxEndOfTurnEvent;
+    const receivedAt = end.receivedAt;
+    expect(receivedAt).toBeGreaterThanOrEqual(received);
+    // The chunk holding 1.6 s's last millisecond is [1.52, 1.6), sent at 1000 + 1520 ms —
+    // not the chunk starting at 1.6 s, which is audio the EndOfTurn does not describe.
+    expect(end.metrics.processingDelayMs).toBeCloseTo(receivedAt - 2520, 6);
+    // The last word's end (1.0 s) is in the chunk sent at 1000 + 960 ms.
+    expect(end.metrics.endOfSpeechToEndOfTurnWallMs).toBeCloseTo(receivedAt - 1960, 6);
+    expect(end.metrics.endOfSpeechToEndOfTurnAudioMs).toBeCloseTo(600, 6);
+  });
+});

@@ -62,6 +62,12 @@ describe("local engine", () => {
     await expect(loadEngine("local", { activity: { negativeTreshold: 0.5 } })).rejects.toThrow(
       /unknown key "negativeTreshold" in local engine option activity; allowed: positiveThreshold, negativeThreshold, minSpeechMs/,
     );
+    await expect(loadEngine("local", { decoderArgs: { "-maxhmmpf": 3000 } })).rejects.toThrow(
+      /decoderArgs must be an object of strings/,
+    );
+    await expect(loadEngine("local", { decoderArgs: { maxhmmpf: "3000" } })).rejects.toThrow(
+      /decoderArgs: "maxhmmpf" must be a pocketsphinx option/,
+    );
   });
 
   it("says what to apt-get install when the model is missing", async () => {

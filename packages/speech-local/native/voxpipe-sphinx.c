@@ -317,9 +317,15 @@ static int read_full(int fd, void *buf, size_t n) {
 static long long samples;    /* stream audio so far */
 static long long last_partial;
 static int in_utt;           /* pocketsphinx has heard speech in this utterance */
+/* Where the decoder's CPU goes (reported by 'S'): utterance ends (final search + lattice)
+ * and settles (the forked copies, plus the fork itself in this process). */
+static double final_cpu_s, settle_fork_cpu_s;
+static int settles;
 
 static void end_utterance(const char *reason) {
+  double c0 = cpu_seconds();
   ps_end_utt(ps);
+  final_cpu_s += cpu_seconds() - c0;
   char extra[64];
   snprintf(extra, sizeof extra, ",\"reason\":\"%s\"", reason);
   emit_hyp("final", samples / (double)SAMPLE_RATE, extra);
@@ -358,6 +364,8 @@ static void settle(void) {
     return;
   }
   fflush(out);
+  settles++;
+  double c0 = cpu_seconds();
   pid_t pid = fork();
   if (pid == 0) {
     /* The copy: end the utterance (final search + lattice posteriors), report, vanish. */
@@ -365,6 +373,7 @@ static void settle(void) {
     emit_hyp("settled", t, NULL);
     _exit(0);
   }
+  settle_fork_cpu_s += cpu_seconds() - c0;
   int status = 0;
   if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     /* No copy (fork failed) or it died before reporting: the first-pass words, unscored. */
@@ -424,9 +433,11 @@ static void serve(int fd, double partial_every_s) {
       }
       break;
     case 'S':
-      fprintf(out, "{\"type\":\"stats\",\"audio_s\":%.3f,\"cpu_s\":%.3f,\"private_kb\":%ld,\"pid\":%d}\n",
+      fprintf(out,
+              "{\"type\":\"stats\",\"audio_s\":%.3f,\"cpu_s\":%.3f,\"private_kb\":%ld,\"pid\":%d,"
+              "\"final_cpu_s\":%.3f,\"settles\":%d,\"settle_cpu_s\":%.3f}\n",
               samples / (double)SAMPLE_RATE, cpu_seconds() - cpu0 + children_cpu_seconds() - children0, rss_kb(),
-              (int)getpid());
+              (int)getpid(), final_cpu_s, settles, children_cpu_seconds() - children0 + settle_fork_cpu_s);
       fflush(out);
       break;
     default:

@@ -60,6 +60,12 @@ export interface RecognizerStreamStats {
   privateKb: number;
   /** Process id of the stream's decoder. */
   pid: number;
+  /** Of {@link cpuSeconds}: the final passes at utterance ends (final search and lattice pass), CPU seconds. */
+  finalCpuSeconds: number;
+  /** Pauses settled ({@link RecognizerStream.settle} calls that forked a copy of the decoder). */
+  settles: number;
+  /** Of {@link cpuSeconds}: the settles (forking, and the copies' final search and lattice pass), CPU seconds. */
+  settleCpuSeconds: number;
 }
 
 /** Options of {@link SphinxRecognizer.start}. */
@@ -109,7 +115,16 @@ type WireLine =
     }
   | { type: "ack"; audio_t: number; in_speech: boolean }
   | { type: "keyterms"; applied: boolean; known: string[]; unknown: string[] }
-  | { type: "stats"; audio_s: number; cpu_s: number; private_kb: number; pid: number };
+  | {
+      type: "stats";
+      audio_s: number;
+      cpu_s: number;
+      private_kb: number;
+      pid: number;
+      final_cpu_s: number;
+      settles: number;
+      settle_cpu_s: number;
+    };
 
 /**
  * One line of the helper's JSON-lines protocol.
@@ -465,6 +480,9 @@ export class RecognizerStream {
             cpuSeconds: line.cpu_s,
             privateKb: line.private_kb,
             pid: line.pid,
+            finalCpuSeconds: line.final_cpu_s,
+            settles: line.settles,
+            settleCpuSeconds: line.settle_cpu_s,
           });
         }
         break;

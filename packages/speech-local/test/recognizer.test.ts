@@ -70,6 +70,24 @@ describe("SphinxRecognizer (Debian pocketsphinx)", { timeout: 60_000 }, () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it("settles a pause in a forked copy, goes on decoding, and accounts the copy's CPU", async () => {
+    const stream = await recognizer.openStream();
+    // Into turn 1 of flite_three_turns ("i would like to book a table…"), mid-sentence.
+    const pcm = (await readWav16k(files.get("flite_three_turns")!.path)).subarray(0, 2.4 * 16000);
+    for (let i = 0; i < pcm.length; i += CHUNK) await stream.write(pcm.subarray(i, i + CHUNK));
+    const settled = await stream.settle();
+    expect(settled.words.length).toBeGreaterThan(2);
+    expect(settled.words.every((w) => w.scored)).toBe(true);
+    // The decoder itself did not end the utterance: nothing is committed yet.
+    expect(stream.state().words.every((w) => !w.scored)).toBe(true);
+    const stats = await stream.stats();
+    expect(stats.settles).toBe(1);
+    expect(stats.settleCpuSeconds).toBeGreaterThan(0);
+    expect(stats.settleCpuSeconds).toBeLessThan(stats.cpuSeconds);
+    expect(stats.finalCpuSeconds).toBe(0);
+    await stream.close();
+  });
+
   it("boosts keyterms the dictionary knows and reports the ones it lacks", async () => {
     const [plain, boosted] = await Promise.all([recognizer.openStream(), recognizer.openStream()]);
     const reports: Array<{ known: string[]; unknown: string[] }> = [];

@@ -146,6 +146,7 @@ export class StressConnection {
       this.#listener.reconnecting?.(this, event.attempt, event.error.description);
     });
     this.task.on("error", (frame) => this.#onError(frame));
+    this.stt.on("warning", (e) => this.stats.warning(e.code));
     for (const [type, event] of SERVICE_TURN_EVENTS) {
       this.stt.on(type, (e) => this.#onTurn(event, e));
     }

@@ -43,7 +43,8 @@ export interface FormatOptions {
 
 const LATENCY_ROWS: [label: string, pick: (s: StreamSummary) => LatencySummary][] = [
   ["end of turn, audio time from speech end", (s) => s.eotLatencyAudioMs],
-  ["end of turn, wall clock from last audio byte", (s) => s.eotLatencyWallMs],
+  ["end of turn, wall clock from last word's audio sent", (s) => s.eotLatencyWallMs],
+  ["end of turn, processing delay (its audio sent → received)", (s) => s.eotProcessingDelayMs],
   ["eager lead (EagerEndOfTurn → EndOfTurn)", (s) => s.eagerLeadMs],
   ["Configure round trip", (s) => s.configure.roundTripMs],
   ["connect (open → Connected)", (s) => s.connectMs],
@@ -110,6 +111,10 @@ export function formatReport(report: StressReport, options: FormatOptions = {}):
   const cfg = report.aggregate.configure;
   if (cfg.sent > 0)
     out.push(`Configure: ${cfg.sent} sent, ${cfg.succeeded} succeeded, ${cfg.failed} failed`);
+  const warnings = Object.entries(report.aggregate.warnings);
+  if (warnings.length > 0) {
+    out.push(c.yellow(`Warnings: ${warnings.map(([code, n]) => `${code} ×${n}`).join(", ")}`));
+  }
   const errors = Object.entries(report.aggregate.errors);
   if (errors.length > 0) {
     out.push(c.red(`Errors: ${errors.map(([code, n]) => `${code} ×${n}`).join(", ")}`));

@@ -12,6 +12,8 @@ export interface TurnLatencies {
   endOfSpeechToEndOfTurnAudioMs?: number | undefined;
   /** Wall time from sending the audio holding the last word's end to receiving `EndOfTurn`. */
   endOfSpeechToEndOfTurnWallMs?: number | undefined;
+  /** Wall time from sending the audio up to `EndOfTurn`'s `audio_window_end` to receiving `EndOfTurn`. */
+  processingDelayMs?: number | undefined;
   /** Wall time from `EagerEndOfTurn` to `EndOfTurn` (eager mode only). */
   eagerToEndOfTurnMs?: number | undefined;
 }
@@ -59,6 +61,12 @@ export interface StreamSummary {
   eotLatencyAudioMs: LatencySummary;
   /** End-of-turn latency in wall-clock time: from sending the audio holding the last word's end to receiving `EndOfTurn`. */
   eotLatencyWallMs: LatencySummary;
+  /**
+   * The delay the server's processing added to `EndOfTurn`, wall clock: from sending the audio
+   * up to its `audio_window_end` to receiving it (the turn-end policy's own wait, which is audio
+   * time, excluded). Small while the server keeps up with real time; grows when it falls behind.
+   */
+  eotProcessingDelayMs: LatencySummary;
   /** How long `EagerEndOfTurn` came before the `EndOfTurn` that confirmed it, wall clock. */
   eagerLeadMs: LatencySummary;
   /** From a message arriving on the socket to the frame the client delivered for it (when measured). */
@@ -70,6 +78,8 @@ export interface StreamSummary {
   reconnects: number;
   /** Errors by provider code (`Error.code`, handshake status, or the client's error code). */
   errors: Record<string, number>;
+  /** Flux `Warning`s received, by code (e.g. a local server's `ENGINE_BEHIND_AUDIO` under overload). */
+  warnings: Record<string, number>;
   /** Seconds of audio streamed to the server. */
   audioSeconds: number;
 }
@@ -94,6 +104,8 @@ export class ConnectionStats {
   readonly #errors = new Map<string, number>();
   readonly #eotAudio = new LatencyRecorder();
   readonly #eotWall = new LatencyRecorder();
+  readonly #eotProcessing = new LatencyRecorder();
+  readonly #warnings = new Map<string, number>();
   readonly #eagerLead = new LatencyRecorder();
   readonly #messageToFrame = new LatencyRecorder();
   readonly #connect = new LatencyRecorder();
@@ -155,6 +167,11 @@ export class ConnectionStats {
     this.#errors.set(code, (this.#errors.get(code) ?? 0) + 1);
   }
 
+  /** A Flux `Warning` arrived. */
+  warning(code: string): void {
+    this.#warnings.set(code, (this.#warnings.get(code) ?? 0) + 1);
+  }
+
   /** `bytes` of linear16 audio were streamed. */
   audioSent(bytes: number): void {
     this.#audioBytes += bytes;
@@ -188,6 +205,7 @@ export class ConnectionStats {
       this.#eotAudio.record(m.endOfSpeechToEndOfTurnAudioMs);
     if (m.endOfSpeechToEndOfTurnWallMs !== undefined)
       this.#eotWall.record(m.endOfSpeechToEndOfTurnWallMs);
+    if (m.processingDelayMs !== undefined) this.#eotProcessing.record(m.processingDelayMs);
     if (m.eagerToEndOfTurnMs !== undefined) this.#eagerLead.record(m.eagerToEndOfTurnMs);
   }
 
@@ -198,12 +216,14 @@ export class ConnectionStats {
       events: { ...this.#events },
       eotLatencyAudioMs: this.#eotAudio.summary(),
       eotLatencyWallMs: this.#eotWall.summary(),
+      eotProcessingDelayMs: this.#eotProcessing.summary(),
       eagerLeadMs: this.#eagerLead.summary(),
       messageToFrameMs: this.#messageToFrame.summary(),
       connectMs: this.#connect.summary(),
       configure: { ...this.#configure, roundTripMs: this.#configureRtt.summary() },
       reconnects: this.#reconnects,
       errors: Object.fromEntries(this.#errors),
+      warnings: Object.fromEntries(this.#warnings),
       audioSeconds: round3(this.audioSeconds),
     };
   }
@@ -213,6 +233,7 @@ export class ConnectionStats {
     total.add(this, {
       eotAudio: this.#eotAudio,
       eotWall: this.#eotWall,
+      eotProcessing: this.#eotProcessing,
       eagerLead: this.#eagerLead,
       messageToFrame: this.#messageToFrame,
       connect: this.#connect,
@@ -225,6 +246,7 @@ export class ConnectionStats {
 interface Recorders {
   eotAudio: LatencyRecorder;
   eotWall: LatencyRecorder;
+  eotProcessing: LatencyRecorder;
   eagerLead: LatencyRecorder;
   messageToFrame: LatencyRecorder;
   connect: LatencyRecorder;
@@ -236,6 +258,7 @@ export class AggregateStats {
   readonly #recorders: Recorders = {
     eotAudio: new LatencyRecorder(),
     eotWall: new LatencyRecorder(),
+    eotProcessing: new LatencyRecorder(),
     eagerLead: new LatencyRecorder(),
     messageToFrame: new LatencyRecorder(),
     connect: new LatencyRecorder(),
@@ -243,6 +266,7 @@ export class AggregateStats {
   };
   readonly #events = zeroCounts();
   readonly #errors = new Map<string, number>();
+  readonly #warnings = new Map<string, number>();
   #configure = { sent: 0, succeeded: 0, failed: 0 };
   #reconnects = 0;
   #audioSeconds = 0;
@@ -260,6 +284,8 @@ export class AggregateStats {
     for (const name of TURN_EVENTS) this.#events[name] += s.events[name];
     for (const [code, n] of Object.entries(s.errors))
       this.#errors.set(code, (this.#errors.get(code) ?? 0) + n);
+    for (const [code, n] of Object.entries(s.warnings))
+      this.#warnings.set(code, (this.#warnings.get(code) ?? 0) + n);
     this.#configure.sent += s.configure.sent;
     this.#configure.succeeded += s.configure.succeeded;
     this.#configure.failed += s.configure.failed;
@@ -277,12 +303,14 @@ export class AggregateStats {
       events: { ...this.#events },
       eotLatencyAudioMs: r.eotAudio.summary(),
       eotLatencyWallMs: r.eotWall.summary(),
+      eotProcessingDelayMs: r.eotProcessing.summary(),
       eagerLeadMs: r.eagerLead.summary(),
       messageToFrameMs: r.messageToFrame.summary(),
       connectMs: r.connect.summary(),
       configure: { ...this.#configure, roundTripMs: r.configureRtt.summary() },
       reconnects: this.#reconnects,
       errors: Object.fromEntries(this.#errors),
+      warnings: Object.fromEntries(this.#warnings),
       audioSeconds: round3(this.#audioSeconds),
     };
   }

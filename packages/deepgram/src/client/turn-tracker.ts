@@ -203,12 +203,15 @@ export class TurnTracker {
       undefined,
     );
     const sentAt = lastWordEnd !== undefined ? this.host.sentAt(lastWordEnd) : undefined;
+    // The chunk holding the window's last millisecond (a chunk starting exactly at the end is later audio).
+    const windowSentAt = this.host.sentAt(Math.max(0, fields.audioWindowEnd - 0.001));
     return {
       endOfSpeechToEndOfTurnAudioMs:
         lastWordEnd !== undefined
           ? Math.max(0, (fields.audioWindowEnd - lastWordEnd) * 1000)
           : undefined,
       endOfSpeechToEndOfTurnWallMs: sentAt !== undefined ? fields.receivedAt - sentAt : undefined,
+      processingDelayMs: windowSentAt !== undefined ? fields.receivedAt - windowSentAt : undefined,
       eagerToEndOfTurnMs: eagerAt !== undefined ? fields.receivedAt - eagerAt : undefined,
     };
   }

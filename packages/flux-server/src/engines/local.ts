@@ -39,6 +39,11 @@ export interface LocalEngineOptions {
   turnEnd?: Record<string, number>;
   /** VAD hysteresis (`@voxpipe/speech-local` `SpeechActivityOptions`: probabilities, ms). */
   activity?: Record<string, number>;
+  /**
+   * Extra pocketsphinx search arguments merged over `DEFAULT_DECODER_ARGS`, e.g.
+   * `{ "-maxhmmpf": "5000" }` (trade CPU per stream for words; see speech-local's README).
+   */
+  decoderArgs?: Record<string, string>;
 }
 
 const TURN_END_KEYS = [
@@ -85,6 +90,21 @@ function numberRecord(
   return out;
 }
 
+/** A plain object of strings (pocketsphinx arguments; `SphinxRecognizer.start` checks the names). */
+function stringRecord(option: string, value: unknown): Record<string, string> {
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    Array.isArray(value) ||
+    !Object.values(value).every((v) => typeof v === "string")
+  ) {
+    throw new TypeError(
+      `local engine option ${option} must be an object of strings (e.g. {"-maxhmmpf":"5000"}), got ${JSON.stringify(value)}`,
+    );
+  }
+  return { ...(value as Record<string, string>) };
+}
+
 function parseOptions(options: Readonly<Record<string, unknown>>): LocalSpeechOptions {
   const out: LocalSpeechOptions = {};
   for (const [key, value] of Object.entries(options)) {
@@ -102,6 +122,7 @@ function parseOptions(options: Readonly<Record<string, unknown>>): LocalSpeechOp
         );
       }
       out.recognizer = {
+        ...out.recognizer,
         model: {
           hmm: `${value}/en-us`,
           lm: `${value}/en-us.lm.bin`,
@@ -116,9 +137,11 @@ function parseOptions(options: Readonly<Record<string, unknown>>): LocalSpeechOp
       out.turnEnd = numberRecord(key, value, TURN_END_KEYS);
     } else if (key === "activity") {
       out.activity = numberRecord(key, value, ACTIVITY_KEYS);
+    } else if (key === "decoderArgs") {
+      out.recognizer = { ...out.recognizer, decoderArgs: stringRecord(key, value) };
     } else {
       throw new RangeError(
-        `unknown local engine option ${JSON.stringify(key)}; allowed: vad, modelDir, confidenceCalibration, turnEnd, activity`,
+        `unknown local engine option ${JSON.stringify(key)}; allowed: vad, modelDir, confidenceCalibration, turnEnd, activity, decoderArgs`,
       );
     }
   }
@@ -182,6 +205,20 @@ class LocalTurnEngine implements TurnEngine {
 
   async close(): Promise<void> {
     this.resampler?.close();
+    // What this stream cost (load-independent CPU seconds; `pnpm bench:local-capacity` sums
+    // them per level). A decoder that already died has nothing to report.
+    const stats = await this.stream.recognizer.stats().catch(() => undefined);
+    if (stats !== undefined) {
+      this.context.logger.info(
+        {
+          audioSeconds: stats.audioSeconds,
+          decoderCpuSeconds: stats.cpuSeconds,
+          settles: stats.settles,
+          settleCpuSeconds: stats.settleCpuSeconds,
+        },
+        "local engine stream closed",
+      );
+    }
     await this.stream.close();
   }
 }
