@@ -86,8 +86,8 @@ describe("local engine", () => {
     // In the 400 ms hesitation after "…go to the", the turn is not judged over.
     const inPause = states.filter((s) => s.end > turn.pauses[0][0] && s.end <= turn.pauses[0][1]);
     for (const s of inPause) expect(s.state.endOfTurnConfidence).toBeLessThan(0.5);
-    // 800 ms after the last word it is, even for eot_threshold 0.9 (≈630 ms of silence
-    // after a complete sentence with τ = 240 ms, plus the VAD's tail).
+    // 800 ms after the last word it is, even for eot_threshold 0.9 (≈730 ms of silence
+    // after the last word of a complete sentence, with T = 200 ms and τ = 240 ms).
     const after = states.find((s) => s.end >= turn.end + 0.8)!.state;
     expect(after.speechActive).toBe(false);
     expect(after.endOfTurnConfidence).toBeGreaterThan(0.9);

@@ -45,8 +45,13 @@ export interface TurnObservation {
   speaking: boolean;
   /** The current turn has speech (VAD) since it began. */
   turnHasSpeech: boolean;
-  /** Silence since the current turn's last speech, ms (0 while speaking or before speech). */
+  /** Silence (VAD) since the current turn's last speech, ms (0 while speaking or before speech). */
   silenceMs: number;
+  /**
+   * The pause the turn-end estimate sees, ms: while the VAD hears silence, the audio since the
+   * end of the turn's last word (the VAD's own speech→silence lag is not counted); else 0.
+   */
+  pauseMs: number;
   /** Words of the current turn so far (times in seconds of stream audio). */
   words: RecognizedWord[];
   /** P(</s> | last two words) from the trigram LM. */
@@ -168,11 +173,19 @@ export class LocalSpeechStream {
       }),
     );
     const last = words.slice(-2);
+    // The pause counts from the last word's end, not from the VAD's last speech frame: Silero
+    // holds "speech" 70–300 ms past a word's end, time the turn end would otherwise wait
+    // on top of its own pause. A last word that reaches the end of the audio (the recognizer
+    // still hears it) is no pause yet.
+    const pauseMs =
+      silenceMs > 0 && last.length > 0
+        ? Math.max(0, (state.audioTime - last[last.length - 1].end) * 1000)
+        : silenceMs;
     const confidence =
       words.length > 0
         ? endOfTurnConfidence(
             {
-              silenceMs,
+              silenceMs: pauseMs,
               endOfSentenceProbability: eos,
               lastWordsConfidence: last.reduce((sum, w) => sum + w.confidence, 0) / last.length,
             },
@@ -184,6 +197,7 @@ export class LocalSpeechStream {
       speaking: this.activity.speaking,
       turnHasSpeech,
       silenceMs,
+      pauseMs,
       words,
       endOfSentenceProbability: eos,
       endOfTurnConfidence: confidence,

@@ -11,20 +11,31 @@
  *   T  = incompleteMs − (incompleteMs − completeMs)·c'     (expected pause before the turn ends)
  *   end_of_turn_confidence = sigmoid((silence_ms − T) / tauMs)
  *
+ * `silence_ms` is the pause after the last recognised word (`LocalSpeechStream` measures it
+ * from the word's end once the VAD hears silence, so the VAD's own lag — 70 ms on flite,
+ * 200–300 ms on espeak-ng's slow decay — is not added to every turn end).
+ *
  * So a threshold θ fires after T + tauMs·ln(θ/(1−θ)) ms of silence. With the defaults a
- * confidently recognised complete sentence ends the turn after 100 ms of silence at
- * θ = 0.5, 303 ms at 0.7 and 627 ms at 0.9; an incomplete one ("…go to the") after
+ * confidently recognised complete sentence ends the turn after 200 ms of silence at
+ * θ = 0.5, 403 ms at 0.7 and 727 ms at 0.9; an incomplete one ("…go to the") after
  * 1.05–1.6 s. Higher `eot_threshold`: later and surer, as on Flux. An `eager_eot_threshold`
- * below it fires tauMs·(logit θ − logit θe) earlier (0.4 vs 0.7: 300 ms, so a speculative
- * reply has a useful head start). While the user speaks (no silence yet) the confidence is
- * at most 0.1, below every eager threshold Flux allows (≥ 0.3).
+ * below it fires tauMs·(logit θ − logit θe) earlier (0.4 vs 0.7: 300 ms, which on Flux's
+ * 80 ms frames is a 320 ms lead in three turns of four), and no earlier than 103 ms into the
+ * pause at 0.4: shorter gaps inside a sentence after complete-looking words ("…whether the
+ * store | is open") were most of the EagerEndOfTurn → TurnResumed pairs. While the user
+ * speaks (no silence yet) the confidence is at most 0.1, below every eager threshold Flux
+ * allows (≥ 0.3).
  *
  * The defaults were chosen on the tune half of the held-out split (test/fixtures/
  * make-heldout.ts: flite, espeak-ng and LibriVox speech, 400/800 ms hesitations, noisy and
  * telephone copies); see the package README.
  */
 export interface TurnEndOptions {
-  /** Pause expected after a complete sentence, ms. Default 100. */
+  /**
+   * Pause expected after a complete sentence, ms. Default 200: `eager_eot_threshold` 0.4 then
+   * needs ≈100 ms of silence after the last word (with 100 it fired after ≈3 ms, inside
+   * sentences), and `eot_threshold` 0.7 ≈400 ms.
+   */
   completeMs?: number;
   /**
    * Pause expected after an incomplete one, ms. Default 1050: with τ = 240 ms an 800 ms
@@ -48,7 +59,7 @@ export interface TurnEndOptions {
 }
 
 const DEFAULTS: Required<TurnEndOptions> = {
-  completeMs: 100,
+  completeMs: 200,
   incompleteMs: 1050,
   tauMs: 240,
   pIncomplete: 0.01,
@@ -59,7 +70,7 @@ const DEFAULTS: Required<TurnEndOptions> = {
 
 /** What the estimator looks at. */
 export interface TurnEvidence {
-  /** Silence since the last speech, ms (0 while the user speaks). */
+  /** Silence after the last word, ms (0 while the user speaks). */
   silenceMs: number;
   /** P(</s> | last two words) from the trigram LM. */
   endOfSentenceProbability: number;

@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import { endOfTurnConfidence, IDENTITY_CALIBRATION, LocalSpeechStream } from "../src/index.js";
+import type {
+  RecognizedWord,
+  RecognizerState,
+  RecognizerStream,
+  VoiceActivityDetector,
+} from "../src/index.js";
+
+/**
+ * Fakes of the two inputs of a LocalSpeechStream, scripted by audio time, so the turn-end
+ * arithmetic can be checked exactly (the real recognizer and VAD are exercised in
+ * recognizer.test.ts, vad.test.ts and flux-server's local-engine tests).
+ */
+class ScriptedRecognizer {
+  private audioTime = 0;
+  /** `openWord`: a word the recognizer is still hearing (it ends at the current audio time). */
+  constructor(
+    private readonly words: RecognizedWord[],
+    private readonly endOfSentenceProbability: number,
+    private readonly openWord?: RecognizedWord,
+  ) {}
+  state(): RecognizerState {
+    const open = this.openWord && { ...this.openWord, end: this.audioTime };
+    return {
+      audioTime: this.audioTime,
+      // Words appear once the audio has reached their end.
+      words: [...this.words.filter((w) => w.end <= this.audioTime + 1e-9), ...(open ? [open] : [])],
+      endOfSentenceProbability: this.endOfSentenceProbability,
+      inUtterance: true,
+    };
+  }
+  write(pcm: Int16Array): Promise<RecognizerState> {
+    this.audioTime += pcm.length / 16000;
+    return Promise.resolve(this.state());
+  }
+  settle(): Promise<RecognizerState> {
+    return Promise.resolve(this.state());
+  }
+  finalize(): Promise<RecognizerState> {
+    return Promise.resolve(this.state());
+  }
+  releaseWordsBefore(): void {}
+  setKeyterms(): void {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** A VAD that hears speech (probability 0.9) while `speechUntil` (s) has not passed, then 0.05. */
+function scriptedVad(speechUntil: number): VoiceActivityDetector {
+  let at = 0;
+  return {
+    frameSamples: 512,
+    process(frame: Int16Array) {
+      const start = at;
+      at += frame.length / 16000;
+      return Promise.resolve(start < speechUntil ? 0.9 : 0.05);
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+const word = (w: string, start: number, end: number, confidence = 0.95): RecognizedWord => ({
+  word: w,
+  start,
+  end,
+  confidence,
+  scored: true,
+});
+
+/** Streams 80 ms chunks of silence-shaped PCM until `until` (s); returns every observation. */
+async function run(stream: LocalSpeechStream, until: number) {
+  const out = [];
+  for (let t = 0; t < until - 1e-9; t += 0.08) out.push(await stream.push(new Int16Array(1280)));
+  return out;
+}
+
+const COMPLETE = 0.267; // P(</s> | "tomorrow evening") on the Debian LM
+
+describe("LocalSpeechStream turn end", () => {
+  const words = [word("tomorrow", 0.3, 0.7), word("evening", 0.7, 1.0)];
+
+  it("counts the pause from the last word's end, not from the VAD's lagging speech→silence", async () => {
+    // Silero holds "speech" past the last word (here 150 ms: the espeak-ng voice's decay).
+    const stream = new LocalSpeechStream(
+      new ScriptedRecognizer(words, COMPLETE) as unknown as RecognizerStream,
+      scriptedVad(1.15),
+      { confidenceCalibration: IDENTITY_CALIBRATION },
+    );
+    const observations = await run(stream, 2);
+    const silent = observations.filter((o) => o.silenceMs > 0);
+    expect(silent.length).toBeGreaterThan(5);
+    for (const o of silent) {
+      expect(o.pauseMs).toBeCloseTo((o.audioTime - 1.0) * 1000, 6);
+      expect(o.pauseMs).toBeGreaterThan(o.silenceMs + 100);
+      expect(o.endOfTurnConfidence).toBeCloseTo(
+        endOfTurnConfidence({
+          silenceMs: o.pauseMs,
+          endOfSentenceProbability: COMPLETE,
+          lastWordsConfidence: 0.95,
+        }),
+        9,
+      );
+    }
+    // eot_threshold 0.7 is reached ≈400 ms after the last word (not ≈400 ms after the VAD's 1.15 s).
+    const end = observations.find((o) => o.endOfTurnConfidence >= 0.7)!;
+    expect(end.audioTime).toBeGreaterThanOrEqual(1.4);
+    expect(end.audioTime).toBeLessThanOrEqual(1.48 + 1e-9);
+    // While the VAD hears speech the estimate stays below every eager threshold.
+    for (const o of observations.filter((x) => x.speaking))
+      expect(o.endOfTurnConfidence).toBeLessThanOrEqual(0.1);
+  });
+
+  it("sees no pause while the recognizer's last word reaches the end of the audio", async () => {
+    // The VAD has gone quiet, but the recognizer is still inside a word (a soft consonant the
+    // VAD misses): no pause yet, so no EagerEndOfTurn at the first silent frame.
+    const stream = new LocalSpeechStream(
+      new ScriptedRecognizer(
+        [word("tomorrow", 0.3, 0.7)],
+        COMPLETE,
+        word("evening", 0.7, 0.7),
+      ) as unknown as RecognizerStream,
+      scriptedVad(1.0),
+      { confidenceCalibration: IDENTITY_CALIBRATION },
+    );
+    const observations = await run(stream, 1.6);
+    const first = observations.findIndex((o) => o.silenceMs > 0);
+    expect(observations[first].words.at(-1)).toMatchObject({ word: "evening" });
+    expect(observations[first].pauseMs).toBe(0);
+    expect(observations[first].endOfTurnConfidence).toBeLessThanOrEqual(0.1);
+    // The words are settled at that frame, so the pause then runs from the word's end.
+    expect(observations[first + 1].pauseMs).toBeCloseTo(80, 6);
+    expect(observations[first + 1].endOfTurnConfidence).toBeLessThan(0.4);
+  });
+});
