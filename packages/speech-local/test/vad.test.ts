@@ -64,3 +64,35 @@ describe("FramedVad", () => {
     expect(b.map((f) => f.start)).toEqual([0.03]); // 220 carried + 700 = one 480-sample frame
   });
 });
+
+describe("Silero detectors sharing one onnxruntime session", () => {
+  it("keep their own state: interleaved streams get the probabilities each gets alone, and closing one leaves the others working", async () => {
+    const speech = await readWav16k(files.get("librivox_conversation")!.path);
+    const other = await readWav16k(files.get("flite_three_turns")!.path);
+    const frames = (pcm: Int16Array, n: number): Int16Array[] =>
+      Array.from({ length: n }, (_, i) => pcm.subarray(i * 512, (i + 1) * 512));
+    const a = frames(speech, 120);
+    const b = frames(other, 120);
+
+    const alone = await SileroVad.create();
+    const aloneProbs: number[] = [];
+    for (const f of a) aloneProbs.push(await alone.process(f));
+    await alone.close();
+
+    const [x, y, z] = await Promise.all([
+      SileroVad.create(),
+      SileroVad.create(),
+      SileroVad.create(),
+    ]);
+    await z.close(); // a closed detector must not release the session the others use
+    const xProbs: number[] = [];
+    for (let i = 0; i < a.length; i++) {
+      // Concurrent runs of two streams on the shared session, in the order a server makes them.
+      const [p] = await Promise.all([x.process(a[i]), y.process(b[i])]);
+      xProbs.push(p);
+    }
+    expect(xProbs.some((p) => p > 0.5)).toBe(true);
+    xProbs.forEach((p, i) => expect(p).toBeCloseTo(aloneProbs[i], 5));
+    await Promise.all([x.close(), y.close()]);
+  });
+});
