@@ -18,6 +18,7 @@
  *   turns) and the spread of the per-stream median processing delay (min–max);
  * - **degradation**: `Warning`s received (`ENGINE_BEHIND_AUDIO`), `Update`s received and the
  *   `Update`s the server thinned (not sent while behind real time); turns ended of those played;
+ *   and audio decoded / audio sent (seconds, all streams: nothing may be dropped);
  * - **CPU seconds per audio second per stream** (load-independent-ish: CPU time, not wall):
  *   the pocketsphinx decoders (incl. their settle copies) and the Node process (Flux server,
  *   VAD, and the N load-generating clients, which share that process).
@@ -175,6 +176,7 @@ console.log(
     "stream p50 min–max",
     "Warnings",
     "Updates (thinned)",
+    "audio decoded/sent s",
     "CPU s/audio s: decoder",
     "node",
     "errors",
@@ -214,6 +216,7 @@ for (const n of levels) {
       ).padStart(18),
       String(warnings).padStart(8),
       `${a.events.Update} (${server.updatesSkipped})`.padStart(17),
+      `${server.decoderAudioSeconds.toFixed(1)}/${audio.toFixed(1)}`.padStart(20),
       (server.decoderAudioSeconds > 0
         ? (server.decoderCpuSeconds / server.decoderAudioSeconds).toFixed(3)
         : "—"
