@@ -1,8 +1,8 @@
 /**
  * `pnpm bench:local-capacity` — how many concurrent real-time streams the `local` engine
- * serves on this machine. For each level (default 4, 8, 12, 16) `voxpipe stress file local`
- * plays the LibriVox conversation (real speech, 3 turns) into N connections at real-time
- * pace against an in-process Flux server, and prints per level:
+ * serves on this machine. For each level (default 4, 8, 12, 16) a fresh `voxpipe flux-server
+ * --engine local` process serves, and `voxpipe stress file ws://…` (another process) plays the
+ * LibriVox conversation (real speech, 3 turns) into N connections at real-time pace; per level:
  *
  * - **processing delay** (the figure issue 16's capacity target applies to: p90 ≤ 500 ms at
  *   ≥ 10 streams): wall time from sending the audio up to the point `EndOfTurn` describes
@@ -19,9 +19,9 @@
  * - **degradation**: `Warning`s received (`ENGINE_BEHIND_AUDIO`), `Update`s received and the
  *   `Update`s the server thinned (not sent while behind real time); turns ended of those played;
  *   and audio decoded / audio sent (seconds, all streams: nothing may be dropped);
- * - **CPU seconds per audio second per stream** (load-independent-ish: CPU time, not wall):
- *   the pocketsphinx decoders (incl. their settle copies) and the Node process (Flux server,
- *   VAD, and the N load-generating clients, which share that process).
+ * - **CPU seconds per audio second per stream** (CPU time, not wall): the pocketsphinx decoders
+ *   (incl. their settle copies; from the server's "local engine stream closed" log lines), the
+ *   server's Node process (Flux sessions, VAD) and, apart, the load-generating clients' process.
  *
  * Wall-clock figures depend on what else the machine runs: the load average before and after
  * each level is printed; measure on a quiet machine.
@@ -29,12 +29,14 @@
  * Options: --levels 4,8,12,16  --file <wav>  --duration <s> (loop the file for this long;
  * default: play it once)
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { StressReport } from "@voxpipe/cli/stress";
+import { startChild, stopChild, VOXPIPE_BIN } from "../child-process.js";
 import { ensureFixtures } from "../fixtures/make-fixtures.js";
 
 /** Issue 16: EndOfTurn processing delay p90 at most this, at ≥ {@link TARGET_STREAMS} streams. */
@@ -96,7 +98,16 @@ function serverFigures(stderr: string): ServerFigures {
   return f;
 }
 
-function stress(connections: number): Promise<{ report: StressReport; server: ServerFigures }> {
+/** User + system CPU seconds of process `pid` so far (/proc/<pid>/stat utime, stime). */
+const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond; // fields 14 and 15 of stat
+}
+
+/** `voxpipe stress file <url>` with `connections` connections; its JSON report. */
+function stress(url: string, connections: number): Promise<StressReport> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -104,10 +115,10 @@ function stress(connections: number): Promise<{ report: StressReport; server: Se
         "--import",
         "tsx",
         "--conditions=@voxpipe/source",
-        join(root, "packages/cli/src/bin.ts"),
+        VOXPIPE_BIN,
         "stress",
         "file",
-        "local",
+        url,
         "--file",
         file,
         "--connections",
@@ -117,11 +128,13 @@ function stress(connections: number): Promise<{ report: StressReport; server: Se
         "--eager-eot-threshold",
         "0.4",
         ...(values.duration !== undefined ? ["--loop", "--duration", values.duration] : []),
-        "--log-level",
-        "info",
         "--json",
       ],
-      { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
+      {
+        cwd: root,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, DEEPGRAM_API_KEY: "" },
+      },
     );
     let out = "";
     let err = "";
@@ -129,19 +142,39 @@ function stress(connections: number): Promise<{ report: StressReport; server: Se
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     child.on("error", reject);
     child.on("exit", (code) => {
-      let report: StressReport;
       try {
-        report = JSON.parse(out) as StressReport;
+        resolve(JSON.parse(out) as StressReport);
       } catch {
         const tail = err.trim().split("\n").slice(-3).join("\n");
         reject(
           new Error(`voxpipe stress exited with ${String(code)} without a JSON report:\n${tail}`),
         );
-        return;
       }
-      resolve({ report, server: serverFigures(err) });
     });
   });
+}
+
+/** One level: a fresh local Flux server process, `connections` streams into it. */
+async function level(connections: number): Promise<{
+  report: StressReport;
+  server: ServerFigures;
+  serverCpuSeconds: number;
+}> {
+  const server = await startChild(
+    [VOXPIPE_BIN, "flux-server", "--port", "0", "--engine", "local", "--log-level", "info"],
+    /listening on (ws:\/\/\S+\/v2\/listen)/,
+  );
+  try {
+    const pid = server.child.pid!;
+    const from = server.output().length; // the model load's logs and CPU are not the level's
+    const cpu0 = processCpuSeconds(pid);
+    const report = await stress(server.match[1], connections);
+    const serverCpuSeconds = processCpuSeconds(pid) - cpu0;
+    await stopChild(server.child); // sessions log their decoder's cost as they close
+    return { report, server: serverFigures(server.output().slice(from)), serverCpuSeconds };
+  } finally {
+    await stopChild(server.child);
+  }
 }
 
 const load = (): string =>
@@ -178,7 +211,8 @@ console.log(
     "Updates (thinned)",
     "audio decoded/sent s",
     "CPU s/audio s: decoder",
-    "node",
+    "server",
+    "clients",
     "errors",
     "load before → after",
   ].join("  "),
@@ -186,7 +220,7 @@ console.log(
 let met: number | undefined;
 for (const n of levels) {
   const before = load();
-  const { report, server } = await stress(n);
+  const { report, server, serverCpuSeconds } = await level(n);
   const a = report.aggregate;
   const errors = Object.values(a.errors).reduce((s, x) => s + x, 0);
   const warnings = Object.values(a.warnings).reduce((s, x) => s + x, 0);
@@ -194,7 +228,7 @@ for (const n of levels) {
   const behind = perStream.filter((p) => p.count === 0 || p.max > BEHIND_MS).length;
   const medians = perStream.filter((p) => p.count > 0).map((p) => p.p50);
   const audio = a.audioSeconds;
-  const node = (report.client.cpuUserMs + report.client.cpuSystemMs) / 1000;
+  const clients = (report.client.cpuUserMs + report.client.cpuSystemMs) / 1000;
   const p = a.eotProcessingDelayMs;
   const expectedTurns = report.perConnection.length * 3;
   if (n >= TARGET_STREAMS && p.count > 0 && p.p90 <= TARGET_P90_MS && behind === 0) met = n;
@@ -221,7 +255,8 @@ for (const n of levels) {
         ? (server.decoderCpuSeconds / server.decoderAudioSeconds).toFixed(3)
         : "—"
       ).padStart(22),
-      (audio > 0 ? (node / audio).toFixed(3) : "—").padStart(5),
+      (audio > 0 ? (serverCpuSeconds / audio).toFixed(3) : "—").padStart(6),
+      (audio > 0 ? (clients / audio).toFixed(3) : "—").padStart(7),
       String(errors).padStart(6),
       `  ${before} → ${load()}`,
     ].join("  "),
