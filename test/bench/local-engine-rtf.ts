@@ -12,7 +12,8 @@
  * allows on the machine's cores (before the Flux sessions' WebSocket/JSON work, which
  * `pnpm bench:local-capacity` includes). Turn-taking and WER: `pnpm eval:local-heldout`.
  *
- * Run: `pnpm bench:local-rtf` [--vad silero|webrtc] [--decoder-args "-ds 2 -topn 2"]
+ * Run: `pnpm bench:local-rtf` [--vad silero|webrtc] [--decoder-args="-ds 2 -topn 2"] (with `=`:
+ * the value starts with a dash)
  */
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
