@@ -17,8 +17,12 @@
  *
  * `--url` evaluates an already running server (e.g. the previous version, for the before /
  * after table: run it with `--save`, then this version with `--compare`). Audio goes out as
- * voxpipe eval sends it (16 kHz linear16, as fast as the server answers: audio-time figures);
- * the telephone copies are band-limited μ-law audio read back to 16 kHz.
+ * voxpipe eval sends it, as fast as the server answers (audio-time figures): 16 kHz linear16,
+ * except the telephone copies, sent as a phone line delivers them — 8 kHz G.711 μ-law,
+ * `encoding=mulaw&sample_rate=8000` (`runEval`'s `telephoneAsMulaw`), so the server resamples
+ * them and knows it hears telephone audio. Earlier versions of this script (and the `--compare`
+ * files they saved) sent them as 16 kHz linear16 read back from the μ-law files: the same
+ * band-limited audio, but the server could not tell it was telephone audio.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -95,6 +99,7 @@ try {
     model: "flux-general-en",
     fast: true,
     concurrency,
+    telephoneAsMulaw: true,
   });
 } finally {
   await server?.close();
@@ -105,7 +110,7 @@ if (args.show) {
   for (const f of results.files) {
     const run = f.runs[0];
     console.log(
-      `\n${f.name}  WER ${run?.score ? `${run.score.wordErrors}/${run.score.referenceWords}` : "—"}`,
+      `\n${f.name}  WER ${run?.score ? `${run.score.wordErrors}/${run.score.referenceWords}` : "—"}${run?.error ? `  (session failed: ${run.error})` : ""}`,
     );
     for (const t of f.turns)
       console.log(`  ref ${t.start.toFixed(2)}–${t.end.toFixed(2)}  ${t.transcript}`);

@@ -6,6 +6,7 @@
  * Real flux-server with the scripted engine (a tone is speech), streamed through FluxClient.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pcmToMulaw, resample } from "@voxpipe/core";
 import { tonePcm } from "@voxpipe/core/testing";
 import { sdkCarrier } from "@voxpipe/deepgram";
 import type { Carrier } from "@voxpipe/deepgram";
@@ -82,5 +83,47 @@ describe("runSession's protocol check", () => {
     const record = await run(tapped((m) => (m.sequence_id === 1 ? { ...m, trigger: "model" } : m)));
     expect(record.error).toBeUndefined();
     expect(record.violations).toBe(1);
+  });
+});
+
+describe("runSession's audio format", () => {
+  it("sends μ-law 8 kHz audio as such: encoding and sample rate in the query, 80 ms chunks, audio time right", async () => {
+    const queries: URLSearchParams[] = [];
+    const chunks: number[] = [];
+    const carrier: Carrier = async (request, handlers) => {
+      queries.push(request.query);
+      const connection = await sdkCarrier(request, handlers);
+      return new Proxy(connection, {
+        get(target, key) {
+          if (key === "sendBinary")
+            return (data: Uint8Array) => {
+              chunks.push(data.byteLength);
+              target.sendBinary(data);
+            };
+          const value = Reflect.get(target, key) as unknown;
+          return typeof value === "function" ? (value as () => unknown).bind(target) : value;
+        },
+      });
+    };
+    const mulaw = pcmToMulaw(await resample(audio(), 16000, 8000));
+    const record = await runSession({
+      target: { url: server.url, carrier },
+      setting: { eotThreshold: 0.7 },
+      model: "flux-general-en",
+      audio: mulaw,
+      format: { encoding: "mulaw", sampleRate: 8000 },
+      fast: true,
+    });
+    expect(record.error).toBeUndefined();
+    expect(queries[0].get("encoding")).toBe("mulaw");
+    expect(queries[0].get("sample_rate")).toBe("8000");
+    // 80 ms of 8 kHz μ-law is 640 bytes (1 byte a sample), not linear16's 2560.
+    expect(chunks[0]).toBe(640);
+    expect(record.audioSeconds).toBeCloseTo(AUDIO_MS / 1000, 2);
+    // The tone is heard where it is: one turn, ended after 1.5 s of audio.
+    const ends = record.events.filter((e) => e.event === "EndOfTurn");
+    expect(ends).toHaveLength(1);
+    expect(ends[0].time).toBeGreaterThan(1.5);
+    expect(record.violations).toBe(0);
   });
 });

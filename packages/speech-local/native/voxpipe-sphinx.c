@@ -25,6 +25,10 @@
  *       before the first audio to start from a mean the client knows (e.g. the same caller's
  *       previous connection) instead of the model's default (-cmninit); either way the mean
  *       then adapts to the stream's own audio (see "fast warm-up" below)
+ *   'I' starting mean of the warm-up, same format as 'C', set before the first audio: the
+ *       mean of a kind of channel (e.g. telephone audio, band-limited to 4 kHz), used in
+ *       place of the model's -cmninit and weighed like it (the stream's own frames soon
+ *       take over), where 'C' is one caller's own mean and keeps full weight
  * helper -> client: JSON lines (see emit_* below). Times are seconds of stream audio.
  */
 #include <errno.h>
@@ -281,7 +285,9 @@ static void cmn_warmup_step(void) {
   for (int i = 0; i < c->veclen; i++) c->cmn_mean[i] = c->sum[i] / c->nframe;
 }
 
-static void set_cmn_prior(const char *text, uint32_t len) {
+/* 'C' (warm = 0): the caller's own mean, full weight; 'I' (warm = 1): a starting mean for
+ * the warm-up, in place of the model's -cmninit. */
+static void set_cmn_prior(const char *text, uint32_t len, int warm) {
   feat_t *fcb = ps_get_feat(ps);
   if (!fcb || !fcb->cmn_struct || fcb->cmn_struct->veclen > 64) return;
   char copy[1024];
@@ -293,7 +299,10 @@ static void set_cmn_prior(const char *text, uint32_t len) {
   char *save = NULL;
   for (char *tok = strtok_r(copy, ",", &save); tok && n < 64; tok = strtok_r(NULL, ",", &save))
     mean[n++] = FLOAT2MFCC(atof(tok));
-  if (n == fcb->cmn_struct->veclen) {
+  if (n == fcb->cmn_struct->veclen && warm) {
+    cmn_live_set(fcb->cmn_struct, mean);
+    cmn_start_warmup();
+  } else if (n == fcb->cmn_struct->veclen) {
     /* A mean the client vouches for (the same caller's) keeps pocketsphinx's full weight:
      * measured, warming up from it again cost words (15 % → 25 % on a reconnect). */
     cmn_live_set(fcb->cmn_struct, mean);
@@ -419,7 +428,10 @@ static void serve(int fd, double partial_every_s) {
       settle();
       break;
     case 'C':
-      set_cmn_prior((char *)buf, len);
+      set_cmn_prior((char *)buf, len, 0);
+      break;
+    case 'I':
+      set_cmn_prior((char *)buf, len, 1);
       break;
     case 'K':
       free(pending_keyterms);

@@ -29,6 +29,7 @@ export {
 /** The pocketsphinx recogniser (helper process, shared model). */
 export {
   DEFAULT_DECODER_ARGS,
+  NARROWBAND_CEPSTRAL_MEAN,
   RecognizerStream,
   SphinxRecognizer,
   type KeytermReport,

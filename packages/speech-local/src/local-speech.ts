@@ -87,11 +87,15 @@ export class LocalSpeech {
   }
 
   /**
-   * Open one audio stream (16 kHz mono PCM s16le). `cepstralMeanPrior`: see
-   * `SphinxRecognizer.openStream`.
+   * Open one audio stream (16 kHz mono PCM s16le). `cepstralMeanPrior` and `narrowband`
+   * (telephone audio, 8 kHz resampled to 16 kHz): see `SphinxRecognizer.openStream`.
    */
   async openStream(
-    options: { keyterms?: readonly string[]; cepstralMeanPrior?: readonly number[] } = {},
+    options: {
+      keyterms?: readonly string[];
+      cepstralMeanPrior?: readonly number[];
+      narrowband?: boolean;
+    } = {},
   ): Promise<LocalSpeechStream> {
     const detector: VoiceActivityDetector =
       this.options.vad === "webrtc"
@@ -99,6 +103,7 @@ export class LocalSpeech {
         : await SileroVad.create(this.options.sileroModel ?? "v5");
     const recognizer = await this.recognizer.openStream({
       cepstralMeanPrior: options.cepstralMeanPrior,
+      narrowband: options.narrowband,
     });
     if (options.keyterms?.length) recognizer.setKeyterms(options.keyterms);
     return new LocalSpeechStream(recognizer, detector, this.options);

@@ -93,6 +93,22 @@ export const DEFAULT_DECODER_ARGS: Readonly<Record<string, string>> = {
   "-bestpath": "yes",
 };
 
+/**
+ * Cepstral mean (13 coefficients, pocketsphinx's MFCC units) of telephone speech — 8 kHz
+ * audio, nothing above 4 kHz, resampled to 16 kHz — that narrowband streams start from
+ * (`openStream({ narrowband: true })`) instead of the wideband model's trained mean
+ * (`-cmninit` 41.00,-5.29,-0.12,…). Measured on the held-out tune half's telephone copies
+ * (flite, espeak-ng, LibriVox; 8 kHz G.711 μ-law, `sox -R`): the mean each stream reached
+ * after its turns, averaged (twice: the second time starting from the first result); the test
+ * half was not used. The empty band moves the higher
+ * coefficients far from the wideband mean (c1 +25.6 instead of −5.3, c3 +43.8 instead of +5.1),
+ * so a telephone stream warmed up from the wideband mean decoded its first seconds with a
+ * mean for another channel.
+ */
+export const NARROWBAND_CEPSTRAL_MEAN: readonly number[] = [
+  44.15, 25.62, -31.19, 43.75, -19.51, -4.53, 14.5, -29.4, 13.27, -9.75, -2.95, 14.5, -14.4,
+];
+
 interface WireWord {
   w: string;
   start: number;
@@ -272,12 +288,15 @@ export class SphinxRecognizer {
    * (e.g. {@link RecognizerStream.cepstralMean} of the same caller's previous connection).
    * Streams never share a mean by themselves: measured on the held-out tune half, a mean
    * carried from whichever stream finished last (another caller, a telephone line, a noisy
-   * room) cost more words than it saved.
+   * room) cost more words than it saved. `narrowband`: the audio is band-limited telephone
+   * speech (8 kHz, resampled to 16 kHz); the warm-up starts from
+   * {@link NARROWBAND_CEPSTRAL_MEAN} instead of the model's wideband mean (ignored when
+   * `cepstralMeanPrior` is given).
    * @throws SpeechLocalSetupError when the helper died and cannot be started again.
    * @throws Error when the recognizer is closed.
    */
   async openStream(
-    options: { cepstralMeanPrior?: readonly number[] } = {},
+    options: { cepstralMeanPrior?: readonly number[]; narrowband?: boolean } = {},
   ): Promise<RecognizerStream> {
     if (this.closed) throw new Error("the recognizer is closed");
     const helper = await (this.helper ?? this.restart());
@@ -293,6 +312,7 @@ export class SphinxRecognizer {
     }
     const stream = new RecognizerStream(socket, this.scoresFinals);
     if (options.cepstralMeanPrior) stream.setCepstralMeanPrior(options.cepstralMeanPrior);
+    else if (options.narrowband) stream.send("I", meanPayload(NARROWBAND_CEPSTRAL_MEAN));
     return stream;
   }
 
@@ -522,7 +542,8 @@ export class RecognizerStream {
     });
   }
 
-  private send(kind: string, payload: Buffer): void {
+  /** @internal a frame to the decoder (kind letter and payload, see native/voxpipe-sphinx.c). */
+  send(kind: string, payload: Buffer): void {
     const header = Buffer.alloc(5);
     header.write(kind, 0, "latin1");
     header.writeUInt32LE(payload.length, 1);
@@ -573,7 +594,7 @@ export class RecognizerStream {
    */
   setCepstralMeanPrior(mean: readonly number[]): void {
     if (this.failure) return;
-    this.send("C", Buffer.from(mean.map((v) => v.toFixed(3)).join(","), "latin1"));
+    this.send("C", meanPayload(mean));
   }
 
   /** Forget finished words that start before `time` (s), e.g. those of a turn that has ended. */
@@ -589,6 +610,11 @@ export class RecognizerStream {
       this.socket.end();
     });
   }
+}
+
+/** A cepstral mean as the decoder reads it: comma-separated decimals. */
+function meanPayload(mean: readonly number[]): Buffer {
+  return Buffer.from(mean.map((v) => v.toFixed(3)).join(","), "latin1");
 }
 
 /** Speech an utterance must have (s of words) for its cepstral mean to be reported as {@link RecognizerStream.cepstralMean}. */

@@ -59,6 +59,7 @@ export { scoreSession, type FileScore, type RecordedEvent, type TurnOutcome } fr
 export {
   EVAL_SAMPLE_RATE,
   runSession,
+  type EvalAudioFormat,
   type EvalSetting,
   type EvalTarget,
   type SessionOptions,

@@ -1,5 +1,6 @@
 import type { Logger } from "@voxpipe/core";
 import type { FluxModel } from "@voxpipe/flux-protocol";
+import { pcmToMulaw } from "@voxpipe/core";
 import { decodeWavFile } from "../stress/pcm-input.js";
 import type { Dataset, DatasetFile, LabelledTurn } from "./dataset.js";
 import { aggregate } from "./metrics.js";
@@ -7,7 +8,7 @@ import type { EvalMetrics } from "./metrics.js";
 import { scoreSession } from "./score.js";
 import type { FileScore, RecordedEvent } from "./score.js";
 import { EVAL_SAMPLE_RATE, runSession } from "./session.js";
-import type { EvalSetting, EvalTarget, SessionRecord } from "./session.js";
+import type { EvalAudioFormat, EvalSetting, EvalTarget, SessionRecord } from "./session.js";
 import { waveformEnvelope } from "./waveform.js";
 
 /** Results format version (bumped on a breaking change of {@link EvalResults}). */
@@ -76,6 +77,12 @@ export interface EvalRunOptions {
   readonly fast: boolean;
   /** Sessions streamed at once, ≥ 1. */
   readonly concurrency: number;
+  /**
+   * Send files recorded at 8 kHz as a phone line delivers them — G.711 μ-law at 8 kHz
+   * (`encoding=mulaw&sample_rate=8000`; a μ-law WAV goes out byte for byte) — instead of
+   * resampled to 16 kHz linear16, so the target knows it hears telephone audio. Default false.
+   */
+  readonly telephoneAsMulaw?: boolean;
   /** Progress: seconds of audio sent over all sessions so far, and sessions finished. */
   readonly onProgress?: (audioSeconds: number, sessionsDone: number) => void;
   readonly logger?: Logger;
@@ -117,9 +124,15 @@ export async function runEval(options: EvalRunOptions): Promise<EvalResults> {
     while (next < jobs.length && options.signal?.aborted !== true) {
       const j = next++;
       const { file, f, setting, s } = jobs[j];
+      const telephone = options.telephoneAsMulaw === true && file.sampleRate === 8000;
+      const format: EvalAudioFormat = telephone
+        ? { encoding: "mulaw", sampleRate: 8000 }
+        : { encoding: "linear16", sampleRate: EVAL_SAMPLE_RATE };
       let pcm = audio.get(file);
       if (pcm === undefined) {
-        pcm = decodeWavFile(file.wavPath, EVAL_SAMPLE_RATE);
+        pcm = telephone
+          ? decodeWavFile(file.wavPath, 8000).then(pcmToMulaw)
+          : decodeWavFile(file.wavPath, EVAL_SAMPLE_RATE);
         audio.set(file, pcm);
       }
       records[f][s] = await runSession({
@@ -128,6 +141,7 @@ export async function runEval(options: EvalRunOptions): Promise<EvalResults> {
         model: options.model,
         ...(options.keyterms !== undefined && { keyterms: options.keyterms }),
         audio: await pcm,
+        format,
         fast: options.fast,
         onProgress: (seconds) => {
           sent[j] = seconds;

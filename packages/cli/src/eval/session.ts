@@ -9,7 +9,14 @@ import type { RecordedEvent } from "./score.js";
 /** Audio is sent as Flux recommends: 16 kHz mono linear16 in 80 ms chunks (protocol reference §1.4). */
 export const EVAL_SAMPLE_RATE = 16000;
 const CHUNK_SECONDS = 0.08;
-const CHUNK_BYTES = EVAL_SAMPLE_RATE * 2 * CHUNK_SECONDS;
+
+/** How a session's audio goes out: Flux's `encoding` and `sample_rate`, mono. */
+export interface EvalAudioFormat {
+  /** `linear16` (PCM s16le, 2 bytes a sample) or `mulaw` (G.711 μ-law, 1 byte a sample). */
+  readonly encoding: "linear16" | "mulaw";
+  /** Hz. */
+  readonly sampleRate: number;
+}
 /** `--fast`: audio sent ahead of what Flux has answered, at most (s). */
 const FAST_LEAD_SECONDS = 3;
 /** Flux sends an `Update` every 240 ms of audio: the last one lands within this of the end. */
@@ -45,8 +52,10 @@ export interface SessionOptions {
   readonly setting: EvalSetting;
   readonly model: FluxModel;
   readonly keyterms?: readonly string[];
-  /** Mono PCM s16le at 16 kHz. */
+  /** Mono audio in `format` (default 16 kHz PCM s16le). */
   readonly audio: Uint8Array;
+  /** Encoding and sample rate of `audio`, sent as such; default 16 kHz linear16. */
+  readonly format?: EvalAudioFormat;
   /** Send as fast as Flux answers (within 3 s ahead) instead of at real-time pace. */
   readonly fast: boolean;
   /** Called with seconds of audio sent so far (progress). */
@@ -84,7 +93,10 @@ export interface SessionRecord {
  * failure is recorded in {@link SessionRecord.error} with what arrived before it.
  */
 export async function runSession(options: SessionOptions): Promise<SessionRecord> {
-  const audioSeconds = options.audio.byteLength / 2 / EVAL_SAMPLE_RATE;
+  const format = options.format ?? { encoding: "linear16", sampleRate: EVAL_SAMPLE_RATE };
+  const bytesPerSecond = format.sampleRate * (format.encoding === "linear16" ? 2 : 1);
+  const chunkBytes = Math.round(bytesPerSecond * CHUNK_SECONDS);
+  const audioSeconds = options.audio.byteLength / bytesPerSecond;
   const events: RecordedEvent[] = [];
   const sentAt: number[] = [];
   let t0 = performance.now();
@@ -116,8 +128,8 @@ export async function runSession(options: SessionOptions): Promise<SessionRecord
       reconnect: { maxAttempts: RECONNECT_ATTEMPTS },
       settings: {
         model: options.model,
-        encoding: "linear16",
-        sampleRate: EVAL_SAMPLE_RATE,
+        encoding: format.encoding,
+        sampleRate: format.sampleRate,
         eotThreshold: options.setting.eotThreshold,
         ...(options.setting.eagerEotThreshold !== undefined && {
           eagerEotThreshold: options.setting.eagerEotThreshold,
@@ -185,8 +197,8 @@ export async function runSession(options: SessionOptions): Promise<SessionRecord
   try {
     await client.start();
     t0 = performance.now();
-    for (let offset = 0; offset < options.audio.byteLength && !aborted(); offset += CHUNK_BYTES) {
-      const start = offset / 2 / EVAL_SAMPLE_RATE;
+    for (let offset = 0; offset < options.audio.byteLength && !aborted(); offset += chunkBytes) {
+      const start = offset / bytesPerSecond;
       if (options.fast) {
         let last = performance.now();
         let seen = answered;
@@ -200,7 +212,7 @@ export async function runSession(options: SessionOptions): Promise<SessionRecord
         if (due > 0) await sleep(due);
       }
       sentAt.push(performance.now() - t0);
-      client.sendAudio(options.audio.subarray(offset, offset + CHUNK_BYTES));
+      client.sendAudio(options.audio.subarray(offset, offset + chunkBytes));
       options.onProgress?.(Math.min(audioSeconds, start + CHUNK_SECONDS));
     }
     // Wait until Flux has answered the whole file (bounded by progress), then for an open turn.

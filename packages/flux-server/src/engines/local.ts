@@ -161,7 +161,12 @@ export const createLocalEngine: TurnEngineProvider = async (options) => {
   const factory: TurnEngineFactory = {
     name: "local",
     async createSession(context) {
-      const stream = await speech.openStream({ keyterms: context.configuration.keyterms });
+      const stream = await speech.openStream({
+        keyterms: context.configuration.keyterms,
+        // Telephone audio (8 kHz, nothing above 4 kHz once resampled): start the cepstral
+        // mean from telephone speech's, not the wideband model's.
+        narrowband: context.sampleRate <= 8000,
+      });
       const resampler =
         context.sampleRate === SAMPLE_RATE
           ? undefined
