@@ -85,12 +85,28 @@ static int is_filler(const char *w) {
   return w[0] == '<' || w[0] == '[' || strncmp(w, "++", 2) == 0;
 }
 
-typedef struct { char w[64]; double s, e, c; } word_t;
+/* A word and its evidence for the word confidence: times (s), lattice posterior c (1 when
+ * unscored), acoustic score per 10 ms frame (ln, relative to the best senone of each frame:
+ * 0 = the best-matching sound everywhere), phones in its pronunciation. */
+typedef struct { char w[64]; double s, e, c, ac; int phones; } word_t;
 
-/* Collect the current best hypothesis' words (works mid-utterance for partials). */
-/* Frame numbers count from the start of the stream (pocketsphinx keeps counting across
- * utterances and removed silence), so they convert straight to stream time. */
-static int collect_words(word_t *ws) {
+/* Phones in the dictionary pronunciation of w (with its "(2)" variant marker), 0 if unknown. */
+static int count_phones(const char *w) {
+  char *pron = ps_lookup_word(ps, w);
+  if (!pron) return 0;
+  int n = 0;
+  for (char *tok = strtok(pron, " "); tok; tok = strtok(NULL, " ")) n++;
+  ckd_free(pron);
+  return n;
+}
+
+/* Collect the current best hypothesis' words (works mid-utterance for partials).
+ * Frame numbers count from the start of the stream (pocketsphinx keeps counting across
+ * utterances and removed silence), so they convert straight to stream time. `lattice`: the
+ * segments come from the -bestpath lattice (after the utterance ended), whose acoustic
+ * scores are in logmath units; the first pass's are shifted down by SENSCR_SHIFT. */
+#define SENSCR_SHIFT 10 /* pocketsphinx's hmm.h: senone scores are logmath >> 10 */
+static int collect_words(word_t *ws, int lattice) {
   int n = 0;
   logmath_t *lmath = ps_get_logmath(ps);
   for (ps_seg_t *it = ps_seg_iter(ps); it && n < MAX_WORDS; it = ps_seg_next(it)) {
@@ -100,6 +116,9 @@ static int collect_words(word_t *ws) {
     ps_seg_frames(it, &sf, &ef);
     int32 ascr, lscr, lback;
     int32 post = ps_seg_prob(it, &ascr, &lscr, &lback);
+    ws[n].phones = count_phones(w);
+    double ascr_log = lattice ? (double)ascr : (double)ascr * (1 << SENSCR_SHIFT);
+    ws[n].ac = logmath_log_to_ln(lmath, 1) * ascr_log / (ef - sf + 1 > 0 ? ef - sf + 1 : 1);
     snprintf(ws[n].w, sizeof ws[n].w, "%s", w);
     strip_variant(ws[n].w);
     ws[n].s = (double)sf / FRAME_RATE;
@@ -126,13 +145,15 @@ static double eos_prob(word_t *ws, int n) {
 
 static void emit_hyp(const char *type, double audio_t, const char *extra) {
   static word_t ws[MAX_WORDS];
-  int n = collect_words(ws);
+  /* Finals and settled copies ended the utterance: their words come from the lattice. */
+  int n = collect_words(ws, strcmp(type, "partial") != 0 && !(extra && strstr(extra, "unscored")));
   fprintf(out, "{\"type\":\"%s\",\"audio_t\":%.3f,\"in_speech\":%s,\"words\":[", type, audio_t,
           ps_get_in_speech(ps) ? "true" : "false");
   for (int i = 0; i < n; i++) {
     fprintf(out, "%s{\"w\":", i ? "," : "");
     json_str(ws[i].w);
-    fprintf(out, ",\"start\":%.3f,\"end\":%.3f,\"conf\":%.4f}", ws[i].s, ws[i].e, ws[i].c);
+    fprintf(out, ",\"start\":%.3f,\"end\":%.3f,\"conf\":%.4f,\"ac\":%.3f,\"phones\":%d}", ws[i].s, ws[i].e,
+            ws[i].c, ws[i].ac, ws[i].phones);
   }
   fprintf(out, "],\"eos\":%.6f", eos_prob(ws, n));
   if (extra) fputs(extra, out);

@@ -33,6 +33,14 @@ export interface RecognizedWord {
    * partial hypothesis are not scored (the lattice exists only once the utterance ends).
    */
   scored: boolean;
+  /**
+   * Acoustic log-likelihood per 10 ms frame (natural log), relative to the best-scoring
+   * senone of each frame: 0 when the word's sounds are the best match everywhere, more
+   * negative the worse they fit (pocketsphinx normalises every frame's scores by its best).
+   */
+  acousticScore: number;
+  /** Phones in the word's dictionary pronunciation (0 if the dictionary lacks it). */
+  phones: number;
 }
 
 /** What the recognizer currently believes about the stream, at `audioTime`. */
@@ -114,6 +122,9 @@ interface WireWord {
   start: number;
   end: number;
   conf: number;
+  /** Acoustic score per frame and phones (received leniently: absent from an older helper). */
+  ac?: number;
+  phones?: number;
 }
 type WireLine =
   | { type: "ready"; load_cpu_s: number; max_rss_kb: number }
@@ -625,5 +636,13 @@ function speechSeconds(words: readonly WireWord[]): number {
 }
 
 function toWords(words: WireWord[], scored: boolean): RecognizedWord[] {
-  return words.map((w) => ({ word: w.w, start: w.start, end: w.end, confidence: w.conf, scored }));
+  return words.map((w) => ({
+    word: w.w,
+    start: w.start,
+    end: w.end,
+    confidence: w.conf,
+    scored,
+    acousticScore: w.ac ?? 0,
+    phones: w.phones ?? 0,
+  }));
 }

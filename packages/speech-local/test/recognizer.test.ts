@@ -80,6 +80,20 @@ describe("SphinxRecognizer (Debian pocketsphinx)", { timeout: 60_000 }, () => {
     expect(settled.words.every((w) => w.scored)).toBe(true);
     // The decoder itself did not end the utterance: nothing is committed yet.
     expect(stream.state().words.every((w) => !w.scored)).toBe(true);
+    // Word evidence for the confidence model: phones from the dictionary ("like": L AY K),
+    // acoustic scores per frame on one scale for first-pass and lattice words (pocketsphinx
+    // stores the first pass's shifted down by 2^10: a forgotten shift shows as a 1000× gap).
+    expect(settled.words.find((w) => w.word === "like")?.phones).toBe(3);
+    const meanScore = (ws: readonly { acousticScore: number }[]): number =>
+      ws.reduce((s, w) => s + w.acousticScore, 0) / ws.length;
+    const partial = meanScore(stream.state().words);
+    const lattice = meanScore(settled.words);
+    for (const score of [partial, lattice]) {
+      expect(score).toBeLessThan(0);
+      expect(score).toBeGreaterThan(-20);
+    }
+    expect(partial / lattice).toBeGreaterThan(0.5);
+    expect(partial / lattice).toBeLessThan(2);
     const stats = await stream.stats();
     expect(stats.settles).toBe(1);
     expect(stats.settleCpuSeconds).toBeGreaterThan(0);
