@@ -5,7 +5,9 @@
  * ends of turn count as ∞ latency) at `eot_threshold` 0.7 / `eager_eot_threshold` 0.4, plus
  * what `voxpipe eval` does not score: the area under the ROC curve of "word right" against
  * the EndOfTurn word confidence (and of "turn without error" against the turn's mean word
- * confidence). On `tune` it also fits the word-confidence calibration and prints it.
+ * confidence). On `tune` it also fits the word-confidence model on the EndOfTurn words (their
+ * evidence comes from the local engine's debug log, matched by time and confidence) and
+ * prints it, ready to paste into `DEFAULT_CONFIDENCE_CALIBRATION`.
  *
  *   pnpm eval:local-heldout [--split test|tune] [--url ws://host:port/v2/listen]
  *                           [--save run.json] [--compare before.json]
@@ -28,13 +30,11 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadDataset, runEval } from "@voxpipe/cli/eval";
+import { loggerFromSink } from "@voxpipe/core";
 import type { EvalMetrics, FileResult } from "@voxpipe/cli/eval";
 import { startFluxServer } from "@voxpipe/flux-server";
-import {
-  confidenceAuc,
-  DEFAULT_CONFIDENCE_CALIBRATION,
-  fitConfidenceCalibration,
-} from "@voxpipe/speech-local";
+import { confidenceAuc, fitConfidenceCalibration } from "@voxpipe/speech-local";
+import type { ConfidenceFeatures } from "@voxpipe/speech-local";
 import { alignWords, normalizeWords } from "../fixtures/align.js";
 import { HELDOUT_DIR, loadHeldout } from "../fixtures/make-heldout.js";
 
@@ -79,12 +79,37 @@ const full = await loadDataset(join(HELDOUT_DIR, args.split));
 const dataset = args.only
   ? { ...full, files: full.files.filter((f) => new RegExp(args.only!).test(f.name)) }
   : full;
+/** Evidence of a word of an ended turn, from the local engine's debug log. */
+interface WordEvidence extends Partial<ConfidenceFeatures> {
+  confidence: number;
+}
+/** Per session (request id), its ended turns' word evidence in order. */
+const evidence = new Map<string, WordEvidence[][]>();
+const ignore = (): void => undefined;
 const server = args.url
   ? undefined
   : await startFluxServer({
       port: 0,
       engine: "local",
       engineOptions: JSON.parse(args["engine-options"]) as Record<string, unknown>,
+      ...(args.split === "tune" && {
+        logger: loggerFromSink(
+          {
+            error: (message, fields) => console.error(message, fields),
+            warn: ignore,
+            info: ignore,
+            debug: (_message, fields) => {
+              if (!Array.isArray(fields.wordEvidence)) return;
+              const id = String(fields.requestId);
+              evidence.set(id, [
+                ...(evidence.get(id) ?? []),
+                fields.wordEvidence as WordEvidence[],
+              ]);
+            },
+          },
+          "debug",
+        ),
+      }),
     });
 const url = args.url ?? `${server!.url}/v2/listen`;
 console.log(
@@ -125,18 +150,25 @@ if (args.show) {
 }
 
 /** EndOfTurn words of a file, each marked right or wrong against the file's reference. */
-function markedWords(file: FileResult): Array<{ confidence: number; correct: boolean }> {
+function markedWords(
+  file: FileResult,
+): Array<{ confidence: number; correct: boolean; turn: number; index: number }> {
   const events = file.runs[0]?.events ?? [];
   const words = events
     .filter((e) => e.event === "EndOfTurn")
-    .flatMap((e) => e.words ?? [])
+    .flatMap((e, turn) => (e.words ?? []).map((w, index) => ({ ...w, turn, index })))
     .filter((w) => normalizeWords(w.word).length > 0);
   const ref = normalizeWords(file.turns.map((t) => t.transcript).join(" "));
   const right = alignWords(
     ref,
     words.map((w) => normalizeWords(w.word).join(" ")),
   );
-  return words.map((w, i) => ({ confidence: w.confidence, correct: right[i] }));
+  return words.map((w, i) => ({
+    confidence: w.confidence,
+    correct: right[i],
+    turn: w.turn,
+    index: w.index,
+  }));
 }
 
 /** Per labelled turn with an EndOfTurn: mean word confidence vs "the turn has no word error". */
@@ -235,17 +267,55 @@ console.log(`(${results.wallSeconds.toFixed(0)} s wall, ${concurrency} sessions 
 if (args.save) await writeFile(args.save, `${JSON.stringify(column, null, 2)}\n`);
 
 if (args.split === "tune" && !args.url) {
-  // The server reports calibrated confidences: map them back to posteriors (the calibration
-  // in effect is monotonic and known) and fit a new one.
-  const cal = DEFAULT_CONFIDENCE_CALIBRATION;
-  const logit = (p: number): number => Math.log(p / (1 - p));
-  const posterior = (c: number): number =>
-    1 / (1 + Math.exp(-(logit(Math.min(1 - 1e-6, Math.max(1e-6, c))) - cal.intercept) / cal.slope));
-  const marked = results.files.flatMap(markedWords);
-  const fit = fitConfidenceCalibration(
-    marked.map((w) => ({ posterior: posterior(w.confidence), correct: w.correct })),
-  );
+  // Each file's EndOfTurn words get the evidence of the session whose logged turns carry the
+  // same confidences in the same order (the eval client does not see request ids; the wire
+  // carries confidences as 32-bit floats).
+  const same = (a: readonly { confidence: number }[], b: readonly { confidence: number }[]) =>
+    a.length === b.length &&
+    a.every((w, i) => Math.fround(w.confidence) === Math.fround(b[i].confidence));
+  const unclaimed = new Set(evidence.keys());
+  const scored: Array<{ features: ConfidenceFeatures; correct: boolean }> = [];
+  const unscored: Array<{ correct: boolean }> = [];
+  let unmatched = 0;
+  for (const file of results.files) {
+    const ends = (file.runs[0]?.events ?? []).filter((e) => e.event === "EndOfTurn");
+    // The logged turns of a session, aligned in order with this file's EndOfTurn events.
+    const align = (turns: WordEvidence[][]): WordEvidence[][] | undefined => {
+      const out: WordEvidence[][] = [];
+      let t = 0;
+      for (const e of ends) {
+        while (t < turns.length && !same(turns[t], e.words ?? [])) t++;
+        if (t === turns.length) return undefined;
+        out.push(turns[t++]);
+      }
+      return out;
+    };
+    let aligned: WordEvidence[][] | undefined;
+    for (const id of unclaimed) {
+      aligned = align(evidence.get(id)!);
+      if (aligned) {
+        unclaimed.delete(id);
+        break;
+      }
+    }
+    for (const w of markedWords(file)) {
+      const e = aligned?.[w.turn][w.index];
+      if (e === undefined) unmatched++;
+      else if (e.logitPosterior === undefined) unscored.push({ correct: w.correct });
+      else scored.push({ features: e as WordEvidence & ConfidenceFeatures, correct: w.correct });
+    }
+  }
+  const fit = fitConfidenceCalibration(scored, unscored);
+  const r = (x: number | undefined): number => Number((x ?? 0).toFixed(3));
   console.log(
-    `confidence calibration fitted on tune (${marked.length} words): slope ${fit.slope.toFixed(3)}, intercept ${fit.intercept.toFixed(3)}, share right ${fit.unscored.toFixed(3)}`,
+    `word-confidence model fitted on tune (${scored.length} scored EndOfTurn words, ${unscored.length} unscored, ${unmatched} without logged evidence):\n` +
+      JSON.stringify({
+        slope: r(fit.slope),
+        neighbours: r(fit.neighbours),
+        secondsPerPhone: r(fit.secondsPerPhone),
+        turnAcousticScore: r(fit.turnAcousticScore),
+        intercept: r(fit.intercept),
+        unscored: r(fit.unscored),
+      }),
   );
 }

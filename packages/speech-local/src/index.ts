@@ -8,14 +8,16 @@
  */
 /** 16 kHz mono input for the recogniser: WAV reading and resampling. */
 export { readWav16k, Resampler16k, SAMPLE_RATE } from "./audio.js";
-/** Word confidence: lattice posteriors calibrated to P(word right), fitting and AUC. */
+/** Word confidence: P(word right) from lattice posteriors and acoustic evidence, fitting and AUC. */
 export {
-  calibrateConfidence,
+  confidenceFeatures,
   confidenceAuc,
   DEFAULT_CONFIDENCE_CALIBRATION,
   fitConfidenceCalibration,
   IDENTITY_CALIBRATION,
+  wordConfidences,
   type ConfidenceCalibration,
+  type ConfidenceFeatures,
 } from "./confidence.js";
 /** Flux-style casing and end punctuation for pocketsphinx words. */
 export { formatTranscript, formatWords, QUESTION_STARTERS } from "./format.js";

@@ -6,7 +6,7 @@ import type {
   RecognizerStreamStats,
   SphinxRecognizerOptions,
 } from "./recognizer.js";
-import { calibrateConfidence, DEFAULT_CONFIDENCE_CALIBRATION } from "./confidence.js";
+import { DEFAULT_CONFIDENCE_CALIBRATION, wordConfidences } from "./confidence.js";
 import type { ConfidenceCalibration } from "./confidence.js";
 import { endOfTurnConfidence, SpeechActivity } from "./turn-end.js";
 import type { SpeechActivityOptions, TurnEndOptions } from "./turn-end.js";
@@ -33,7 +33,7 @@ export interface LocalSpeechOptions {
    * `eager_eot_threshold` can fire, so EagerEndOfTurn and EndOfTurn carry the same words.
    */
   settleMs?: number;
-  /** Maps word posteriors to confidences; default {@link DEFAULT_CONFIDENCE_CALIBRATION}. */
+  /** Word-confidence model (posteriors and evidence → confidences); default {@link DEFAULT_CONFIDENCE_CALIBRATION}. */
   confidenceCalibration?: ConfidenceCalibration;
 }
 
@@ -52,8 +52,13 @@ export interface TurnObservation {
    * end of the turn's last word (the VAD's own speech→silence lag is not counted); else 0.
    */
   pauseMs: number;
-  /** Words of the current turn so far (times in seconds of stream audio). */
+  /**
+   * Words of the current turn so far (times in seconds of stream audio), `confidence` the
+   * probability the word is right (see `wordConfidences`).
+   */
   words: RecognizedWord[];
+  /** The same words as the recognizer gave them: `confidence` is the lattice posterior. */
+  recognizedWords: RecognizedWord[];
   /** P(</s> | last two words) from the trigram LM. */
   endOfSentenceProbability: number;
   /** The turn-end estimate in [0, 1] (0 while the turn has no words). */
@@ -165,14 +170,10 @@ export class LocalSpeechStream {
       };
     }
     const eos = this.settled?.endOfSentenceProbability ?? state.endOfSentenceProbability;
-    const words = (this.settled?.words ?? state.words.filter((w) => w.start >= this.turnStart)).map(
-      (w) => ({
-        ...w,
-        confidence: w.scored
-          ? calibrateConfidence(w.confidence, this.calibration)
-          : this.calibration.unscored,
-      }),
-    );
+    const recognizedWords =
+      this.settled?.words ?? state.words.filter((w) => w.start >= this.turnStart);
+    const confidences = wordConfidences(recognizedWords, this.calibration);
+    const words = recognizedWords.map((w, i) => ({ ...w, confidence: confidences[i] }));
     const last = words.slice(-2);
     // The pause counts from the last word's end, not from the VAD's last speech frame: Silero
     // holds "speech" 70–300 ms past a word's end, time the turn end would otherwise wait
@@ -200,6 +201,7 @@ export class LocalSpeechStream {
       silenceMs,
       pauseMs,
       words,
+      recognizedWords,
       endOfSentenceProbability: eos,
       endOfTurnConfidence: confidence,
     };

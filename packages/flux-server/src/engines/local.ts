@@ -15,7 +15,13 @@
  * knows, from the next utterance on. `numerals` and language hints are not honoured
  * (English-only model, no inverse text normalisation).
  */
-import { formatWords, LocalSpeech, Resampler16k, SAMPLE_RATE } from "@voxpipe/speech-local";
+import {
+  confidenceFeatures,
+  formatWords,
+  LocalSpeech,
+  Resampler16k,
+  SAMPLE_RATE,
+} from "@voxpipe/speech-local";
 import type { LocalSpeechOptions, LocalSpeechStream, TurnObservation } from "@voxpipe/speech-local";
 import type { FluxWord } from "@voxpipe/flux-protocol";
 import type {
@@ -34,8 +40,12 @@ export interface LocalEngineOptions {
   vad?: "silero" | "webrtc";
   /** Directory laid out like Debian's `pocketsphinx-en-us` (default: env `VOXPIPE_SPHINX_MODEL_DIR` or `/usr/share/pocketsphinx/model/en-us`). */
   modelDir?: string;
-  /** Word posterior → confidence mapping (`@voxpipe/speech-local` `ConfidenceCalibration`), e.g. one fitted on your own audio. */
-  confidenceCalibration?: { slope: number; intercept: number; unscored: number };
+  /**
+   * Word-confidence model (`@voxpipe/speech-local` `ConfidenceCalibration`: `slope`,
+   * `intercept`, `unscored`, optional `neighbours`, `secondsPerPhone`, `turnAcousticScore`),
+   * e.g. one fitted on your own audio.
+   */
+  confidenceCalibration?: Record<string, number>;
   /** Turn-end curve (`@voxpipe/speech-local` `TurnEndOptions`: numbers in ms or probabilities). */
   turnEnd?: Record<string, number>;
   /** VAD hysteresis (`@voxpipe/speech-local` `SpeechActivityOptions`: probabilities, ms). */
@@ -131,9 +141,15 @@ function parseOptions(options: Readonly<Record<string, unknown>>): LocalSpeechOp
         },
       };
     } else if (key === "confidenceCalibration") {
-      const keys = ["slope", "intercept", "unscored"];
-      const c = numberRecord(key, value, keys, keys);
-      out.confidenceCalibration = { slope: c.slope, intercept: c.intercept, unscored: c.unscored };
+      const required = ["slope", "intercept", "unscored"];
+      const optional = ["neighbours", "secondsPerPhone", "turnAcousticScore"];
+      const c = numberRecord(key, value, [...required, ...optional], required);
+      out.confidenceCalibration = {
+        slope: c.slope,
+        intercept: c.intercept,
+        unscored: c.unscored,
+        ...c,
+      };
     } else if (key === "turnEnd") {
       out.turnEnd = numberRecord(key, value, TURN_END_KEYS);
     } else if (key === "activity") {
@@ -180,6 +196,9 @@ export const createLocalEngine: TurnEngineProvider = async (options) => {
 
 /** One session of the local engine. */
 class LocalTurnEngine implements TurnEngine {
+  /** The observation of the latest frame (the turn's words when it ends). */
+  private last: TurnObservation | undefined;
+
   constructor(
     private readonly stream: LocalSpeechStream,
     private readonly resampler: Resampler16k | undefined,
@@ -195,7 +214,8 @@ class LocalTurnEngine implements TurnEngine {
 
   async hear(frame: AudioFrame): Promise<RecognitionState> {
     const pcm = this.resampler ? this.resampler.process(frame.samples) : frame.samples;
-    return toRecognitionState(await this.stream.push(pcm));
+    this.last = await this.stream.push(pcm);
+    return toRecognitionState(this.last);
   }
 
   configure(configuration: EngineConfiguration): void {
@@ -203,6 +223,23 @@ class LocalTurnEngine implements TurnEngine {
   }
 
   async resetTurn(): Promise<void> {
+    // The evidence behind each word confidence of the ended turn (numbers only, no words):
+    // what `pnpm eval:local-heldout --split tune` fits the confidence model on.
+    if (this.last && this.context.logger.isLevelEnabled("debug")) {
+      const { words, recognizedWords } = this.last;
+      const features = confidenceFeatures(recognizedWords);
+      this.context.logger.debug(
+        {
+          wordEvidence: words.map((w, i) => ({
+            start: w.start,
+            end: w.end,
+            confidence: w.confidence,
+            ...features[i],
+          })),
+        },
+        "turn word confidence evidence",
+      );
+    }
     // A clean utterance boundary: pocketsphinx runs its final pass on the ended turn and
     // starts the next turn with a fresh search.
     const words = await this.stream.finishTurn(true);
