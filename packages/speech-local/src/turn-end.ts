@@ -52,7 +52,11 @@ export interface TurnEndOptions {
   pIncomplete?: number;
   /** P(</s>) at or above which the words count as complete. Default 0.2. */
   pComplete?: number;
-  /** Word confidence from which the LM's verdict is fully trusted. Default 0.5. */
+  /**
+   * Word confidence from which the LM's verdict is fully trusted. Default 0.4: refitted on the
+   * tune half when word confidences began to weigh acoustic evidence (0.4 keeps the median EOT
+   * latency and false EOTs of the posterior-only confidences at 0.5; 0.5 now: +12 ms median).
+   */
   trustedConfidence?: number;
   /** Completeness assumed for words the recognizer doubts. Default 0.3. */
   uncertainCompleteness?: number;
@@ -64,7 +68,7 @@ const DEFAULTS: Required<TurnEndOptions> = {
   tauMs: 240,
   pIncomplete: 0.01,
   pComplete: 0.2,
-  trustedConfidence: 0.5,
+  trustedConfidence: 0.4,
   uncertainCompleteness: 0.3,
 };
 
