@@ -67,6 +67,8 @@ const word = (w: string, start: number, end: number, confidence = 0.95): Recogni
   end,
   confidence,
   scored: true,
+  acousticScore: -4,
+  phones: 3,
 });
 
 /** Streams 80 ms chunks of silence-shaped PCM until `until` (s); returns every observation. */
