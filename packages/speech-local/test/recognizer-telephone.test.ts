@@ -3,15 +3,14 @@
  * wideband model: a narrowband stream starts its cepstral mean from telephone speech's
  * (`NARROWBAND_CEPSTRAL_MEAN`), so its first turns are decoded for the right channel.
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures } from "../../../test/fixtures/make-fixtures.js";
 import type { LabelledFile } from "../../../test/fixtures/make-fixtures.js";
 import { normalizeWords, wordErrors } from "../../../test/fixtures/align.js";
+import { telephoneCopy } from "../../../test/fixtures/make-heldout.js";
 import { readWav16k, SphinxRecognizer } from "../src/index.js";
 
 const CHUNK = 1280; // 80 ms at 16 kHz
@@ -33,17 +32,7 @@ afterAll(async () => {
 /** The file as a phone line delivers it (8 kHz μ-law, `sox -R`), read back at 16 kHz. */
 async function telephone(name: string): Promise<Int16Array> {
   const out = join(dir, `${name}.wav`);
-  await promisify(execFile)("sox", [
-    "-R",
-    files.get(name)!.path,
-    "-r",
-    "8000",
-    "-e",
-    "u-law",
-    "-b",
-    "8",
-    out,
-  ]);
+  await telephoneCopy(files.get(name)!.path, out);
   return readWav16k(out);
 }
 
