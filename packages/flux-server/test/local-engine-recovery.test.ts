@@ -78,3 +78,31 @@ describe("local engine: the recognizer helper dies", { timeout: 90_000 }, () => 
     expect(sphinxProcesses().some((p) => p.pid === helper!.pid)).toBe(false);
   });
 });
+
+describe("local engine: the recognizer hangs", { timeout: 30_000 }, () => {
+  it("a session whose decoder is stuck still ends when its client leaves", async () => {
+    server = await startFluxServer({ engine: "local" });
+    const client = await FluxTestClient.connect(server.url, EN);
+    await client.waitFor((m) => m.type === "Connected");
+    const three = await readWav16k(
+      (await ensureFixtures()).find((f) => f.name === "flite_three_turns")!.path,
+    );
+    client.sendChunks(Buffer.from(three.buffer, three.byteOffset, RATE * 2), RATE); // 1 s of speech
+    await client.waitFor((m) => m.type === "TurnInfo" && m.audio_window_end >= 0.96);
+
+    // Freeze this session's decoder (the helper's child): alive, but it never answers again.
+    const decoder = sphinxProcesses().find((p) => p.ppid !== process.pid);
+    expect(decoder).toBeDefined();
+    process.kill(decoder!.pid, "SIGSTOP");
+    try {
+      const ended = new Promise<void>((resolve) =>
+        server!.events.once("sessionEnded", () => resolve()),
+      );
+      await client.close();
+      // Closing asks the decoder for its CPU figures; a stuck one must not hold the session.
+      await ended;
+    } finally {
+      process.kill(decoder!.pid, "SIGKILL");
+    }
+  });
+});

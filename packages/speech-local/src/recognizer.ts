@@ -617,11 +617,23 @@ export class RecognizerStream {
   close(): Promise<void> {
     return new Promise((resolve) => {
       if (this.socket.destroyed) return resolve();
-      this.socket.once("close", () => resolve());
+      // A decoder that hangs never closes its end of the socket: after a grace period the
+      // socket is destroyed, so a stuck decoder cannot hold its session open.
+      const timer = setTimeout(() => this.socket.destroy(), STREAM_CLOSE_GRACE_MS);
+      this.socket.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
       this.socket.end();
     });
   }
 }
+
+/**
+ * How long {@link RecognizerStream.close} waits for the decoder to finish the utterance and
+ * close its end, ms (a final pass takes milliseconds; only a hung decoder needs longer).
+ */
+const STREAM_CLOSE_GRACE_MS = 2000;
 
 /** A cepstral mean as the decoder reads it: comma-separated decimals. */
 function meanPayload(mean: readonly number[]): Buffer {

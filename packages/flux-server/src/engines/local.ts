@@ -22,6 +22,7 @@ import {
   Resampler16k,
   SAMPLE_RATE,
 } from "@voxpipe/speech-local";
+import { withTimeout } from "@voxpipe/core";
 import type { LocalSpeechOptions, LocalSpeechStream, TurnObservation } from "@voxpipe/speech-local";
 import type { FluxWord } from "@voxpipe/flux-protocol";
 import type {
@@ -194,6 +195,9 @@ export const createLocalEngine: TurnEngineProvider = async (options) => {
   return factory;
 };
 
+/** How long a closing session waits for its decoder's CPU figures, ms (one chunk's work at most). */
+const STATS_TIMEOUT_MS = 2000;
+
 /** One session of the local engine. */
 class LocalTurnEngine implements TurnEngine {
   /** The observation of the latest frame (the turn's words when it ends). */
@@ -249,8 +253,13 @@ class LocalTurnEngine implements TurnEngine {
   async close(): Promise<void> {
     this.resampler?.close();
     // What this stream cost (load-independent CPU seconds; `pnpm bench:local-capacity` sums
-    // them per level). A decoder that already died has nothing to report.
-    const stats = await this.stream.recognizer.stats().catch(() => undefined);
+    // them per level). A decoder that already died, or hangs, has nothing to report: the
+    // bounded wait keeps a stuck decoder from holding the session open.
+    const stats = await withTimeout(
+      this.stream.recognizer.stats(),
+      STATS_TIMEOUT_MS,
+      () => "decoder stats",
+    ).catch(() => undefined);
     if (stats !== undefined) {
       this.context.logger.info(
         {
