@@ -143,10 +143,11 @@ static double eos_prob(word_t *ws, int n) {
   return logmath_exp(ps_get_logmath(ps), lp);
 }
 
-static void emit_hyp(const char *type, double audio_t, const char *extra) {
+/* `lattice`: the utterance has ended (a final, or a settled copy), so its words come from the
+ * -bestpath lattice; partials and a settle without its copy have first-pass words. */
+static void emit_hyp(const char *type, double audio_t, int lattice, const char *extra) {
   static word_t ws[MAX_WORDS];
-  /* Finals and settled copies ended the utterance: their words come from the lattice. */
-  int n = collect_words(ws, strcmp(type, "partial") != 0 && !(extra && strstr(extra, "unscored")));
+  int n = collect_words(ws, lattice);
   fprintf(out, "{\"type\":\"%s\",\"audio_t\":%.3f,\"in_speech\":%s,\"words\":[", type, audio_t,
           ps_get_in_speech(ps) ? "true" : "false");
   for (int i = 0; i < n; i++) {
@@ -320,15 +321,13 @@ static void set_cmn_prior(const char *text, uint32_t len, int warm) {
   char *save = NULL;
   for (char *tok = strtok_r(copy, ",", &save); tok && n < 64; tok = strtok_r(NULL, ",", &save))
     mean[n++] = FLOAT2MFCC(atof(tok));
-  if (n == fcb->cmn_struct->veclen && warm) {
-    cmn_live_set(fcb->cmn_struct, mean);
-    cmn_start_warmup();
-  } else if (n == fcb->cmn_struct->veclen) {
-    /* A mean the client vouches for (the same caller's) keeps pocketsphinx's full weight:
-     * measured, warming up from it again cost words (15 % → 25 % on a reconnect). */
-    cmn_live_set(fcb->cmn_struct, mean);
-    cmn_warming = 0;
-  }
+  if (n != fcb->cmn_struct->veclen) return;
+  cmn_live_set(fcb->cmn_struct, mean);
+  /* 'I' is only a start: the warm-up follows the stream's own frames. A mean the client vouches
+   * for ('C', the same caller's) keeps pocketsphinx's full weight: measured, warming up from it
+   * again cost words (15 % → 25 % on a reconnect). */
+  if (warm) cmn_start_warmup();
+  else cmn_warming = 0;
 }
 
 /* ---------- one stream ---------- */
@@ -358,7 +357,7 @@ static void end_utterance(const char *reason) {
   final_cpu_s += cpu_seconds() - c0;
   char extra[64];
   snprintf(extra, sizeof extra, ",\"reason\":\"%s\"", reason);
-  emit_hyp("final", samples / (double)SAMPLE_RATE, extra);
+  emit_hyp("final", samples / (double)SAMPLE_RATE, 1, extra);
   in_utt = 0;
   if (pending_keyterms) { apply_keyterms(pending_keyterms); free(pending_keyterms); pending_keyterms = NULL; }
   ps_start_utt(ps);
@@ -381,7 +380,7 @@ static void feed(const int16_t *pcm, size_t n, double partial_every_s) {
       end_utterance("endpoint"); /* pocketsphinx's own endpoint (-vad_postspeech) */
     } else if (in_utt && samples - last_partial >= (long long)(partial_every_s * SAMPLE_RATE)) {
       last_partial = samples;
-      emit_hyp("partial", samples / (double)SAMPLE_RATE, NULL);
+      emit_hyp("partial", samples / (double)SAMPLE_RATE, 0, NULL);
     }
   }
 }
@@ -400,14 +399,14 @@ static void settle(void) {
   if (pid == 0) {
     /* The copy: end the utterance (final search + lattice posteriors), report, vanish. */
     ps_end_utt(ps);
-    emit_hyp("settled", t, NULL);
+    emit_hyp("settled", t, 1, NULL);
     _exit(0);
   }
   settle_fork_cpu_s += cpu_seconds() - c0;
   int status = 0;
   if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     /* No copy (fork failed) or it died before reporting: the first-pass words, unscored. */
-    emit_hyp("settled", t, ",\"unscored\":true");
+    emit_hyp("settled", t, 0, ",\"unscored\":true");
   }
 }
 

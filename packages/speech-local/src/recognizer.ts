@@ -323,7 +323,7 @@ export class SphinxRecognizer {
     }
     const stream = new RecognizerStream(socket, this.scoresFinals);
     if (options.cepstralMeanPrior) stream.setCepstralMeanPrior(options.cepstralMeanPrior);
-    else if (options.narrowband) stream.send("I", meanPayload(NARROWBAND_CEPSTRAL_MEAN));
+    else if (options.narrowband) stream.setWarmUpMean(NARROWBAND_CEPSTRAL_MEAN);
     return stream;
   }
 
@@ -553,8 +553,8 @@ export class RecognizerStream {
     });
   }
 
-  /** @internal a frame to the decoder (kind letter and payload, see native/voxpipe-sphinx.c). */
-  send(kind: string, payload: Buffer): void {
+  /** A frame to the decoder (kind letter and payload, see native/voxpipe-sphinx.c). */
+  private send(kind: string, payload: Buffer): void {
     const header = Buffer.alloc(5);
     header.write(kind, 0, "latin1");
     header.writeUInt32LE(payload.length, 1);
@@ -606,6 +606,17 @@ export class RecognizerStream {
   setCepstralMeanPrior(mean: readonly number[]): void {
     if (this.failure) return;
     this.send("C", meanPayload(mean));
+  }
+
+  /**
+   * Start the cepstral-mean warm-up from this mean instead of the model's trained one (e.g.
+   * {@link NARROWBAND_CEPSTRAL_MEAN} for telephone audio): it is weighed like the trained
+   * mean, as 2 s of speech, and the stream's own frames soon take over. Only useful before
+   * the first audio.
+   */
+  setWarmUpMean(mean: readonly number[]): void {
+    if (this.failure) return;
+    this.send("I", meanPayload(mean));
   }
 
   /** Forget finished words that start before `time` (s), e.g. those of a turn that has ended. */

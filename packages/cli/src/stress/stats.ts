@@ -164,12 +164,12 @@ export class ConnectionStats {
 
   /** An error, by provider or client code. */
   error(code: string): void {
-    this.#errors.set(code, (this.#errors.get(code) ?? 0) + 1);
+    count(this.#errors, code);
   }
 
   /** A Flux `Warning` arrived. */
   warning(code: string): void {
-    this.#warnings.set(code, (this.#warnings.get(code) ?? 0) + 1);
+    count(this.#warnings, code);
   }
 
   /** `bytes` of linear16 audio were streamed. */
@@ -282,10 +282,8 @@ export class AggregateStats {
   add(connection: ConnectionStats, recorders: Recorders): void {
     const s = connection.summary();
     for (const name of TURN_EVENTS) this.#events[name] += s.events[name];
-    for (const [code, n] of Object.entries(s.errors))
-      this.#errors.set(code, (this.#errors.get(code) ?? 0) + n);
-    for (const [code, n] of Object.entries(s.warnings))
-      this.#warnings.set(code, (this.#warnings.get(code) ?? 0) + n);
+    for (const [code, n] of Object.entries(s.errors)) count(this.#errors, code, n);
+    for (const [code, n] of Object.entries(s.warnings)) count(this.#warnings, code, n);
     this.#configure.sent += s.configure.sent;
     this.#configure.succeeded += s.configure.succeeded;
     this.#configure.failed += s.configure.failed;
@@ -314,6 +312,11 @@ export class AggregateStats {
       audioSeconds: round3(this.#audioSeconds),
     };
   }
+}
+
+/** Adds `n` to `code`'s count in `counts` (errors and warnings by code). */
+function count(counts: Map<string, number>, code: string, n = 1): void {
+  counts.set(code, (counts.get(code) ?? 0) + n);
 }
 
 function round3(x: number): number {
