@@ -28,6 +28,8 @@ export {
   type LocalSpeechOptions,
   type TurnObservation,
 } from "./local-speech.js";
+/** Acoustic end-of-utterance cues of a turn's last word: pitch slope and level, lengthening, energy. */
+export { prosodicCues, type ProsodicCues } from "./prosody.js";
 /** The pocketsphinx recogniser (helper process, shared model). */
 export {
   DEFAULT_DECODER_ARGS,
@@ -68,6 +70,7 @@ export {
   endOfTurnConfidence,
   expectedPauseMs,
   SpeechActivity,
+  unlengthenedPauseMs,
   type SpeechActivityOptions,
   type TurnEndOptions,
   type TurnEvidence,

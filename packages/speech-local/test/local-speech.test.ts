@@ -81,7 +81,8 @@ async function run(stream: LocalSpeechStream, until: number) {
 const COMPLETE = 0.267; // P(</s> | "tomorrow evening") on the Debian LM
 
 describe("LocalSpeechStream turn end", () => {
-  const words = [word("tomorrow", 0.3, 0.7), word("evening", 0.7, 1.0)];
+  // "evening" is lengthened (133 ms per phone against 100 for "tomorrow"): it sounds final.
+  const words = [word("tomorrow", 0.3, 0.6), word("evening", 0.6, 1.0)];
 
   it("counts the pause from the last word's end, not from the VAD's lagging speech→silence", async () => {
     // Silero holds "speech" past the last word (here 150 ms: the espeak-ng voice's decay).
@@ -101,9 +102,11 @@ describe("LocalSpeechStream turn end", () => {
           silenceMs: o.pauseMs,
           endOfSentenceProbability: COMPLETE,
           lastWordsConfidence: 0.95,
+          prosody: o.prosody,
         }),
         9,
       );
+      expect(o.prosody?.finalLengthening).toBeCloseTo(4 / 3, 6);
     }
     // eot_threshold 0.7 is reached ≈400 ms after the last word (not ≈400 ms after the VAD's 1.15 s).
     const end = observations.find((o) => o.endOfTurnConfidence >= 0.7)!;
@@ -134,5 +137,28 @@ describe("LocalSpeechStream turn end", () => {
     // The words are settled at that frame, so the pause then runs from the word's end.
     expect(observations[first + 1].pauseMs).toBeCloseTo(80, 6);
     expect(observations[first + 1].endOfTurnConfidence).toBeLessThan(0.4);
+  });
+
+  it("waits longer after a last word that is not lengthened", async () => {
+    // "evening" at 100 ms per phone after "tomorrow" at 167: ratio 0.6, the turn's own pace
+    // or faster, as inside a sentence. The ending gets the whole extra 500 ms.
+    const stream = new LocalSpeechStream(
+      new ScriptedRecognizer(
+        [word("tomorrow", 0.2, 0.7), word("evening", 0.7, 1.0)],
+        COMPLETE,
+      ) as unknown as RecognizerStream,
+      scriptedVad(1.0),
+      { confidenceCalibration: IDENTITY_CALIBRATION },
+    );
+    const observations = await run(stream, 2.6);
+    const paused = observations.filter((o) => o.silenceMs > 0);
+    for (const o of paused) expect(o.prosody?.finalLengthening).toBeCloseTo(0.6, 6);
+    const eager = observations.find((o) => o.endOfTurnConfidence >= 0.4)!;
+    const end = observations.find((o) => o.endOfTurnConfidence >= 0.7)!;
+    // ≈100 ms + 500 and ≈400 ms + 500 after the last word (1.0 s), on the 80 ms grid.
+    expect(eager.audioTime).toBeGreaterThanOrEqual(1.6);
+    expect(eager.audioTime).toBeLessThanOrEqual(1.68 + 1e-9);
+    expect(end.audioTime).toBeGreaterThanOrEqual(1.9);
+    expect(end.audioTime).toBeLessThanOrEqual(1.98 + 1e-9);
   });
 });

@@ -66,6 +66,9 @@ const TURN_END_KEYS = [
   "pComplete",
   "trustedConfidence",
   "uncertainCompleteness",
+  "unlengthenedMs",
+  "lengthenedRatio",
+  "unlengthenedRatio",
 ] as const;
 
 const ACTIVITY_KEYS = ["positiveThreshold", "negativeThreshold", "minSpeechMs"] as const;
@@ -173,9 +176,23 @@ function parseOptions(options: Readonly<Record<string, unknown>>): LocalSpeechOp
  *   model is missing; the message names the `apt-get install` command.
  * @throws RangeError/TypeError on a bad option (names the option and what is allowed).
  */
-export const createLocalEngine: TurnEngineProvider = async (options) => {
-  const speech = await LocalSpeech.start(parseOptions(options));
-  const factory: TurnEngineFactory = {
+export const createLocalEngine: TurnEngineProvider = async (options) =>
+  localEngineFactory(await LocalSpeech.start(parseOptions(options)));
+
+/**
+ * The `local` engine's factory over an already started {@link LocalSpeech}. Not part of the
+ * package's API: `observe` lets the turn-end replay bench (`pnpm bench:turn-end-replay`)
+ * record every frame's {@link TurnObservation} as the server's sessions hear it.
+ */
+export function localEngineFactory(
+  speech: LocalSpeech,
+  observe?: (
+    context: EngineSessionContext,
+    observation: TurnObservation,
+    frame: AudioFrame,
+  ) => void,
+): TurnEngineFactory {
+  return {
     name: "local",
     async createSession(context) {
       const stream = await speech.openStream({
@@ -188,12 +205,11 @@ export const createLocalEngine: TurnEngineProvider = async (options) => {
         context.sampleRate === SAMPLE_RATE
           ? undefined
           : await Resampler16k.create(context.sampleRate);
-      return new LocalTurnEngine(stream, resampler, context);
+      return new LocalTurnEngine(stream, resampler, context, observe);
     },
     close: () => speech.close(),
   };
-  return factory;
-};
+}
 
 /** How long a closing session waits for its decoder's CPU figures, ms (one chunk's work at most). */
 const STATS_TIMEOUT_MS = 2000;
@@ -207,6 +223,11 @@ class LocalTurnEngine implements TurnEngine {
     private readonly stream: LocalSpeechStream,
     private readonly resampler: Resampler16k | undefined,
     private readonly context: EngineSessionContext,
+    private readonly observe?: (
+      context: EngineSessionContext,
+      o: TurnObservation,
+      frame: AudioFrame,
+    ) => void,
   ) {
     stream.onKeyterms = (r) =>
       // Counts only: keyterms are private and never logged.
@@ -219,7 +240,8 @@ class LocalTurnEngine implements TurnEngine {
   async hear(frame: AudioFrame): Promise<RecognitionState> {
     const pcm = this.resampler ? this.resampler.process(frame.samples) : frame.samples;
     this.last = await this.stream.push(pcm);
-    return toRecognitionState(this.last);
+    this.observe?.(this.context, this.last, frame);
+    return recognitionState(this.last);
   }
 
   configure(configuration: EngineConfiguration): void {
@@ -275,7 +297,11 @@ class LocalTurnEngine implements TurnEngine {
   }
 }
 
-function toRecognitionState(o: TurnObservation): RecognitionState {
+/**
+ * What the server's turn state machine sees of an observation (not part of the package's API;
+ * the turn-end replay bench maps its replayed observations with it too).
+ */
+export function recognitionState(o: TurnObservation): RecognitionState {
   const heard = o.turnHasSpeech ? o.words : [];
   const paused = !o.speaking && o.silenceMs > 0;
   const text = formatWords(
