@@ -15,8 +15,9 @@
  *
  * The replay of the recorded policy reproduces the eval exactly (printed as a check). Under
  * another policy it is an approximation: the recording's turns were reset where the recorded
- * policy ended them, so words heard before such a reset are gone from a longer replayed turn,
- * and decoding itself depends slightly on where turns are reset. Confirm a chosen policy with
+ * policy ended them (a replayed turn still open there keeps its words and its pause runs on,
+ * but the recognizer's final pass and the next words' decoding differ a little), and the
+ * prosodic cues and word confidences are those of the recorded turns. Confirm a chosen policy with
  * `pnpm eval:local-heldout --split tune --engine-options '{"turnEnd":{…}}'`.
  *
  *   pnpm bench:turn-end-replay [--split tune|test] [--recording file.json] [--record]
@@ -168,18 +169,41 @@ function replay(file: FileRecording, policy: Policy): RecordedEvent[] {
   let lastSpeech = -1;
   let latest: TurnObservation | undefined;
   let latestTime = 0;
+  // The recording's stream started a new turn after each recorded EndOfTurn. A replayed turn
+  // still open there keeps what it had heard (`carried`): its words, and its pause going on.
+  const resets = new Set(
+    file.events.filter((e) => e.event === "EndOfTurn").map((e) => e.time.toFixed(3)),
+  );
+  let carried: TurnObservation | undefined;
   for (const { end: time, o: recorded } of file.frames.filter(fullFrame)) {
     if (recorded.speaking) lastSpeech = time;
     // Where the replayed policy (not the recorded one) reset the turn.
-    const words = recorded.words.filter((w) => w.start >= turnStart);
-    const o: TurnObservation = {
+    const words = [...(carried?.words ?? []), ...recorded.words].filter(
+      (w) => w.start >= turnStart,
+    );
+    let o: TurnObservation = {
       ...recorded,
       words,
       turnHasSpeech: recorded.turnHasSpeech && lastSpeech > turnStart,
     };
+    if (carried !== undefined && !recorded.turnHasSpeech) {
+      // Nothing heard since the recording's reset: the carried turn's pause goes on.
+      const since = (recorded.audioTime - carried.audioTime) * 1000;
+      o = {
+        ...carried,
+        audioTime: recorded.audioTime,
+        speaking: recorded.speaking,
+        silenceMs: recorded.speaking ? 0 : carried.silenceMs + since,
+        pauseMs: recorded.speaking ? 0 : carried.pauseMs + since,
+      };
+    }
     latest = { ...o, endOfTurnConfidence: policy(o) };
     const update = machine.frame(recognitionState(latest), time);
     latestTime = time;
+    if (update?.event === "EndOfTurn") {
+      turnStart = o.audioTime;
+      carried = undefined;
+    } else if (resets.has(time.toFixed(3)) && machine.turnOpen) carried = o;
     if (update === undefined || update.event === "Update") continue;
     events.push({
       event: update.event,
@@ -190,7 +214,6 @@ function replay(file: FileRecording, policy: Policy): RecordedEvent[] {
       endOfTurnConfidence: update.endOfTurnConfidence,
       ...(update.trigger !== undefined && { trigger: update.trigger }),
     });
-    if (update.event === "EndOfTurn") turnStart = o.audioTime;
   }
   // The eval's client ends a turn still open when the stream closes (trigger "closed").
   if (machine.turnOpen && latest !== undefined) {

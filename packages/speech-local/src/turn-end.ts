@@ -12,8 +12,8 @@ import type { ProsodicCues } from "./prosody.js";
  *   c' = w·c + (1 − w)·uncertainCompleteness     (don't trust the LM on words the recognizer doubts)
  *   d  = clamp((lengthenedRatio − L) / (lengthenedRatio − unlengthenedRatio), 0, 1)
  *        (L: the last word's duration per phone over the turn's median — final lengthening)
- *   T  = incompleteMs − (incompleteMs − completeMs)·c' + unlengthenedMs·d
- *        (expected pause before the turn ends)
+ *   T₀ = incompleteMs − (incompleteMs − completeMs)·c'
+ *   T  = max(T₀, min(incompleteMs, T₀ + unlengthenedMs·d))   (expected pause before the turn ends)
  *   end_of_turn_confidence = sigmoid((silence_ms − T) / tauMs)
  *
  * Speakers lengthen the last syllables of an utterance; a last word spoken at the turn's own
@@ -75,18 +75,18 @@ export interface TurnEndOptions {
   uncertainCompleteness?: number;
   /**
    * Extra pause expected when the last word is not lengthened, ms (see
-   * {@link TurnEndOptions.lengthenedRatio}); 0 turns the cue off. Default 500: on the tune
-   * half eager transcript = final 85.9 → 93.1 %, false EOT 3 → 2 of 52, median EOT latency
-   * unchanged (477 ms); 400–1000 ms gave the same there, 300 ms less.
+   * {@link TurnEndOptions.lengthenedRatio}); 0 turns the cue off. Default 700: on the tune
+   * half eager transcript = final 85.9 → 98.1 %, false EOT 3 → 1 of 52, median EOT latency
+   * unchanged (477 ms); 800 ms gave the same there, 600 ms 96.4 %.
    */
   unlengthenedMs?: number;
   /**
    * Final lengthening (`ProsodicCues.finalLengthening`: the last word's duration per phone over
-   * the turn's median) at or above which the ending sounds final: no extra pause. Default 0.8
-   * (0.85 and above delayed turns around the median on the tune half).
+   * the turn's median) at or above which the ending sounds final: no extra pause. Default 0.95
+   * (1.0 gave the same eager transcript = final on the tune half, +5 ms of median latency).
    */
   lengthenedRatio?: number;
-  /** Final lengthening at or below which the whole `unlengthenedMs` is added (linear between). Default 0.6. */
+  /** Final lengthening at or below which the whole `unlengthenedMs` is added (linear between). Default 0.7. */
   unlengthenedRatio?: number;
 }
 
@@ -98,9 +98,9 @@ const DEFAULTS: Required<TurnEndOptions> = {
   pComplete: 0.2,
   trustedConfidence: 0.4,
   uncertainCompleteness: 0.3,
-  unlengthenedMs: 500,
-  lengthenedRatio: 0.8,
-  unlengthenedRatio: 0.6,
+  unlengthenedMs: 700,
+  lengthenedRatio: 0.95,
+  unlengthenedRatio: 0.7,
 };
 
 /** What the estimator looks at. */
@@ -147,9 +147,17 @@ export function expectedPauseMs(
 /** `end_of_turn_confidence` in [0, 1] for the evidence (see the module doc for the formula). */
 export function endOfTurnConfidence(evidence: TurnEvidence, options: TurnEndOptions = {}): number {
   const o = { ...DEFAULTS, ...options };
-  const pause =
-    expectedPauseMs(evidence.endOfSentenceProbability, evidence.lastWordsConfidence ?? 1, o) +
-    unlengthenedPauseMs(evidence.prosody, o);
+  const words = expectedPauseMs(
+    evidence.endOfSentenceProbability,
+    evidence.lastWordsConfidence ?? 1,
+    o,
+  );
+  // An ending that does not sound final waits at most as long as an incomplete sentence: the
+  // cue doubts what the words say, it does not add to a doubt the words already carry.
+  const pause = Math.max(
+    words,
+    Math.min(o.incompleteMs, words + unlengthenedPauseMs(evidence.prosody, o)),
+  );
   const confidence = 1 / (1 + Math.exp(-(evidence.silenceMs - pause) / o.tauMs));
   // Still speaking: not an end of turn, whatever the words (a soft curve would otherwise
   // start near an eager threshold).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { prosodicCues, unlengthenedPauseMs } from "../src/index.js";
+import { endOfTurnConfidence, prosodicCues, unlengthenedPauseMs } from "../src/index.js";
 import type { RecognizedWord } from "../src/index.js";
 
 const RATE = 16000;
@@ -89,7 +89,7 @@ describe("prosodic cues", () => {
     });
   });
 
-  it("adds up to unlengthenedMs of pause to an ending that is not lengthened", () => {
+  it("adds up to 700 ms of pause to an ending that is not lengthened", () => {
     const cue = (finalLengthening: number | undefined) => ({
       finalPitchSlope: undefined,
       finalPitchLevel: undefined,
@@ -97,12 +97,43 @@ describe("prosodic cues", () => {
       finalLengthening,
     });
     expect(unlengthenedPauseMs(cue(1.2))).toBe(0);
-    expect(unlengthenedPauseMs(cue(0.8))).toBe(0);
-    expect(unlengthenedPauseMs(cue(0.7))).toBeCloseTo(250, 6);
-    expect(unlengthenedPauseMs(cue(0.6))).toBe(500);
-    expect(unlengthenedPauseMs(cue(0.3))).toBe(500);
+    expect(unlengthenedPauseMs(cue(0.95))).toBe(0);
+    expect(unlengthenedPauseMs(cue(0.825))).toBeCloseTo(350, 6);
+    expect(unlengthenedPauseMs(cue(0.7))).toBeCloseTo(700, 6);
+    expect(unlengthenedPauseMs(cue(0.3))).toBe(700);
     expect(unlengthenedPauseMs(cue(undefined))).toBe(0);
     expect(unlengthenedPauseMs(undefined)).toBe(0);
     expect(unlengthenedPauseMs(cue(0.3), { unlengthenedMs: 0 })).toBe(0);
+  });
+
+  it("lets an ending that does not sound final wait as long as an incomplete sentence, no longer", () => {
+    const prosody = {
+      finalPitchSlope: undefined,
+      finalPitchLevel: undefined,
+      finalEnergy: undefined,
+      finalLengthening: 0.6,
+    };
+    // Silence (ms) at which the confidence first reaches 0.5: the expected pause T.
+    const t50 = (pEos: number, withCue: boolean): number => {
+      for (let ms = 0; ms <= 5000; ms += 5)
+        if (
+          endOfTurnConfidence({
+            silenceMs: ms,
+            endOfSentenceProbability: pEos,
+            ...(withCue && { prosody }),
+          }) >= 0.5
+        )
+          return ms;
+      return Infinity;
+    };
+    // "…tomorrow evening" (complete): 200 ms, 900 ms when the last word is not lengthened.
+    expect(t50(0.267, false)).toBe(200);
+    expect(t50(0.267, true)).toBe(900);
+    // Half complete (T₀ 625 ms): capped at the incomplete sentence's 1050 ms.
+    expect(t50(0.045, false)).toBeGreaterThan(550);
+    expect(t50(0.045, true)).toBe(1050);
+    // "…go to the" (incomplete): 1050 ms either way.
+    expect(t50(0.005, false)).toBe(1050);
+    expect(t50(0.005, true)).toBe(1050);
   });
 });
