@@ -8,7 +8,8 @@
  *   words only after the VAD has heard speech in the turn (no turns from noise alone).
  * - `speechActive`: the VAD (so `eot_timeout_ms` counts streamed silence, as on Flux).
  * - `endOfTurnConfidence`: sigmoid((pause − T)/τ), the pause counted from the end of the
- *   last recognised word once the VAD hears silence, T from P(</s> | last words), so
+ *   last recognised word once the VAD hears silence, T from P(</s> | last words) and, longer,
+ *   when the last word is not lengthened as utterance ends are (a prosodic cue), so
  *   `eot_threshold` 0.5…0.9 moves the end of turn later and surer, as on Flux
  *   (see `@voxpipe/speech-local` README "Turn-end estimator").
  * Keyterms (query and Configure) boost the LM for words the pocketsphinx dictionary
