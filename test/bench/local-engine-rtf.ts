@@ -7,7 +7,9 @@
  *   number of pauses settled;
  * - `final`: the final passes at utterance/turn ends in the decoder itself;
  * - `vad`: the VAD alone over the same audio in this process (a separate run of the detector);
- * - `node`: this process's whole CPU while streaming (VAD + IPC + turn-end bookkeeping).
+ * - `node`: this process's whole CPU while streaming (VAD + IPC + turn-end bookkeeping);
+ * - `searched`: the share of the audio the search decoded (pocketsphinx's energy VAD drops the
+ *   rest as silence before the search sees it), which the first pass's CPU follows.
  * `total` = decoder + node; the last line prints the bound on real-time streams this cost
  * allows on the machine's cores (before the Flux sessions' WebSocket/JSON work, which
  * `pnpm bench:local-capacity` includes). Turn-taking and WER: `pnpm eval:local-heldout`.
@@ -54,7 +56,17 @@ const speech = await LocalSpeech.start({ vad: args.vad, recognizer: { decoderArg
 console.log(
   `CPU seconds per audio second, VAD ${args.vad}${pairs.length ? `, decoder args ${pairs.join(" ")}` : ""} (one stream at a time; load-independent)`,
 );
-const cols = ["audio s", "first pass", "settle (n)", "final", "decoder", "vad", "node", "total"];
+const cols = [
+  "audio s",
+  "searched",
+  "first pass",
+  "settle (n)",
+  "final",
+  "decoder",
+  "vad",
+  "node",
+  "total",
+];
 console.log(`${"file".padEnd(26)}${cols.map((c) => c.padStart(12)).join("")}  private MB`);
 let worst = 0;
 for (const file of FILES.map((n) => all.find((f) => f.name === n)).filter((f) => f !== undefined)) {
@@ -74,7 +86,7 @@ for (const file of FILES.map((n) => all.find((f) => f.name === n)).filter((f) =>
   worst = Math.max(worst, total);
   const f = (x: number): string => (x / a).toFixed(3).padStart(12);
   console.log(
-    `${file.name.padEnd(26)}${a.toFixed(1).padStart(12)}${f(firstPass)}${`${(stats.settleCpuSeconds / a).toFixed(3)} (${stats.settles})`.padStart(12)}${f(stats.finalCpuSeconds)}${f(stats.cpuSeconds)}${f(vad)}${f(nodeCpu)}${total.toFixed(3).padStart(12)}  ${(stats.privateKb / 1024).toFixed(1).padStart(10)}`,
+    `${file.name.padEnd(26)}${a.toFixed(1).padStart(12)}${`${((100 * stats.searchedSeconds) / a).toFixed(0)} %`.padStart(12)}${f(firstPass)}${`${(stats.settleCpuSeconds / a).toFixed(3)} (${stats.settles})`.padStart(12)}${f(stats.finalCpuSeconds)}${f(stats.cpuSeconds)}${f(vad)}${f(nodeCpu)}${total.toFixed(3).padStart(12)}  ${(stats.privateKb / 1024).toFixed(1).padStart(10)}`,
   );
 }
 const load = speech.recognizer.load;

@@ -351,6 +351,14 @@ static int in_utt;           /* pocketsphinx has heard speech in this utterance 
 static double final_cpu_s, settle_fork_cpu_s;
 static int settles;
 
+/* Audio the search has seen, s: pocketsphinx's energy VAD (-remove_silence) drops the frames
+ * it calls silence, beyond -vad_prespeech/-vad_postspeech frames around speech. */
+static double searched_seconds(void) {
+  double speech, cpu, wall;
+  ps_get_all_time(ps, &speech, &cpu, &wall);
+  return speech + (double)(ps_get_n_frames(ps) - 1) / FRAME_RATE;
+}
+
 static void end_utterance(const char *reason) {
   double c0 = cpu_seconds();
   ps_end_utt(ps);
@@ -467,9 +475,10 @@ static void serve(int fd, double partial_every_s) {
     case 'S':
       fprintf(out,
               "{\"type\":\"stats\",\"audio_s\":%.3f,\"cpu_s\":%.3f,\"private_kb\":%ld,\"pid\":%d,"
-              "\"final_cpu_s\":%.3f,\"settles\":%d,\"settle_cpu_s\":%.3f}\n",
+              "\"final_cpu_s\":%.3f,\"settles\":%d,\"settle_cpu_s\":%.3f,\"searched_s\":%.3f}\n",
               samples / (double)SAMPLE_RATE, cpu_seconds() - cpu0 + children_cpu_seconds() - children0, rss_kb(),
-              (int)getpid(), final_cpu_s, settles, children_cpu_seconds() - children0 + settle_fork_cpu_s);
+              (int)getpid(), final_cpu_s, settles, children_cpu_seconds() - children0 + settle_fork_cpu_s,
+              searched_seconds());
       fflush(out);
       break;
     default:

@@ -74,6 +74,13 @@ export interface RecognizerStreamStats {
   settles: number;
   /** Of {@link cpuSeconds}: the settles (forking, and the copies' final search and lattice pass), CPU seconds. */
   settleCpuSeconds: number;
+  /**
+   * Seconds of audio the search decoded, of {@link audioSeconds}: pocketsphinx's energy VAD
+   * (`-remove_silence`, on by default) hands the search only what it calls speech, padded by
+   * `-vad_prespeech` (0.2 s) before and `-vad_postspeech` (0.5 s) after; the first pass's CPU
+   * goes with this, not with the audio's length. 0 from a helper that does not report it.
+   */
+  searchedSeconds: number;
 }
 
 /** Options of {@link SphinxRecognizer.start}. */
@@ -151,6 +158,8 @@ type WireLine =
       final_cpu_s: number;
       settles: number;
       settle_cpu_s: number;
+      /** Absent from an older helper (received leniently). */
+      searched_s?: number;
     };
 
 /**
@@ -514,6 +523,7 @@ export class RecognizerStream {
             finalCpuSeconds: line.final_cpu_s,
             settles: line.settles,
             settleCpuSeconds: line.settle_cpu_s,
+            searchedSeconds: line.searched_s ?? 0,
           });
         }
         break;

@@ -70,6 +70,24 @@ describe("SphinxRecognizer (Debian pocketsphinx)", { timeout: 60_000 }, () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it("reports the audio its search decoded: the words and their padding, not the silence between turns", async () => {
+    const [speech, silence] = await Promise.all([recognizer.openStream(), recognizer.openStream()]);
+    await decode(speech, "flite_three_turns");
+    for (let i = 0; i < 3 * 16000; i += CHUNK) await silence.write(new Int16Array(CHUNK));
+    await silence.finalize();
+    const words = speech.state().words;
+    const [s, quiet] = await Promise.all([speech.stats(), silence.stats()]);
+    await Promise.all([speech.close(), silence.close()]);
+    // Every word was searched (over two utterances and more: the count spans utterance ends)...
+    const wordSeconds = words.reduce((sum, w) => sum + (w.end - w.start), 0);
+    expect(wordSeconds).toBeGreaterThan(6);
+    expect(s.searchedSeconds).toBeGreaterThan(wordSeconds);
+    // ...but not the pauses between the three turns (measured: 11.6 of 15.1 s).
+    expect(s.searchedSeconds).toBeLessThan(0.9 * s.audioSeconds);
+    expect(quiet.audioSeconds).toBeCloseTo(3, 1);
+    expect(quiet.searchedSeconds).toBeLessThan(0.3);
+  });
+
   it("settles a pause in a forked copy, goes on decoding, and accounts the copy's CPU", async () => {
     const stream = await recognizer.openStream();
     // Into turn 1 of flite_three_turns ("i would like to book a table…"), mid-sentence.
