@@ -11,6 +11,7 @@ import {
   checkModel,
   defaultModelPaths,
   ensureHelper,
+  modelFeatureParams,
   SpeechLocalSetupError,
 } from "./system.js";
 import type { SphinxModelPaths } from "./system.js";
@@ -91,7 +92,9 @@ export interface SphinxRecognizerOptions {
   partialIntervalMs?: number;
   /**
    * Extra pocketsphinx arguments, e.g. `{ "-maxhmmpf": "3000" }`, merged over
-   * {@link DEFAULT_DECODER_ARGS}. Names must start with `-`.
+   * {@link DEFAULT_DECODER_ARGS}. Names must start with `-`. Front-end settings the acoustic
+   * model's `feat.params` sets (filterbank, AGC, CMN, variance normalisation) cannot be
+   * changed here: pocketsphinx applies the model's values over its arguments.
    */
   decoderArgs?: Readonly<Record<string, string>>;
 }
@@ -194,6 +197,13 @@ interface Helper {
  * A restarted helper that dies sooner than this (ms) is started again only on demand (the
  * next openStream), so a crash loop never spins; otherwise a dead helper is restarted at once.
  */
+/** Two pocketsphinx option values that mean the same (`6800` and `6800.0` do). */
+function sameSetting(a: string, b: string): boolean {
+  const x = Number(a);
+  const y = Number(b);
+  return a === b || (a.trim() !== "" && b.trim() !== "" && Number.isFinite(x) && x === y);
+}
+
 const EAGER_RESTART_AFTER_MS = 1000;
 
 /**
@@ -235,7 +245,10 @@ export class SphinxRecognizer {
   /**
    * Start the helper and load the model (≈0.4 s).
    * @throws SpeechLocalSetupError when pocketsphinx or its model is missing (with the apt-get command).
-   * @throws RangeError when `partialIntervalMs` is outside 50–1000.
+   * @throws RangeError when `partialIntervalMs` is outside 50–1000, or when `decoderArgs` has
+   * a name that is not a pocketsphinx option, or a front-end setting the acoustic model's
+   * `feat.params` fixes at another value (`-nfilt`, `-lowerf`, `-upperf`, `-agc`, `-varnorm`,
+   * `-cmn`… with Debian's en-us model): pocketsphinx would silently use the model's.
    */
   static async start(options: SphinxRecognizerOptions = {}): Promise<SphinxRecognizer> {
     const interval = options.partialIntervalMs ?? 200;
@@ -252,6 +265,18 @@ export class SphinxRecognizer {
     }
     const model = options.model ?? defaultModelPaths();
     await checkModel(model);
+    // pocketsphinx applies the model's feat.params over the command line, so a front-end
+    // setting the model fixes (e.g. -nfilt, -lowerf, -upperf, -agc, -varnorm, -cmn) would
+    // be ignored without a word: say so instead.
+    const fixed = await modelFeatureParams(model.hmm);
+    for (const [name, value] of Object.entries(options.decoderArgs ?? {})) {
+      const modelValue = fixed.get(name);
+      if (modelValue !== undefined && !sameSetting(modelValue, value)) {
+        throw new RangeError(
+          `decoderArgs: ${JSON.stringify(name)} is ${JSON.stringify(value)}, but the acoustic model fixes it at ${JSON.stringify(modelValue)} (${model.hmm}/feat.params), which pocketsphinx applies over decoder arguments; leave it out, or use a model whose feat.params sets it`,
+        );
+      }
+    }
     const binary = await ensureHelper();
     const dir = await mkdtemp(join(tmpdir(), "voxpipe-sphinx-"));
     const args = [

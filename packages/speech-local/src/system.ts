@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { access, constants, stat } from "node:fs/promises";
+import { access, constants, readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { aptInstallCommand, systemPackagesUsedBy } from "@voxpipe/core";
@@ -53,6 +53,26 @@ export async function checkModel(paths: SphinxModelPaths): Promise<void> {
       );
     }
   }
+}
+
+/**
+ * The front-end parameters an acoustic model fixes: its `feat.params` (`-name value` per line,
+ * e.g. `-nfilt 25`, `-agc none`, `-cmn batch`), which pocketsphinx reads after the command
+ * line and applies over it. Empty when the model has no `feat.params`.
+ */
+export async function modelFeatureParams(hmmDir: string): Promise<Map<string, string>> {
+  let text: string;
+  try {
+    text = await readFile(`${hmmDir}/feat.params`, "utf8");
+  } catch {
+    return new Map();
+  }
+  const params = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const [name, value] = line.trim().split(/\s+/);
+    if (name?.startsWith("-") && value !== undefined) params.set(name, value);
+  }
+  return params;
 }
 
 const nativeDir = fileURLToPath(new URL("../native/", import.meta.url));

@@ -142,6 +142,27 @@ describe("SphinxRecognizer (Debian pocketsphinx)", { timeout: 60_000 }, () => {
     await Promise.all([plain.close(), boosted.close()]);
   });
 
+  it("refuses a front-end setting the acoustic model fixes, which pocketsphinx would ignore", async () => {
+    // The model's feat.params sets -nfilt 25 and -agc none; pocketsphinx applies them over
+    // the command line, so these would silently have no effect.
+    for (const [name, value] of [
+      ["-nfilt", "40"],
+      ["-agc", "max"],
+    ]) {
+      const err = await SphinxRecognizer.start({ decoderArgs: { [name]: value } }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(RangeError);
+      expect(String(err)).toContain(`"${name}" is "${value}"`);
+      expect(String(err)).toContain("feat.params");
+    }
+    // The model's own value, however spelled, and settings it leaves free are accepted.
+    const same = await SphinxRecognizer.start({
+      decoderArgs: { "-upperf": "6800.0", "-dither": "yes", "-seed": "1" },
+    });
+    await same.close();
+  });
+
   it("says which apt packages to install when the model is missing", async () => {
     const err = await SphinxRecognizer.start({
       model: { hmm: "/nonexistent/en-us", lm: "/x", dict: "/y" },
