@@ -17,14 +17,14 @@ import type { RecognizedWord } from "./recognizer.js";
 const RATE = 16000;
 /** Pitch window: 1024 samples = 64 ms, ≥ 2 periods of a 60 Hz voice. */
 const WINDOW = 1024;
-/** Hop between pitch windows, samples (10 ms). */
-const HOP = 160;
+/** Hop between pitch windows, samples (20 ms: enough points for a last word's slope, half the CPU of 10 ms). */
+const HOP = 320;
 /** Clarity (NSDF peak) from which a window counts as voiced. */
 const MIN_CLARITY = 0.8;
 /** Range of speaking F0 accepted, Hz (outside: octave errors or noise). */
 const MIN_F0 = 60;
 const MAX_F0 = 450;
-/** Audio before the last word's end that is pitch-tracked, s (≈12 ms of CPU per second tracked, once per pause). */
+/** Audio before the last word's end that is pitch-tracked, s (≈6 ms of CPU per second tracked, once per pause, on the event loop). */
 const PITCH_S = 1.5;
 /** The stretch at the end of the last word the final pitch and energy are read over, s. */
 const FINAL_S = 0.2;
@@ -32,8 +32,9 @@ const FINAL_S = 0.2;
 /** What the audio says about whether the last word ended an utterance. */
 export interface ProsodicCues {
   /**
-   * Pitch slope over the voiced frames of the last word, semitones per second (negative:
-   * falling, the classic declarative ending); `undefined` with fewer than 5 voiced frames.
+   * Pitch slope over the voiced frames (20 ms apart) of the last word, semitones per second
+   * (negative: falling, the classic declarative ending); `undefined` with fewer than 4 voiced
+   * frames.
    */
   finalPitchSlope: number | undefined;
   /**
@@ -63,7 +64,7 @@ function median(values: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Pitch track of `pcm` (16 kHz): per 10 ms hop, the centre time (s, from `t0`) and F0 in semitones re 100 Hz, voiced frames only. */
+/** Pitch track of `pcm` (16 kHz): per hop, the centre time (s, from `t0`) and F0 in semitones re 100 Hz, voiced frames only. */
 function pitchTrack(pcm: Int16Array, t0: number): Array<{ t: number; st: number }> {
   detector ??= PitchDetector.forFloat32Array(WINDOW);
   const window = new Float32Array(WINDOW);
@@ -119,7 +120,7 @@ export function prosodicCues(
   const inWords = track.filter((p) => heard.some((w) => p.t >= w.start && p.t <= w.end));
 
   let finalPitchSlope: number | undefined;
-  if (inLast.length >= 5) {
+  if (inLast.length >= 4) {
     const mt = inLast.reduce((s, p) => s + p.t, 0) / inLast.length;
     const ms = inLast.reduce((s, p) => s + p.st, 0) / inLast.length;
     let num = 0;
