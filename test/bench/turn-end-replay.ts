@@ -269,9 +269,38 @@ const files = recording.files;
 console.log(
   `${recording.split} half, recorded ${recording.createdAt}: ${files.length} files, ${files.reduce((n, f) => n + f.turns.length, 0)} turns; eot ${EOT} / eager ${EAGER}`,
 );
-console.log(`eval (recorded)       ${line(metricsOf(files, (f) => f.events).metrics)}`);
-const recorded: Policy = (o) => o.endOfTurnConfidence;
-console.log(`replay (recorded)     ${line(metricsOf(files, (f) => replay(f, recorded)).metrics)}`);
+const evaluated = metricsOf(files, (f) => f.events);
+const replayed = metricsOf(files, (f) => replay(f, (o) => o.endOfTurnConfidence));
+console.log(`eval (recorded)       ${line(evaluated.metrics)}`);
+console.log(`replay (recorded)     ${line(replayed.metrics)}`);
+// The replay must reproduce the eval on the policy it recorded, file by file; otherwise the
+// turn rules or the scoring moved on without it, and no figure below means anything.
+const differs = files.filter((f, i) => {
+  const [a, b] = [evaluated.scores[i], replayed.scores[i]];
+  return (
+    JSON.stringify([
+      a.latenciesMs,
+      a.eagerEvents,
+      a.turnResumed,
+      a.eagerFinalDiffers,
+      a.eagerLeadsMs,
+    ]) !==
+    JSON.stringify([
+      b.latenciesMs,
+      b.eagerEvents,
+      b.turnResumed,
+      b.eagerFinalDiffers,
+      b.eagerLeadsMs,
+    ])
+  );
+});
+if (differs.length > 0) {
+  console.error(
+    `the replay of the recorded policy does not reproduce the eval on ${differs.map((f) => f.name).join(", ")}: ` +
+      "fix the replay (or record again with --record) before trusting its figures",
+  );
+  process.exit(1);
+}
 console.log(
   `replay --turn-end     ${line(metricsOf(files, (f) => replay(f, curvePolicy(base))).metrics)}`,
 );
