@@ -14,7 +14,15 @@
  *
  * Per connection (one audio stream, 16 kHz mono s16le), client -> helper frames:
  *   [u8 kind][u32 little-endian length][payload]
- *   'A' audio samples   'F' finalize the current utterance now
+ *   'A' audio samples
+ *   'F' finalize the current utterance now. Payload empty, or a stream time in seconds as
+ *       ASCII decimal ("8.320"): the carry point. Then the next utterance starts by
+ *       re-decoding the audio from that time on (kept for CARRY_MAX_S), so a word that had
+ *       begun when the turn was ended is decoded whole in the next utterance instead of
+ *       being cut at the finalize. The final then carries "carry_from" (the time re-decoded
+ *       from, on the 10 ms grid, later than asked when the audio was no longer kept): its
+ *       words starting at or after it, and those of any earlier final, are reported again
+ *       by the next utterance.
  *   'K' keyterms, '\n'-separated (applied at the next utterance start)
  *   'P' settle: the words of the utterance so far as if it ended now (lattice pass,
  *       posteriors), answered with a "settled" line, WITHOUT ending it: a forked copy of
@@ -106,6 +114,7 @@ static int count_phones(const char *w) {
  * segments come from the -bestpath lattice (after the utterance ended), whose acoustic
  * scores are in logmath units; the first pass's are shifted down by SENSCR_SHIFT. */
 #define SENSCR_SHIFT 10 /* pocketsphinx's hmm.h: senone scores are logmath >> 10 */
+static double time_shift; /* s of re-decoded (carried) audio the decoder's frame counter also counted */
 static int collect_words(word_t *ws, int lattice) {
   int n = 0;
   logmath_t *lmath = ps_get_logmath(ps);
@@ -121,8 +130,8 @@ static int collect_words(word_t *ws, int lattice) {
     ws[n].ac = logmath_log_to_ln(lmath, 1) * ascr_log / (ef - sf + 1 > 0 ? ef - sf + 1 : 1);
     snprintf(ws[n].w, sizeof ws[n].w, "%s", w);
     strip_variant(ws[n].w);
-    ws[n].s = (double)sf / FRAME_RATE;
-    ws[n].e = (double)(ef + 1) / FRAME_RATE;
+    ws[n].s = (double)sf / FRAME_RATE - time_shift;
+    ws[n].e = (double)(ef + 1) / FRAME_RATE - time_shift;
     double c = logmath_exp(lmath, post);
     ws[n].c = c > 1.0 ? 1.0 : (c < 0.0 ? 0.0 : c);
     n++;
@@ -344,6 +353,10 @@ static int read_full(int fd, void *buf, size_t n) {
 
 /* Per-stream state. */
 static long long samples;    /* stream audio so far */
+/* The latest audio, kept to re-decode it after a finalize with a carry point ('F'). 2 s: a
+ * turn end fires within ≈1 s of its last word (the eval's median EOT is ≈0.5 s). */
+#define CARRY_MAX_S 2
+static int16_t carry_ring[CARRY_MAX_S * SAMPLE_RATE]; /* sample i of the stream at i % size */
 static long long last_partial;
 static int in_utt;           /* pocketsphinx has heard speech in this utterance */
 /* Where the decoder's CPU goes (reported by 'S'): utterance ends (final search + lattice)
@@ -359,22 +372,58 @@ static double searched_seconds(void) {
   return speech + (double)(ps_get_n_frames(ps) - 1) / FRAME_RATE;
 }
 
-static void end_utterance(const char *reason) {
+/* The kept audio from stream sample `from` (on the 10 ms grid, clamped to what is kept) to
+ * now, or -1 when there is none. */
+static long long carry_start(double from_s) {
+  long long from = (long long)(from_s * FRAME_RATE + 1e-6) * (SAMPLE_RATE / FRAME_RATE);
+  long long oldest = samples - CARRY_MAX_S * SAMPLE_RATE;
+  if (oldest > from) from = (oldest + SAMPLE_RATE / FRAME_RATE - 1) / (SAMPLE_RATE / FRAME_RATE) * (SAMPLE_RATE / FRAME_RATE);
+  if (from < 0) from = 0;
+  return from < samples ? from : -1;
+}
+
+/* Re-decode the kept audio from stream sample `from` into the utterance just started. The
+ * decoder's frame counter counts it again, so word times shift back by its length. Not fed
+ * through feed(): no stream time passes, and an endpoint inside it waits for the next audio. */
+static void refeed(long long from) {
+  int16_t piece[160];
+  for (long long at = from; at < samples;) {
+    size_t k = samples - at > 160 ? 160 : (size_t)(samples - at);
+    for (size_t i = 0; i < k; i++) piece[i] = carry_ring[(at + (long long)i) % (CARRY_MAX_S * SAMPLE_RATE)];
+    ps_process_raw(ps, piece, k, FALSE, FALSE);
+    if (cmn_warming) cmn_warmup_step();
+    at += (long long)k;
+  }
+  time_shift += (samples - from) / (double)SAMPLE_RATE;
+  if (ps_get_in_speech(ps)) in_utt = 1;
+}
+
+/* End the utterance (reported as a final when it heard speech) and start the next; with
+ * `carry` ≥ 0, the next one starts with the kept audio from that sample on. */
+static void end_utterance(const char *reason, long long carry) {
+  char extra[96];
+  int n = snprintf(extra, sizeof extra, ",\"reason\":\"%s\"", reason);
+  if (carry >= 0) snprintf(extra + n, sizeof extra - (size_t)n, ",\"carry_from\":%.3f", carry / (double)SAMPLE_RATE);
   double c0 = cpu_seconds();
   ps_end_utt(ps);
   final_cpu_s += cpu_seconds() - c0;
-  char extra[64];
-  snprintf(extra, sizeof extra, ",\"reason\":\"%s\"", reason);
-  emit_hyp("final", samples / (double)SAMPLE_RATE, 1, extra);
+  if (in_utt) emit_hyp("final", samples / (double)SAMPLE_RATE, 1, extra);
+  else {
+    fprintf(out, "{\"type\":\"final\",\"audio_t\":%.3f,\"in_speech\":false,\"words\":[],\"eos\":0%s}\n",
+            samples / (double)SAMPLE_RATE, extra);
+    fflush(out);
+  }
   in_utt = 0;
   if (pending_keyterms) { apply_keyterms(pending_keyterms); free(pending_keyterms); pending_keyterms = NULL; }
   ps_start_utt(ps);
+  if (carry >= 0) refeed(carry);
 }
 
 static void feed(const int16_t *pcm, size_t n, double partial_every_s) {
   /* Feed in 10 ms pieces so endpoints and partials land on pocketsphinx's frame grid. */
   for (size_t off = 0; off < n;) {
     size_t k = n - off > 160 ? 160 : n - off;
+    for (size_t i = 0; i < k; i++) carry_ring[(samples + (long long)i) % (CARRY_MAX_S * SAMPLE_RATE)] = pcm[off + i];
     ps_process_raw(ps, pcm + off, k, FALSE, FALSE);
     if (cmn_warming) cmn_warmup_step();
     off += k;
@@ -385,7 +434,7 @@ static void feed(const int16_t *pcm, size_t n, double partial_every_s) {
       fprintf(out, "{\"type\":\"speech_start\",\"audio_t\":%.3f}\n", samples / (double)SAMPLE_RATE);
       fflush(out);
     } else if (!speech && in_utt) {
-      end_utterance("endpoint"); /* pocketsphinx's own endpoint (-vad_postspeech) */
+      end_utterance("endpoint", -1); /* pocketsphinx's own endpoint (-vad_postspeech) */
     } else if (in_utt && samples - last_partial >= (long long)(partial_every_s * SAMPLE_RATE)) {
       last_partial = samples;
       emit_hyp("partial", samples / (double)SAMPLE_RATE, 0, NULL);
@@ -444,14 +493,24 @@ static void serve(int fd, double partial_every_s) {
               in_utt ? "true" : "false");
       fflush(out);
       break;
-    case 'F':
-      if (in_utt) end_utterance("finalize");
+    case 'F': {
+      /* Received leniently: a payload that is not a time in [0, now] carries nothing. */
+      long long carry = -1;
+      if (len > 0 && len < 32) {
+        char text[32], *end = NULL;
+        memcpy(text, buf, len);
+        text[len] = '\0';
+        double t = strtod(text, &end);
+        if (end != text && *end == '\0' && t >= 0 && t <= samples / (double)SAMPLE_RATE) carry = carry_start(t);
+      }
+      if (in_utt || carry >= 0) end_utterance("finalize", carry);
       else {
         fprintf(out, "{\"type\":\"final\",\"audio_t\":%.3f,\"in_speech\":false,\"words\":[],\"eos\":0,\"reason\":\"finalize\"}\n",
                 samples / (double)SAMPLE_RATE);
         fflush(out);
       }
       break;
+    }
     case 'P':
       settle();
       break;
@@ -485,7 +544,7 @@ static void serve(int fd, double partial_every_s) {
       break;
     }
   }
-  if (in_utt) end_utterance("close");
+  if (in_utt) end_utterance("close", -1);
   fclose(out);
 }
 

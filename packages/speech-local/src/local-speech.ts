@@ -19,6 +19,29 @@ import type { SileroModel, VoiceActivityDetector } from "./vad.js";
 /** Audio kept for the prosodic cues of a turn's ending, s (its last words; measuring them costs ≈9 ms of CPU once per pause). */
 const PROSODY_AUDIO_S = 2.5;
 
+/**
+ * How far back from a turn's end the recognizer decodes again as the start of the next turn
+ * when speech has begun there (never before the ended turn's last word), s. A word the user
+ * began as the turn was ended began at most a chunk plus the VAD's onset lag before (had the
+ * VAD heard it, the pause would have ended); and an EndOfTurn fires ≥ ≈400 ms after the last
+ * word at the default `eot_threshold` 0.7, so this stays inside the pause. Starting right at
+ * the last word's end instead re-decoded the tail of a word the hypothesis had ended early
+ * ("no thanks" heard as "now if" gave the next turn an "and").
+ */
+const CARRY_BACK_S = 0.4;
+
+/**
+ * Speech has begun at a turn's end when a VAD frame of its last {@link RESUME_WINDOW_S} has
+ * at least this probability: below the VAD's speech threshold (0.5), which an onset reaches
+ * only after the turn end fired. On the tune half, the pause at a true turn end stayed at
+ * ≤ 0.02; the onset of "until" after a 400 ms hesitation ("…open | until nine") read 0.31,
+ * 0.50. Without speech there, nothing is decoded again: re-decoding a pause of noise changed
+ * the next turn's words on the noisy and telephone copies.
+ */
+const RESUME_PROBABILITY = 0.2;
+/** See {@link RESUME_PROBABILITY}, s (≈3 Silero frames). */
+const RESUME_WINDOW_S = 0.1;
+
 /** Options of {@link LocalSpeech.start}. */
 export interface LocalSpeechOptions {
   /** Voice activity detector: Silero (default) or the light WebRTC fallback. */
@@ -138,7 +161,13 @@ export class LocalSpeech {
 export class LocalSpeechStream {
   private readonly vad: FramedVad;
   private readonly activity: SpeechActivity;
+  /** Audio time the current turn began (its VAD speech counts from here), s. */
   private turnStart = 0;
+  /**
+   * Its words count from here, s: the end of the previous turn's last word, where the
+   * recognizer re-decoded from (see {@link finishTurn}); else {@link turnStart}.
+   */
+  private wordsFrom = 0;
   private last: TurnObservation | undefined;
   /** The words as settled at the current pause (undefined while speaking). */
   private settled:
@@ -148,6 +177,8 @@ export class LocalSpeechStream {
   private recent: { pcm: Int16Array; start: number } = { pcm: new Int16Array(0), start: 0 };
   private readonly settleMs: number;
   private readonly calibration: ConfidenceCalibration;
+  /** The VAD frames of the last {@link RESUME_WINDOW_S}: has speech begun (see {@link RESUME_PROBABILITY})? */
+  private latestFrames: { end: number; probability: number }[] = [];
 
   /** @internal use {@link LocalSpeech.openStream}. */
   constructor(
@@ -170,6 +201,9 @@ export class LocalSpeechStream {
     let state = written;
     this.keepRecent(pcm, written.audioTime);
     for (const f of frames) this.activity.update(f.start, f.end, f.probability);
+    this.latestFrames = [...this.latestFrames, ...frames].filter(
+      (f) => f.end > written.audioTime - RESUME_WINDOW_S,
+    );
     const turnHasSpeech = (this.activity.lastSpeechEnd ?? -1) > this.turnStart;
     const silenceMs = turnHasSpeech ? this.activity.silenceMs(state.audioTime) : 0;
     if (this.activity.speaking) this.settled = undefined;
@@ -180,7 +214,7 @@ export class LocalSpeechStream {
       // new utterance, cannot change them while the VAD says nobody speaks.
       if (state.inUtterance)
         state = { ...(await this.recognizer.settle()), audioTime: state.audioTime };
-      const words = state.words.filter((w) => w.start >= this.turnStart);
+      const words = state.words.filter((w) => w.start >= this.wordsFrom);
       this.settled = {
         words,
         endOfSentenceProbability: state.endOfSentenceProbability,
@@ -189,7 +223,7 @@ export class LocalSpeechStream {
     }
     const eos = this.settled?.endOfSentenceProbability ?? state.endOfSentenceProbability;
     const recognizedWords =
-      this.settled?.words ?? state.words.filter((w) => w.start >= this.turnStart);
+      this.settled?.words ?? state.words.filter((w) => w.start >= this.wordsFrom);
     const confidences = wordConfidences(recognizedWords, this.calibration);
     const words = recognizedWords.map((w, i) => ({ ...w, confidence: confidences[i] }));
     const last = words.slice(-2);
@@ -240,14 +274,28 @@ export class LocalSpeechStream {
 
   /**
    * The current turn is over: run the recognizer's final pass on it (unless `finalPass` is
-   * false) and start a new turn at the current audio time. Resolves with the ended turn's words.
+   * false) and start a new turn. When the VAD hears speech beginning at the turn end (a false
+   * EndOfTurn in a hesitation, fired as the next word began) and with the final pass, the new
+   * turn's words start at the end of the ended turn's last word (as the latest observation
+   * gave it), or 0.4 s before the current audio time if that is later: the recognizer decodes
+   * the audio from there again as the start of its next utterance, so the word the user had
+   * begun belongs whole to the new turn instead of being cut in half. Otherwise the new turn
+   * starts at the current audio time.
+   * Resolves with the ended turn's words.
    */
   async finishTurn(finalPass = true): Promise<RecognizedWord[]> {
-    const state = finalPass ? await this.recognizer.finalize() : this.recognizer.state();
-    const words = state.words.filter((w) => w.start >= this.turnStart);
+    const lastWordEnd = this.last?.words.at(-1)?.end;
+    const speechBegun = this.latestFrames.some((f) => f.probability >= RESUME_PROBABILITY);
+    const carryFrom =
+      lastWordEnd === undefined || this.last === undefined || !speechBegun
+        ? undefined
+        : Math.max(lastWordEnd, this.last.audioTime - CARRY_BACK_S);
+    const state = finalPass ? await this.recognizer.finalize(carryFrom) : this.recognizer.state();
+    const words = state.words.filter((w) => w.start >= this.wordsFrom);
     this.turnStart = state.audioTime;
+    this.wordsFrom = state.carryFrom ?? state.audioTime;
     this.settled = undefined;
-    this.recognizer.releaseWordsBefore(this.turnStart);
+    this.recognizer.releaseWordsBefore(this.wordsFrom);
     return words;
   }
 

@@ -57,6 +57,13 @@ export interface RecognizerState {
   endOfSentenceProbability: number;
   /** pocketsphinx's own endpointer (0.5 s hangover) says an utterance is in progress. */
   inUtterance: boolean;
+  /**
+   * On the state {@link RecognizerStream.finalize} resolves with, when it was given a carry
+   * point: the stream time (s, on the 10 ms frame grid) from which the next utterance
+   * re-decodes the audio. `words` then holds only words starting before it; those after it
+   * come again from the next utterance, decoded whole.
+   */
+  carryFrom?: number;
 }
 
 /** CPU and memory of one stream's decoder process. */
@@ -147,6 +154,8 @@ type WireLine =
       eos: number;
       reason?: string;
       cmn?: number[];
+      /** On a "final" answering a finalize with a carry point: where the next utterance re-decodes from, s. */
+      carry_from?: number;
       /** On "settled": the lattice pass could not run, the words are the first pass's. */
       unscored?: boolean;
     }
@@ -507,16 +516,25 @@ export class RecognizerStream {
         this.audioTime = line.audio_t;
         this.onHypothesis?.(this.state(), false);
         break;
-      case "final":
+      case "final": {
         if (line.cmn && speechSeconds(line.words) >= MIN_PRIOR_SPEECH_S)
           this.cepstralMean = line.cmn;
         this.committed.push(...toWords(line.words, this.scoresFinals));
         this.partial = [];
         if (line.words.length > 0) this.eos = line.eos;
         this.audioTime = line.audio_t;
+        const carryFrom = typeof line.carry_from === "number" ? line.carry_from : undefined;
+        // The audio from the carry point on is decoded again by the next utterance: its words
+        // from this and earlier finals would otherwise be reported twice.
+        if (carryFrom !== undefined)
+          this.committed = this.committed.filter((w) => w.start < carryFrom);
         this.onHypothesis?.(this.state(), true);
-        if (line.reason === "finalize") this.resolveNext("final");
+        if (line.reason === "finalize") {
+          const p = this.pending.shift();
+          if (p?.kind === "final") p.resolve({ ...this.state(), carryFrom });
+        }
         break;
+      }
       case "settled": {
         const p = this.pending.shift();
         if (p?.kind === "settled") {
@@ -561,7 +579,7 @@ export class RecognizerStream {
     }
   }
 
-  private resolveNext(kind: "ack" | "final"): void {
+  private resolveNext(kind: "ack"): void {
     const p = this.pending.shift();
     if (p && p.kind === kind) p.resolve(this.state());
   }
@@ -604,9 +622,18 @@ export class RecognizerStream {
     return this.request("ack", "A", Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
   }
 
-  /** End the current utterance now (full final search pass) and resolve with the resulting state. */
-  finalize(): Promise<RecognizerState> {
-    return this.request("final", "F", Buffer.alloc(0));
+  /**
+   * End the current utterance now (full final search pass) and resolve with the resulting state.
+   * @param carryFrom stream time, s: the next utterance starts by decoding the audio again from
+   *   this time (e.g. the end of the ended turn's last word), so speech that had begun when the
+   *   utterance was ended — a word cut in half — is decoded whole in the next utterance, with
+   *   stream-time word times. The decoder keeps the last 2 s of audio: an earlier time is
+   *   moved up to the oldest audio kept. The resolved state's `carryFrom` says where the
+   *   re-decoding starts. Omitted: the next utterance starts with the next audio written.
+   * @throws RangeError (the promise rejects) when `carryFrom` is not a finite number ≥ 0.
+   */
+  async finalize(carryFrom?: number): Promise<RecognizerState> {
+    return this.request("final", "F", finalizePayload(carryFrom));
   }
 
   /**
@@ -680,6 +707,20 @@ export class RecognizerStream {
  * close its end, ms (a final pass takes milliseconds; only a hung decoder needs longer).
  */
 const STREAM_CLOSE_GRACE_MS = 2000;
+
+/**
+ * The payload of a finalize ('F') frame: empty, or the carry point as the decoder reads it,
+ * seconds of stream audio in ASCII decimal (ms precision).
+ * @throws RangeError when `carryFrom` is not a finite number ≥ 0.
+ */
+function finalizePayload(carryFrom: number | undefined): Buffer {
+  if (carryFrom === undefined) return Buffer.alloc(0);
+  if (!Number.isFinite(carryFrom) || carryFrom < 0)
+    throw new RangeError(
+      `finalize carryFrom: ${String(carryFrom)} is not allowed; use a stream time in seconds, ≥ 0`,
+    );
+  return Buffer.from(carryFrom.toFixed(3), "latin1");
+}
 
 /** A cepstral mean as the decoder reads it: comma-separated decimals. */
 function meanPayload(mean: readonly number[]): Buffer {

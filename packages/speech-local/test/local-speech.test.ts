@@ -47,15 +47,18 @@ class ScriptedRecognizer {
   }
 }
 
-/** A VAD that hears speech (probability 0.9) while `speechUntil` (s) has not passed, then 0.05. */
-function scriptedVad(speechUntil: number): VoiceActivityDetector {
+/**
+ * A VAD that hears speech (probability 0.9) while `speechUntil` (s) has not passed, then 0.05,
+ * and speech again from `resumeAt` (s) on.
+ */
+function scriptedVad(speechUntil: number, resumeAt = Infinity): VoiceActivityDetector {
   let at = 0;
   return {
     frameSamples: 512,
     process(frame: Int16Array) {
       const start = at;
       at += frame.length / 16000;
-      return Promise.resolve(start < speechUntil ? 0.9 : 0.05);
+      return Promise.resolve(start < speechUntil || start >= resumeAt ? 0.9 : 0.05);
     },
     close: () => Promise.resolve(),
   };
@@ -160,5 +163,44 @@ describe("LocalSpeechStream turn end", () => {
     expect(eager.audioTime).toBeLessThanOrEqual(1.88 + 1e-9);
     expect(end.audioTime).toBeGreaterThanOrEqual(2.1);
     expect(end.audioTime).toBeLessThanOrEqual(2.18 + 1e-9);
+  });
+});
+
+describe("LocalSpeechStream.finishTurn", () => {
+  /** A recognizer that records the carry point each finalize is given. */
+  class CarryRecorder extends ScriptedRecognizer {
+    readonly carries: (number | undefined)[] = [];
+    override finalize(carryFrom?: number): Promise<RecognizerState> {
+      this.carries.push(carryFrom);
+      return Promise.resolve({ ...this.state(), carryFrom });
+    }
+  }
+  const words = [word("store", 0.2, 0.6), word("is", 0.6, 0.8), word("open", 0.8, 1.1)];
+
+  /** "…open" (ends at 1.1 s), a pause, the VAD hearing speech again from `resumeAt`; the turn ends at 1.6 s. */
+  async function endTurn(resumeAt: number) {
+    const recognizer = new CarryRecorder(words, COMPLETE);
+    const stream = new LocalSpeechStream(
+      recognizer as unknown as RecognizerStream,
+      scriptedVad(1.1, resumeAt),
+      { confidenceCalibration: IDENTITY_CALIBRATION },
+    );
+    await run(stream, 1.6);
+    const ended = await stream.finishTurn();
+    return { ended, carries: recognizer.carries };
+  }
+
+  it("has the recognizer decode again from the pause when speech began as the turn ended", async () => {
+    // A 400 ms hesitation, then "until…" begins just before the EndOfTurn.
+    const { ended, carries } = await endTurn(1.5);
+    expect(ended.map((w) => w.word)).toEqual(["store", "is", "open"]);
+    // From 0.4 s back (1.2 s, after "open" ended at 1.1 s): the start of "until" is in it.
+    expect(carries).toHaveLength(1);
+    expect(carries[0]).toBeCloseTo(1.2, 6);
+  });
+
+  it("starts the next turn at the turn end, decoding nothing again, after a silent pause", async () => {
+    const { carries } = await endTurn(99);
+    expect(carries).toEqual([undefined]);
   });
 });

@@ -11,9 +11,15 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function streamAnsweredWith(line: string): Promise<RecognizerStream> {
+async function streamAnsweredWith(
+  line: string,
+  onFrame: (data: Buffer) => void = () => undefined,
+): Promise<RecognizerStream> {
   server = createServer((peer: Socket) => {
-    peer.on("data", () => peer.write(`${line}\n`));
+    peer.on("data", (data) => {
+      onFrame(data);
+      peer.write(`${line}\n`);
+    });
     peer.on("error", () => undefined);
   });
   await new Promise<void>((r) => server?.listen(0, "127.0.0.1", r));
@@ -44,5 +50,26 @@ describe("RecognizerStream reading the helper's lines", () => {
       await new Promise<void>((r) => server?.close(() => r()));
       server = undefined;
     }
+  });
+
+  it("sends a finalize's carry point as ASCII seconds and drops the words the next utterance decodes again", async () => {
+    const frames: Buffer[] = [];
+    const word = (w: string, start: number, end: number): string =>
+      `{"w":"${w}","start":${start},"end":${end},"conf":0.9}`;
+    // The decoder's answer: the ended utterance's words, one of them after the carry point.
+    const stream = await streamAnsweredWith(
+      `{"type":"final","audio_t":8.72,"in_speech":true,"words":[${word("open", 8.0, 8.32)},${word("un", 8.64, 8.72)}],"eos":0.1,"reason":"finalize","carry_from":8.32}`,
+      (data) => frames.push(data),
+    );
+    await expect(stream.finalize(-1)).rejects.toThrow(/carryFrom: -1 is not allowed/);
+    await expect(stream.finalize(Number.NaN)).rejects.toThrow(RangeError);
+    const state = await stream.finalize(8.3249);
+    expect(Buffer.concat(frames)).toEqual(
+      Buffer.concat([Buffer.from([0x46, 5, 0, 0, 0]), Buffer.from("8.325", "latin1")]),
+    );
+    expect(state.carryFrom).toBe(8.32);
+    expect(state.words.map((w) => w.word)).toEqual(["open"]);
+    expect(stream.state().words.map((w) => w.word)).toEqual(["open"]);
+    await stream.close();
   });
 });

@@ -120,6 +120,30 @@ describe("SphinxRecognizer (Debian pocketsphinx)", { timeout: 60_000 }, () => {
     await stream.close();
   });
 
+  it("decodes a word cut by a finalize whole in the next utterance, at its stream time, from the carry point", async () => {
+    // Turn 3 of flite_three_turns, "please send a report…", begins after a pause with "please"
+    // at 9.93–10.23 s (decoded without a cut). The turn is ended mid-word at 10.08 s, carrying
+    // from 9.68 s (in the pause). Without the carry, the next utterance began at 10.08 s and
+    // heard the word's tail as "is".
+    const stream = await recognizer.openStream();
+    const pcm = await readWav16k(files.get("flite_three_turns")!.path);
+    const cut = 10.08 * 16000;
+    for (let i = 0; i < cut; i += CHUNK) await stream.write(pcm.subarray(i, i + CHUNK));
+    const ended = await stream.finalize(9.68);
+    expect(ended.carryFrom).toBeCloseTo(9.68, 3);
+    expect(ended.words.every((w) => w.start < 9.68)).toBe(true);
+    expect(ended.words.at(-1)?.word).toBe("afternoon");
+    stream.releaseWordsBefore(9.68);
+    for (let i = cut; i < pcm.length; i += CHUNK) await stream.write(pcm.subarray(i, i + CHUNK));
+    await stream.finalize();
+    const next = stream.state().words;
+    await stream.close();
+    expect(next.map((w) => w.word).join(" ")).toMatch(/^please send a report/);
+    // Stream time, not time since the re-decoded audio began (which would put it near 0.25 s).
+    expect(next[0].start).toBeGreaterThan(9.85);
+    expect(next[0].start).toBeLessThan(10.0);
+  });
+
   it("boosts keyterms the dictionary knows and reports the ones it lacks", async () => {
     const [plain, boosted] = await Promise.all([recognizer.openStream(), recognizer.openStream()]);
     const reports: Array<{ known: string[]; unknown: string[] }> = [];
