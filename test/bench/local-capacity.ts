@@ -27,7 +27,10 @@
  * each level is printed; measure on a quiet machine.
  *
  * Options: --levels 4,8,12,16  --file <wav>  --duration <s> (loop the file for this long;
- * default: play it once)
+ * default: play it once)  --stagger (with --duration: connection i of N starts (i − 1)/N of
+ * the way into the file, so the turns of different connections end at different moments, as
+ * in independent calls; without it every connection plays the file in lockstep and all N turns
+ * end in the same 80 ms — the worst case, where N settles and final passes queue at once)
  */
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -51,6 +54,7 @@ const { values } = parseArgs({
     levels: { type: "string", default: "4,8,12,16" },
     file: { type: "string" },
     duration: { type: "string" },
+    stagger: { type: "boolean", default: false },
   },
 });
 const levels = values.levels.split(",").map(Number);
@@ -58,6 +62,8 @@ for (const n of levels)
   if (!Number.isInteger(n) || n < 1) throw new Error(`--levels: ${n} is not a positive integer`);
 if (values.duration !== undefined && !(Number(values.duration) > 0))
   throw new Error(`--duration: ${values.duration} is not a number of seconds > 0`);
+if (values.stagger && values.duration === undefined)
+  throw new Error("--stagger needs --duration: staggered connections loop the file");
 const file =
   values.file ?? (await ensureFixtures()).find((f) => f.name === "librivox_conversation")!.path;
 
@@ -128,6 +134,7 @@ function stress(url: string, connections: number): Promise<StressReport> {
         "--eager-eot-threshold",
         "0.4",
         ...(values.duration !== undefined ? ["--loop", "--duration", values.duration] : []),
+        ...(values.stagger ? ["--stagger"] : []),
         "--json",
       ],
       {
@@ -185,7 +192,7 @@ const ms = (x: number | undefined, width: number): string =>
   (x === undefined || !Number.isFinite(x) ? "—" : `${Math.round(x)}`).padStart(width);
 
 console.log(
-  `local engine capacity: ${file.split("/").pop()} at real-time pace into N connections (eot 0.7, eager 0.4)`,
+  `local engine capacity: ${file.split("/").pop()} at real-time pace into N connections (eot 0.7, eager 0.4), ${values.stagger ? "staggered: connection i of N starts (i − 1)/N of the way into the file" : "in lockstep: every connection's turns end at the same moment"}`,
 );
 console.log(
   `target (issue 16): ≥ ${TARGET_STREAMS} streams with EndOfTurn processing delay p90 ≤ ${TARGET_P90_MS} ms — the "processing" columns`,

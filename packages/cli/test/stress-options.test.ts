@@ -65,7 +65,7 @@ describe("resolveStressOptions", () => {
       endpoint: { kind: "local" },
       connections: 1,
       flux: { model: "flux-general-en", keyterms: [] },
-      source: { kind: "file", path: "a.wav", loop: false },
+      source: { kind: "file", path: "a.wav", loop: false, stagger: false },
       logLevel: "warn",
       json: false,
     });
@@ -81,6 +81,7 @@ describe("resolveStressOptions", () => {
       eotTimeoutMs: 3000,
       keyterms: "Acme,refund",
       loop: true,
+      stagger: true,
       duration: 30,
       logLevel: "debug",
       json: true,
@@ -95,11 +96,17 @@ describe("resolveStressOptions", () => {
         eotTimeoutMs: 3000,
         keyterms: ["Acme", "refund"],
       },
-      source: { kind: "file", path: "a.wav", loop: true },
+      source: { kind: "file", path: "a.wav", loop: true, stagger: true },
       durationSeconds: 30,
       logLevel: "debug",
       json: true,
     });
+  });
+
+  it("refuses --stagger without --loop", () => {
+    expect(() => resolveStressOptions("file", "local", { file: "a.wav", stagger: true })).toThrow(
+      /--stagger needs --loop/,
+    );
   });
 
   it("validates Flux settings with the protocol's rules and names the flags", () => {

@@ -216,11 +216,16 @@ export function registerStressCommand(
       "WAV file to stream (any rate, channels, bit depth; sent as 16 kHz mono linear16)",
     )
     .option("--loop", "repeat the file until --duration or Ctrl-C")
+    .option(
+      "--stagger",
+      "with --loop: connection i of N starts (i-1)/N of the way into the file, so turns do not all end at once (default: lockstep)",
+    )
     .addHelpText(
       "after",
       `
 Examples:
   voxpipe stress file local --file call.wav --connections 20 --loop --duration 60
+  voxpipe stress file local --file call.wav --connections 10 --loop --stagger --duration 60
   voxpipe stress file wss://api.eu.deepgram.com/v2/listen --file call.wav --connections 50 --eager-eot-threshold 0.5
   voxpipe stress file sagemaker:my-flux-endpoint --region us-east-1 --file call.wav --connections 10`,
     )

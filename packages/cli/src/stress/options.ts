@@ -34,6 +34,8 @@ export interface StressFlagValues {
   /** Comma-separated. */
   keyterms?: string;
   loop?: boolean;
+  /** `file` mode with `--loop`: connections start at evenly spread points of the file. */
+  stagger?: boolean;
   duration?: number;
   /** Seconds between `Configure` messages on each connection. */
   configureEvery?: number;
@@ -65,7 +67,17 @@ export interface StressOptions {
   connections: number;
   flux: StressFluxSettings;
   source:
-    | { kind: "file"; path: string; loop: boolean }
+    | {
+        kind: "file";
+        path: string;
+        loop: boolean;
+        /**
+         * Connection i of N starts its copy of the looped file (i − 1)/N of the way in, so
+         * turns end at different moments, as in independent calls; otherwise every
+         * connection plays the file in lockstep (the worst case: every turn ends at once).
+         */
+        stagger: boolean;
+      }
     | { kind: "microphone"; sampleRate: number; device?: string };
   /** Stop after this many seconds; unset = when the file ends (file mode) or on Ctrl-C. */
   durationSeconds?: number;
@@ -207,7 +219,17 @@ export function resolveStressOptions(
   if (mode === "file") {
     if (values.file === undefined || values.file === "")
       problems.push("--file <path> is required: the WAV file to stream");
-    source = { kind: "file", path: values.file ?? "", loop: values.loop ?? false };
+    source = {
+      kind: "file",
+      path: values.file ?? "",
+      loop: values.loop ?? false,
+      stagger: values.stagger ?? false,
+    };
+    if (values.stagger && !values.loop) {
+      problems.push(
+        "--stagger needs --loop: a connection that starts partway into the file plays the rest of it and then from the beginning",
+      );
+    }
     if (values.sampleRate !== undefined || values.device !== undefined) {
       problems.push("--sample-rate and --device apply to `stress microphone` only");
     }

@@ -20,6 +20,13 @@ export interface SharedPcmInputOptions extends InputTransportOptions {
   readonly audio: Uint8Array;
   /** Start again at the beginning when the audio ends (`--loop`), until the run is stopped. */
   readonly loop?: boolean;
+  /**
+   * Where in the audio the first pass starts, as a fraction of its length in [0, 1); later
+   * passes of a looped input start at the beginning. Default 0. (`--stagger` spreads the
+   * connections of a run over the file, so they do not all reach a turn's end at once.)
+   * @throws RangeError (from the constructor) outside [0, 1).
+   */
+  readonly startFraction?: number;
 }
 
 /**
@@ -30,12 +37,19 @@ export interface SharedPcmInputOptions extends InputTransportOptions {
 export class SharedPcmInputTransport extends BaseInputTransport {
   readonly #audio: Uint8Array;
   readonly #loop: boolean;
+  /** Byte offset of the first pass (whole samples). */
+  readonly #start: number;
 
   constructor(options: SharedPcmInputOptions) {
     super(options);
     if (options.audio.byteLength < 2) throw new RangeError("audio must hold at least one sample");
     this.#audio = options.audio;
     this.#loop = options.loop ?? false;
+    const fraction = options.startFraction ?? 0;
+    if (!(fraction >= 0 && fraction < 1)) {
+      throw new RangeError(`startFraction: ${fraction} is not in [0, 1)`);
+    }
+    this.#start = Math.floor((options.audio.byteLength / 2) * fraction) * 2;
   }
 
   protected override describeSource(): string {
@@ -50,10 +64,12 @@ export class SharedPcmInputTransport extends BaseInputTransport {
   ): AsyncGenerator<Uint8Array> {
     // A second at a time keeps framing lazy; the loop ends when the run stops (signal).
     const step = this.sampleRate * 2;
+    let start = this.#start;
     do {
-      for (let offset = 0; offset < this.#audio.byteLength && !signal.aborted; offset += step) {
+      for (let offset = start; offset < this.#audio.byteLength && !signal.aborted; offset += step) {
         yield this.#audio.subarray(offset, offset + step);
       }
+      start = 0;
     } while (this.#loop && !signal.aborted);
   }
 }

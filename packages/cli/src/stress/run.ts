@@ -186,6 +186,9 @@ export async function runStress(
                 audio,
                 sampleRate,
                 loop: options.source.loop,
+                ...(options.source.stagger && {
+                  startFraction: (id - 1) / options.connections,
+                }),
                 name: `stress-input#${id}`,
               }),
             }),
