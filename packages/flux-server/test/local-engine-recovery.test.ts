@@ -13,6 +13,19 @@ afterEach(async () => {
   server = undefined;
 });
 
+/**
+ * `promise`, or a rejection naming `step` after `ms`: a hang in this test says which step
+ * never happened instead of only "Test timed out" (it did once, on a fresh Debian root, and
+ * could not be reproduced).
+ */
+function within<T>(promise: Promise<T>, ms: number, step: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${step}: not within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Descendants of this process named `voxpipe-sphinx`, with their parent: only processes this test started. */
 function sphinxProcesses(): Array<{ pid: number; ppid: number }> {
   const all = readdirSync("/proc")
@@ -51,7 +64,11 @@ describe("local engine: the recognizer helper dies", { timeout: 90_000 }, () => 
     await inFlight.waitFor((m) => m.type === "Connected");
     const three = await speech("flite_three_turns");
     inFlight.sendChunks(Buffer.from(three.buffer, three.byteOffset, RATE * 2), RATE); // 1 s
-    await inFlight.waitFor((m) => m.type === "TurnInfo" && m.audio_window_end >= 0.96);
+    await within(
+      inFlight.waitFor((m) => m.type === "TurnInfo" && m.audio_window_end >= 0.96),
+      20_000,
+      "the in-flight session's TurnInfo for its first second",
+    );
 
     // Kill the whole recognizer: the helper that holds the model and this session's decoder.
     const procs = sphinxProcesses();
@@ -61,9 +78,14 @@ describe("local engine: the recognizer helper dies", { timeout: 90_000 }, () => 
     for (const p of procs) process.kill(p.pid, "SIGKILL");
 
     inFlight.sendChunks(Buffer.from(three.buffer, three.byteOffset + RATE * 2, RATE * 2), RATE);
-    const error = await inFlight.waitFor((m) => m.type === "Error");
+    const error = await within(
+      inFlight.waitFor((m) => m.type === "Error"),
+      20_000,
+      "an Error for the session whose helper died",
+    );
     expect(error).toMatchObject({ type: "Error", code: "INTERNAL_SERVER_ERROR" });
-    await inFlight.closed; // the server closes the session after the Error
+    // The server closes the session after the Error.
+    await within(inFlight.closed, 10_000, "the server closing the session after its Error");
 
     // A new connection is served by a restarted helper.
     const next = await FluxTestClient.connect(server.url, EN);
@@ -72,7 +94,11 @@ describe("local engine: the recognizer helper dies", { timeout: 90_000 }, () => 
       Buffer.concat([Buffer.from(yes.buffer, yes.byteOffset, yes.byteLength), silence(1000, RATE)]),
       RATE,
     );
-    const end = await next.waitFor((m) => m.type === "TurnInfo" && m.event === "EndOfTurn");
+    const end = await within(
+      next.waitFor((m) => m.type === "TurnInfo" && m.event === "EndOfTurn"),
+      30_000,
+      "an EndOfTurn from a new session on the restarted helper",
+    );
     expect(end).toMatchObject({ transcript: "Yes." });
     await next.close();
     expect(sphinxProcesses().some((p) => p.pid === helper!.pid)).toBe(false);
