@@ -398,6 +398,13 @@ static void refeed(long long from) {
   if (ps_get_in_speech(ps)) in_utt = 1;
 }
 
+/* A final with no words (no utterance was in progress), `extra` appended to its fields. */
+static void emit_empty_final(const char *extra) {
+  fprintf(out, "{\"type\":\"final\",\"audio_t\":%.3f,\"in_speech\":false,\"words\":[],\"eos\":0%s}\n",
+          samples / (double)SAMPLE_RATE, extra);
+  fflush(out);
+}
+
 /* End the utterance (reported as a final when it heard speech) and start the next; with
  * `carry` ≥ 0, the next one starts with the kept audio from that sample on. */
 static void end_utterance(const char *reason, long long carry) {
@@ -408,11 +415,7 @@ static void end_utterance(const char *reason, long long carry) {
   ps_end_utt(ps);
   final_cpu_s += cpu_seconds() - c0;
   if (in_utt) emit_hyp("final", samples / (double)SAMPLE_RATE, 1, extra);
-  else {
-    fprintf(out, "{\"type\":\"final\",\"audio_t\":%.3f,\"in_speech\":false,\"words\":[],\"eos\":0%s}\n",
-            samples / (double)SAMPLE_RATE, extra);
-    fflush(out);
-  }
+  else emit_empty_final(extra);
   in_utt = 0;
   if (pending_keyterms) { apply_keyterms(pending_keyterms); free(pending_keyterms); pending_keyterms = NULL; }
   ps_start_utt(ps);
@@ -504,11 +507,7 @@ static void serve(int fd, double partial_every_s) {
         if (end != text && *end == '\0' && t >= 0 && t <= samples / (double)SAMPLE_RATE) carry = carry_start(t);
       }
       if (in_utt || carry >= 0) end_utterance("finalize", carry);
-      else {
-        fprintf(out, "{\"type\":\"final\",\"audio_t\":%.3f,\"in_speech\":false,\"words\":[],\"eos\":0,\"reason\":\"finalize\"}\n",
-                samples / (double)SAMPLE_RATE);
-        fflush(out);
-      }
+      else emit_empty_final(",\"reason\":\"finalize\"");
       break;
     }
     case 'P':

@@ -206,14 +206,14 @@ interface Helper {
  * A restarted helper that dies sooner than this (ms) is started again only on demand (the
  * next openStream), so a crash loop never spins; otherwise a dead helper is restarted at once.
  */
+const EAGER_RESTART_AFTER_MS = 1000;
+
 /** Two pocketsphinx option values that mean the same (`6800` and `6800.0` do). */
 function sameSetting(a: string, b: string): boolean {
   const x = Number(a);
   const y = Number(b);
   return a === b || (a.trim() !== "" && b.trim() !== "" && Number.isFinite(x) && x === y);
 }
-
-const EAGER_RESTART_AFTER_MS = 1000;
 
 /**
  * The pocketsphinx recognizer host: one helper process that loads the model once and forks

@@ -21,8 +21,8 @@ import type { ProsodicCues } from "./prosody.js";
  * TurnResumed undid had L 0.50–0.87 (one 1.17), those that stood 0.61–2.9, mostly above 0.9
  * (area under the ROC curve 0.95): garbled telephone and espeak-ng copies whose words the LM
  * reads as complete ("I thing.", "…how much their ma"), which no word or LM feature
- * separated. So a doubtful ending waits up to 500 ms longer; the median turn, lengthened, does
- * not. Pitch slope and final energy were measured too and not used (see the package README).
+ * separated. So a doubtful ending waits up to 700 ms longer (never past `incompleteMs`); the
+ * median turn, lengthened, does not. Pitch slope and final energy were measured too and not used (see the package README).
  *
  * `silence_ms` is the pause after the last recognised word (`LocalSpeechStream` measures it
  * from the word's end once the VAD hears silence, so the VAD's own lag — 70 ms on flite,
@@ -75,9 +75,10 @@ export interface TurnEndOptions {
   uncertainCompleteness?: number;
   /**
    * Extra pause expected when the last word is not lengthened, ms (see
-   * {@link TurnEndOptions.lengthenedRatio}); 0 turns the cue off. Default 700: on the tune
-   * half eager transcript = final 85.9 → 98.1 %, false EOT 3 → 1 of 52, median EOT latency
-   * unchanged (477 ms); 800 ms gave the same there, 600 ms 96.4 %.
+   * {@link TurnEndOptions.lengthenedRatio}); 0 turns the cue off. Default 700, with the wait
+   * capped at `incompleteMs`: on the tune half eager transcript = final 85.9 → 96.4 %, false
+   * EOT 3 → 1 of 52, median EOT latency unchanged (477 ms). (Before the cap: 98.1 %; 800 ms
+   * gave the same there, 600 ms 96.4 %.)
    */
   unlengthenedMs?: number;
   /**
