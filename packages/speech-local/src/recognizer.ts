@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import type { Socket } from "node:net";
@@ -208,6 +209,20 @@ interface Helper {
  */
 const EAGER_RESTART_AFTER_MS = 1000;
 
+/** How long `openStream` waits for a helper whose socket refused to be reaped, ms. */
+const HELPER_EXIT_WAIT_MS = 2000;
+
+/** Whether `child` has exited, or does within `ms`. */
+async function hasExited(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return true;
+  try {
+    await once(child, "exit", { signal: AbortSignal.timeout(ms) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Two pocketsphinx option values that mean the same (`6800` and `6800.0` do). */
 function sameSetting(a: string, b: string): boolean {
   const x = Number(a);
@@ -358,8 +373,10 @@ export class SphinxRecognizer {
     try {
       socket = await connectTo(helper.socketPath);
     } catch (err) {
-      // The helper died after our last look (its exit event not yet handled): start it again, once.
-      if (helper.child.exitCode === null && helper.child.signalCode === null) throw err;
+      // The helper died after our last look: its socket refuses before Node has reaped it (the
+      // exit event comes on a later turn of the event loop, later still under load), so wait
+      // briefly for that exit rather than read exitCode now; then start it again, once.
+      if (!(await hasExited(helper.child, HELPER_EXIT_WAIT_MS))) throw err;
       const current = await this.helper?.catch(() => undefined);
       const next = current && current !== helper ? current : await this.restart();
       socket = await connectTo(next.socketPath);
