@@ -115,6 +115,7 @@ static int count_phones(const char *w) {
  * scores are in logmath units; the first pass's are shifted down by SENSCR_SHIFT. */
 #define SENSCR_SHIFT 10 /* pocketsphinx's hmm.h: senone scores are logmath >> 10 */
 static double time_shift; /* s of re-decoded (carried) audio the decoder's frame counter also counted */
+static double onset_shift; /* s this utterance's frame numbers run early (see note_onset) */
 static int collect_words(word_t *ws, int lattice) {
   int n = 0;
   logmath_t *lmath = ps_get_logmath(ps);
@@ -130,8 +131,8 @@ static int collect_words(word_t *ws, int lattice) {
     ws[n].ac = logmath_log_to_ln(lmath, 1) * ascr_log / (ef - sf + 1 > 0 ? ef - sf + 1 : 1);
     snprintf(ws[n].w, sizeof ws[n].w, "%s", w);
     strip_variant(ws[n].w);
-    ws[n].s = (double)sf / FRAME_RATE - time_shift;
-    ws[n].e = (double)(ef + 1) / FRAME_RATE - time_shift;
+    ws[n].s = (double)sf / FRAME_RATE - time_shift + onset_shift;
+    ws[n].e = (double)(ef + 1) / FRAME_RATE - time_shift + onset_shift;
     double c = logmath_exp(lmath, post);
     ws[n].c = c > 1.0 ? 1.0 : (c < 0.0 ? 0.0 : c);
     n++;
@@ -353,6 +354,9 @@ static int read_full(int fd, void *buf, size_t n) {
 
 /* Per-stream state. */
 static long long samples;    /* stream audio so far */
+static long long fed;        /* samples given to the decoder: stream audio plus re-decoded audio */
+static long long utt_fed;    /* ...of which since the current utterance started */
+static int onset_noted;      /* the front end's VAD has heard speech in this utterance */
 /* The latest audio, kept to re-decode it after a finalize with a carry point ('F'). 2 s: a
  * turn end fires within ≈1 s of its last word (the eval's median EOT is ≈0.5 s). */
 #define CARRY_MAX_S 2
@@ -382,6 +386,44 @@ static long long carry_start(double from_s) {
   return from < samples ? from : -1;
 }
 
+/* Start an utterance; its frame numbers are dated when its front end hears speech. */
+static void start_utterance(void) {
+  ps_start_utt(ps);
+  utt_fed = 0;
+  onset_noted = 0;
+  onset_shift = 0;
+}
+
+/* The first time in an utterance that the front end's VAD hears speech, correct the date the
+ * decoder gives the utterance. sphinxbase's front end keeps the frames before speech in a buffer
+ * of -vad_prespeech + 1 frames (fe_prespch_buf) and, once -vad_startspeech speech frames have
+ * passed, dates the utterance's first frame -vad_prespeech frames before the current one, as if
+ * that buffer were full (fe_check_prespeech). An utterance started fewer frames than that before
+ * its speech (after a finalize without a carry point mid-speech, or an endpoint just before new
+ * speech) holds only the n frames it has made, so all its words came (pre_speech + 1 - n) frames
+ * early: 0.11 s after a finalize mid-word. Dates in the stream's first -vad_prespeech frames are
+ * exact: pocketsphinx then keeps frame 0. */
+static void note_onset(void) {
+  if (onset_noted || !ps_get_in_speech(ps)) return;
+  onset_noted = 1;
+  int shift = 0, size = 0;
+  fe_get_input_size(ps_get_fe(ps), &shift, &size);
+  long long pre_speech = cmd_ln_int32_r(config, "-vad_prespeech");
+  if (shift <= 0 || fed / shift <= pre_speech) return;
+  /* The frames the front end has made in this utterance, all of them kept while not in speech. */
+  long long made = utt_fed < size ? 0 : 1 + (utt_fed - size) / shift;
+  if (made < pre_speech + 1) onset_shift = (double)(pre_speech + 1 - made) * shift / SAMPLE_RATE;
+}
+
+/* Give the decoder k samples of audio (stream audio, or kept audio re-decoded). */
+static void decode(const int16_t *pcm, size_t k) {
+  ps_process_raw(ps, pcm, k, FALSE, FALSE);
+  if (cmn_warming) cmn_warmup_step();
+  fed += (long long)k;
+  utt_fed += (long long)k;
+  note_onset();
+}
+
 /* Re-decode the kept audio from stream sample `from` into the utterance just started. The
  * decoder's frame counter counts it again, so word times shift back by its length. Not fed
  * through feed(): no stream time passes, and an endpoint inside it waits for the next audio. */
@@ -390,8 +432,7 @@ static void refeed(long long from) {
   for (long long at = from; at < samples;) {
     size_t k = samples - at > 160 ? 160 : (size_t)(samples - at);
     for (size_t i = 0; i < k; i++) piece[i] = carry_ring[(at + (long long)i) % (CARRY_MAX_S * SAMPLE_RATE)];
-    ps_process_raw(ps, piece, k, FALSE, FALSE);
-    if (cmn_warming) cmn_warmup_step();
+    decode(piece, k);
     at += (long long)k;
   }
   time_shift += (samples - from) / (double)SAMPLE_RATE;
@@ -418,7 +459,7 @@ static void end_utterance(const char *reason, long long carry) {
   else emit_empty_final(extra);
   in_utt = 0;
   if (pending_keyterms) { apply_keyterms(pending_keyterms); free(pending_keyterms); pending_keyterms = NULL; }
-  ps_start_utt(ps);
+  start_utterance();
   if (carry >= 0) refeed(carry);
 }
 
@@ -427,8 +468,7 @@ static void feed(const int16_t *pcm, size_t n, double partial_every_s) {
   for (size_t off = 0; off < n;) {
     size_t k = n - off > 160 ? 160 : n - off;
     for (size_t i = 0; i < k; i++) carry_ring[(samples + (long long)i) % (CARRY_MAX_S * SAMPLE_RATE)] = pcm[off + i];
-    ps_process_raw(ps, pcm + off, k, FALSE, FALSE);
-    if (cmn_warming) cmn_warmup_step();
+    decode(pcm + off, k);
     off += k;
     samples += (long long)k;
     uint8 speech = ps_get_in_speech(ps);
@@ -478,7 +518,7 @@ static void serve(int fd, double partial_every_s) {
   int16_t *buf = NULL;
   size_t cap = 0;
 
-  ps_start_utt(ps);
+  start_utterance();
   cmn_start_warmup();
   for (;;) {
     unsigned char hdr[5];
@@ -527,7 +567,7 @@ static void serve(int fd, double partial_every_s) {
         apply_keyterms(pending_keyterms);
         free(pending_keyterms);
         pending_keyterms = NULL;
-        ps_start_utt(ps);
+        start_utterance();
       }
       break;
     case 'S':

@@ -144,6 +144,48 @@ describe("SphinxRecognizer (Debian pocketsphinx)", { timeout: 60_000 }, () => {
     expect(next[0].start).toBeLessThan(10.0);
   });
 
+  it("dates the words after a finalize without a carry point in stream time, as a decode without the cut does", async () => {
+    // Turn 3 of flite_three_turns, "please send a report…", has "please" at 9.93–10.23 s and
+    // "send" at 10.23–10.67 s decoded without a cut. Ended mid-"please" at 10.08 s with no carry
+    // point, the next utterance hears only the audio from 10.08 s on. pocketsphinx used to date
+    // it as if its VAD's pre-speech buffer had been full, so all of its words came 0.11 s early
+    // ("send" at 10.12 s, and a word from before the cut).
+    const [whole, split] = await Promise.all([recognizer.openStream(), recognizer.openStream()]);
+    const pcm = await readWav16k(files.get("flite_three_turns")!.path);
+    const cut = 10.08 * 16000;
+    const play = async (s: RecognizerStream, from: number, to: number): Promise<void> => {
+      for (let i = from; i < to; i += CHUNK)
+        await s.write(pcm.subarray(i, Math.min(i + CHUNK, to)));
+    };
+    await Promise.all([
+      play(whole, 0, pcm.length).then(() => whole.finalize()),
+      (async () => {
+        await play(split, 0, cut);
+        await split.finalize();
+        await play(split, cut, pcm.length);
+        await split.finalize();
+      })(),
+    ]);
+    const reference = whole.state().words;
+    const after = split.state().words.filter((w) => w.start >= 10);
+    await Promise.all([whole.close(), split.close()]);
+    // Nothing before the cut is in the next utterance's audio.
+    expect(after.every((w) => w.start >= 10.08 - 0.005)).toBe(true);
+    const sendOn = (ws: typeof after) => ws.slice(ws.findIndex((w) => w.word === "send"));
+    expect(
+      sendOn(after)
+        .map((w) => w.word)
+        .join(" "),
+    ).toMatch(/^send a report to my manager/);
+    // Each word from "send" on, at the time the uncut decode gives it (10 ms frames).
+    for (const [i, w] of sendOn(after).entries()) {
+      const ref = sendOn(reference)[i];
+      expect(w.word).toBe(ref.word);
+      expect(Math.abs(w.start - ref.start)).toBeLessThan(0.015);
+      expect(Math.abs(w.end - ref.end)).toBeLessThan(0.015);
+    }
+  });
+
   it("boosts keyterms the dictionary knows and reports the ones it lacks", async () => {
     const [plain, boosted] = await Promise.all([recognizer.openStream(), recognizer.openStream()]);
     const reports: Array<{ known: string[]; unknown: string[] }> = [];
