@@ -93,7 +93,8 @@ async function record(): Promise<Recording> {
   const observations = new Map<string, FileRecording["frames"]>();
   const sessions: string[] = [];
   // The recorded policy is --turn-end's: its replay is exact, others nearby are close.
-  const speech = await LocalSpeech.start({ turnEnd: base });
+  // With the pitch cues the engine leaves out by default, for --cues.
+  const speech = await LocalSpeech.start({ turnEnd: base, pitchCues: true });
   const server = await startFluxServer({
     port: 0,
     engine: localEngineFactory(speech, (context, o, frame) => {

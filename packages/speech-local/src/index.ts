@@ -29,7 +29,7 @@ export {
   type TurnObservation,
 } from "./local-speech.js";
 /** Acoustic end-of-utterance cues of a turn's last word: pitch slope and level, lengthening, energy. */
-export { prosodicCues, type ProsodicCues } from "./prosody.js";
+export { prosodicCues, type ProsodicCueOptions, type ProsodicCues } from "./prosody.js";
 /** The pocketsphinx recogniser (helper process, shared model). */
 export {
   DEFAULT_DECODER_ARGS,

@@ -16,7 +16,7 @@ import type { SpeechActivityOptions, TurnEndOptions } from "./turn-end.js";
 import { FramedVad, SileroVad, WebRtcVad } from "./vad.js";
 import type { SileroModel, VoiceActivityDetector } from "./vad.js";
 
-/** Audio kept for the prosodic cues of a turn's ending, s (its last words; measuring them costs ≈9 ms of CPU once per pause). */
+/** Audio kept for the prosodic cues of a turn's ending, s (its last words; measured once per pause: ≈0.06 ms of CPU, ≈8 ms with `pitchCues`). */
 const PROSODY_AUDIO_S = 2.5;
 
 /**
@@ -66,6 +66,13 @@ export interface LocalSpeechOptions {
   settleMs?: number;
   /** Word-confidence model (posteriors and evidence → confidences); default {@link DEFAULT_CONFIDENCE_CALIBRATION}. */
   confidenceCalibration?: ConfidenceCalibration;
+  /**
+   * Also measure the pitch cues of {@link TurnObservation.prosody} (`finalPitchSlope`,
+   * `finalPitchLevel`; see `ProsodicCueOptions.pitch`). Default `false`: the turn-end rule uses
+   * only final lengthening, and pitch tracking was nearly all of the cues' CPU, on the event
+   * loop once per pause. Turn on to study the cues (as `pnpm bench:turn-end-replay --cues` does).
+   */
+  pitchCues?: boolean;
 }
 
 /** What the local speech stack knows at the end of a chunk of audio. */
@@ -93,8 +100,9 @@ export interface TurnObservation {
   /** P(</s> | last two words) from the trigram LM. */
   endOfSentenceProbability: number;
   /**
-   * How the turn's last word sounds (pitch, lengthening, energy), measured on the audio once
-   * per pause when the words settle; `undefined` while the user speaks.
+   * How the turn's last word sounds (lengthening, energy, and pitch with
+   * {@link LocalSpeechOptions.pitchCues}), measured on the audio once per pause when the words
+   * settle; `undefined` while the user speaks.
    */
   prosody: ProsodicCues | undefined;
   /** The turn-end estimate in [0, 1] (0 while the turn has no words). */
@@ -220,7 +228,9 @@ export class LocalSpeechStream {
       this.settled = {
         words,
         endOfSentenceProbability: state.endOfSentenceProbability,
-        prosody: prosodicCues(this.recent.pcm, this.recent.start, words),
+        prosody: prosodicCues(this.recent.pcm, this.recent.start, words, {
+          pitch: this.options.pitchCues ?? false,
+        }),
       };
     }
     const eos = this.settled?.endOfSentenceProbability ?? state.endOfSentenceProbability;

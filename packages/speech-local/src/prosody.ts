@@ -34,13 +34,13 @@ export interface ProsodicCues {
   /**
    * Pitch slope over the voiced frames (20 ms apart) of the last word, semitones per second
    * (negative: falling, the classic declarative ending); `undefined` with fewer than 4 voiced
-   * frames.
+   * frames, or when pitch was not tracked ({@link ProsodicCueOptions.pitch}).
    */
   finalPitchSlope: number | undefined;
   /**
    * Median pitch of the last word's final 200 ms relative to the median pitch of the turn's
    * voiced speech, semitones (negative: the voice ends low in its range); `undefined` when
-   * either has no voiced frame.
+   * either has no voiced frame, or when pitch was not tracked ({@link ProsodicCueOptions.pitch}).
    */
   finalPitchLevel: number | undefined;
   /**
@@ -53,6 +53,18 @@ export interface ProsodicCues {
    * more negative: the voice fades out).
    */
   finalEnergy: number | undefined;
+}
+
+/** Which cues {@link prosodicCues} measures. */
+export interface ProsodicCueOptions {
+  /**
+   * Track pitch for {@link ProsodicCues.finalPitchSlope} and {@link ProsodicCues.finalPitchLevel}:
+   * nearly all of the cues' CPU (pitch tracking over up to 1.5 s of audio, ≈6 ms per second
+   * tracked; lengthening and energy cost well under 1 ms). Default `true`. `LocalSpeechStream`
+   * passes `LocalSpeechOptions.pitchCues` (default `false`): its turn-end rule uses only
+   * final lengthening.
+   */
+  pitch?: boolean;
 }
 
 let detector: PitchDetector<Float32Array> | undefined;
@@ -79,42 +91,16 @@ function pitchTrack(pcm: Int16Array, t0: number): Array<{ t: number; st: number 
   return out;
 }
 
-/** Energy of `pcm[from, to)` in dB re full scale (−120 for silence). */
-function energyDb(pcm: Int16Array, from: number, to: number): number {
-  let sum = 0;
-  const a = Math.max(0, from);
-  const b = Math.min(pcm.length, to);
-  for (let i = a; i < b; i++) sum += (pcm[i] / 32768) ** 2;
-  return b > a && sum > 0 ? 10 * Math.log10(sum / (b - a)) : -120;
-}
-
-/**
- * The cues at the end of a turn's words.
- * @param pcm 16 kHz mono s16 audio that starts at stream time `start` (s) and covers the words
- *   (words or parts of words outside it are ignored).
- * @param words the turn's words so far, in order (times in s of stream audio); the last one is
- *   the word whose ending is judged.
- */
-export function prosodicCues(
+/** The pitch cues of {@link prosodicCues}; `heard`: the words inside `pcm` (≥ 1), in order. */
+function pitchCues(
   pcm: Int16Array,
   start: number,
-  words: readonly RecognizedWord[],
-): ProsodicCues {
-  const none: ProsodicCues = {
-    finalPitchSlope: undefined,
-    finalPitchLevel: undefined,
-    finalLengthening: undefined,
-    finalEnergy: undefined,
-  };
-  const end = start + pcm.length / RATE;
-  const heard = words.filter((w) => w.end > start && w.start < end && w.end > w.start);
-  const last = heard.at(-1);
-  if (last === undefined) return none;
-  const first = heard[0];
-  const index = (t: number): number => Math.round((t - start) * RATE);
+  heard: readonly RecognizedWord[],
+): Pick<ProsodicCues, "finalPitchSlope" | "finalPitchLevel"> {
+  const last = heard[heard.length - 1];
   // The voice's range from the last PITCH_S of the turn only: pitch tracking is the cost here.
-  const from = Math.max(start, first.start, last.end - PITCH_S);
-  const track = pitchTrack(pcm.subarray(Math.max(0, index(from))), from);
+  const from = Math.max(start, heard[0].start, last.end - PITCH_S);
+  const track = pitchTrack(pcm.subarray(Math.max(0, Math.round((from - start) * RATE))), from);
   const inLast = track.filter((p) => p.t >= last.start && p.t <= last.end);
   const inFinal = inLast.filter((p) => p.t >= last.end - FINAL_S);
   const inWords = track.filter((p) => heard.some((w) => p.t >= w.start && p.t <= w.end));
@@ -135,6 +121,45 @@ export function prosodicCues(
     inFinal.length > 0 && inWords.length > 0
       ? median(inFinal.map((p) => p.st)) - median(inWords.map((p) => p.st))
       : undefined;
+  return { finalPitchSlope, finalPitchLevel };
+}
+
+/** Energy of `pcm[from, to)` in dB re full scale (−120 for silence). */
+function energyDb(pcm: Int16Array, from: number, to: number): number {
+  let sum = 0;
+  const a = Math.max(0, from);
+  const b = Math.min(pcm.length, to);
+  for (let i = a; i < b; i++) sum += (pcm[i] / 32768) ** 2;
+  return b > a && sum > 0 ? 10 * Math.log10(sum / (b - a)) : -120;
+}
+
+/**
+ * The cues at the end of a turn's words.
+ * @param pcm 16 kHz mono s16 audio that starts at stream time `start` (s) and covers the words
+ *   (words or parts of words outside it are ignored).
+ * @param words the turn's words so far, in order (times in s of stream audio); the last one is
+ *   the word whose ending is judged.
+ * @param options which cues to measure (default: all).
+ */
+export function prosodicCues(
+  pcm: Int16Array,
+  start: number,
+  words: readonly RecognizedWord[],
+  options: ProsodicCueOptions = {},
+): ProsodicCues {
+  const none: ProsodicCues = {
+    finalPitchSlope: undefined,
+    finalPitchLevel: undefined,
+    finalLengthening: undefined,
+    finalEnergy: undefined,
+  };
+  const end = start + pcm.length / RATE;
+  const heard = words.filter((w) => w.end > start && w.start < end && w.end > w.start);
+  const last = heard.at(-1);
+  if (last === undefined) return none;
+  const index = (t: number): number => Math.round((t - start) * RATE);
+  const { finalPitchSlope, finalPitchLevel } =
+    (options.pitch ?? true) ? pitchCues(pcm, start, heard) : none;
 
   const perPhone = heard
     .slice(0, -1)

@@ -4,6 +4,7 @@ import type {
   RecognizedWord,
   RecognizerState,
   RecognizerStream,
+  TurnObservation,
   VoiceActivityDetector,
 } from "../src/index.js";
 
@@ -163,6 +164,39 @@ describe("LocalSpeechStream turn end", () => {
     expect(eager.audioTime).toBeLessThanOrEqual(1.88 + 1e-9);
     expect(end.audioTime).toBeGreaterThanOrEqual(2.1);
     expect(end.audioTime).toBeLessThanOrEqual(2.18 + 1e-9);
+  });
+
+  it("tracks the last word's pitch only when asked to (pitchCues)", async () => {
+    // A voice falling from 200 to 120 Hz over the two words (0.2–1.0 s), then silence.
+    const pcm = new Int16Array(2 * 16000);
+    let phase = 0;
+    for (let i = Math.round(0.2 * 16000); i < 16000; i++) {
+      phase += (2 * Math.PI * (200 - (80 * (i / 16000 - 0.2)) / 0.8)) / 16000;
+      pcm[i] = Math.round(8000 * (Math.sin(phase) + 0.5 * Math.sin(2 * phase)));
+    }
+    const lastPause = async (pitchCues?: boolean) => {
+      const stream = new LocalSpeechStream(
+        new ScriptedRecognizer(
+          [word("tomorrow", 0.2, 0.6), word("evening", 0.6, 1.0)],
+          COMPLETE,
+        ) as unknown as RecognizerStream,
+        scriptedVad(1.0),
+        { confidenceCalibration: IDENTITY_CALIBRATION, pitchCues },
+      );
+      let prosody: TurnObservation["prosody"];
+      for (let i = 0; i < pcm.length; i += 1280)
+        prosody = (await stream.push(pcm.subarray(i, i + 1280))).prosody;
+      if (prosody === undefined) throw new Error("no pause observed");
+      return prosody;
+    };
+    const [plain, withPitch] = [await lastPause(), await lastPause(true)];
+    // 200 → 120 Hz over 0.8 s: −8.8 semitones, ≈ −11 st/s.
+    expect(withPitch.finalPitchSlope).toBeLessThan(-7);
+    expect(plain.finalPitchSlope).toBeUndefined();
+    expect(plain.finalPitchLevel).toBeUndefined();
+    expect(plain.finalLengthening).toBeCloseTo(1, 6);
+    expect(plain.finalLengthening).toBe(withPitch.finalLengthening);
+    expect(plain.finalEnergy).toBe(withPitch.finalEnergy);
   });
 });
 

@@ -73,6 +73,19 @@ describe("prosodic cues", () => {
     expect(fading.finalEnergy).toBeLessThan(-8);
   });
 
+  it("leaves pitch out when not asked for it, with the same lengthening and energy", () => {
+    const pcm = concat(voice(0.4, 150, 150), voice(0.5, 150, 110, 0.3, 0.01));
+    const all = prosodicCues(pcm, 0, words);
+    const noPitch = prosodicCues(pcm, 0, words, { pitch: false });
+    expect(all.finalPitchSlope).toBeLessThan(-7);
+    expect(noPitch).toEqual({
+      finalPitchSlope: undefined,
+      finalPitchLevel: undefined,
+      finalLengthening: all.finalLengthening,
+      finalEnergy: all.finalEnergy,
+    });
+  });
+
   it("reads the words' times against the audio's start time, and knows nothing without audio", () => {
     // The same audio, starting at 10 s of stream time.
     const shifted = words.map((w) => ({ ...w, start: w.start + 10, end: w.end + 10 }));
