@@ -1,4 +1,3 @@
-import { SAMPLE_RATE } from "./audio.js";
 import { SphinxRecognizer } from "./recognizer.js";
 import type {
   KeytermReport,
@@ -10,6 +9,7 @@ import type {
 import { DEFAULT_CONFIDENCE_CALIBRATION, wordConfidences } from "./confidence.js";
 import type { ConfidenceCalibration } from "./confidence.js";
 import { prosodicCues } from "./prosody.js";
+import { RecentAudio } from "./recent-audio.js";
 import type { ProsodicCues } from "./prosody.js";
 import { endOfTurnConfidence, SpeechActivity } from "./turn-end.js";
 import type { SpeechActivityOptions, TurnEndOptions } from "./turn-end.js";
@@ -183,8 +183,8 @@ export class LocalSpeechStream {
   private settled:
     | { words: RecognizedWord[]; endOfSentenceProbability: number; prosody: ProsodicCues }
     | undefined;
-  /** The latest audio (≤ {@link PROSODY_AUDIO_S}), for the prosodic cues, with the stream time of its start. */
-  private recent: { pcm: Int16Array; start: number } = { pcm: new Int16Array(0), start: 0 };
+  /** The latest audio (≤ {@link PROSODY_AUDIO_S}), for the prosodic cues. */
+  private readonly recent = new RecentAudio(PROSODY_AUDIO_S);
   private readonly settleMs: number;
   private readonly calibration: ConfidenceCalibration;
   /** The VAD frames of the last {@link RESUME_WINDOW_S}: has speech begun (see {@link RESUME_PROBABILITY})? */
@@ -209,7 +209,7 @@ export class LocalSpeechStream {
   async push(pcm: Int16Array): Promise<TurnObservation> {
     const [written, frames] = await Promise.all([this.recognizer.write(pcm), this.vad.push(pcm)]);
     let state = written;
-    this.keepRecent(pcm, written.audioTime);
+    this.recent.push(pcm, written.audioTime);
     for (const f of frames) this.activity.update(f.start, f.end, f.probability);
     this.latestFrames = [...this.latestFrames, ...frames].filter(
       (f) => f.end > written.audioTime - RESUME_WINDOW_S,
@@ -225,10 +225,11 @@ export class LocalSpeechStream {
       if (state.inUtterance)
         state = { ...(await this.recognizer.settle()), audioTime: state.audioTime };
       const words = state.words.filter((w) => w.start >= this.wordsFrom);
+      const recent = this.recent.read();
       this.settled = {
         words,
         endOfSentenceProbability: state.endOfSentenceProbability,
-        prosody: prosodicCues(this.recent.pcm, this.recent.start, words, {
+        prosody: prosodicCues(recent.pcm, recent.start, words, {
           pitch: this.options.pitchCues ?? false,
         }),
       };
@@ -272,16 +273,6 @@ export class LocalSpeechStream {
       endOfTurnConfidence: confidence,
     };
     return this.last;
-  }
-
-  /** Appends `pcm`, which ends at stream time `end` (s), to the recent audio, keeping its last {@link PROSODY_AUDIO_S}. */
-  private keepRecent(pcm: Int16Array, end: number): void {
-    const keep = Math.round(PROSODY_AUDIO_S * SAMPLE_RATE);
-    const joined = new Int16Array(Math.min(keep, this.recent.pcm.length + pcm.length));
-    const old = this.recent.pcm.subarray(Math.max(0, this.recent.pcm.length + pcm.length - keep));
-    joined.set(old);
-    joined.set(pcm.subarray(Math.max(0, pcm.length - keep)), old.length);
-    this.recent = { pcm: joined, start: end - joined.length / SAMPLE_RATE };
   }
 
   /**
