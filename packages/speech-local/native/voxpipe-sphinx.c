@@ -29,6 +29,18 @@
  *       this decoder ends the utterance and reports, so if the speaker goes on, this
  *       decoder continues with the sentence's full context
  *   'S' request stats
+ *   'G' search gate (no reply). Payload empty: close it — audio written from now on is kept
+ *       (for CARRY_MAX_S) and counted in stream time but not searched. Payload a stream time
+ *       in seconds as ASCII decimal ("8.320"): open it, first searching the kept audio from
+ *       that time on (the look-back, for an onset the client's VAD heard late; never audio
+ *       already searched, never before the oldest kept), then all audio as it comes. Any other
+ *       payload opens it with all the kept audio not yet searched. The audio between the close
+ *       and the resumption point is skipped, and word times stay in stream time. A skip
+ *       shorter than -vad_postspeech joins the two pieces into one utterance (unless
+ *       pocketsphinx's own VAD hears that much silence across the join); once the skipped
+ *       audio reaches -vad_postspeech, the utterance ends there ("endpoint"), as it would
+ *       have had the search heard the silence. A client that never sends 'G' gets every frame
+ *       searched, as before.
  *   'C' cepstral mean prior: comma-separated floats (one per cepstral coefficient), set
  *       before the first audio to start from a mean the client knows (e.g. the same caller's
  *       previous connection) instead of the model's default (-cmninit); either way the mean
@@ -114,7 +126,20 @@ static int count_phones(const char *w) {
  * segments come from the -bestpath lattice (after the utterance ended), whose acoustic
  * scores are in logmath units; the first pass's are shifted down by SENSCR_SHIFT. */
 #define SENSCR_SHIFT 10 /* pocketsphinx's hmm.h: senone scores are logmath >> 10 */
-static double time_shift; /* s of re-decoded (carried) audio the decoder's frame counter also counted */
+static double time_shift; /* s of re-decoded (carried) audio the decoder's frame counter also counted, minus s the gate skipped */
+/* The search gate ('G') joins audio across skipped stretches inside an utterance, so one
+ * utterance's frames can carry different shifts: each join records the shift of the frames
+ * before it. Cleared when an utterance ends (its words are reported by then). */
+typedef struct { long long frame; double shift; } shift_mark_t;
+static shift_mark_t *shift_marks;
+static int n_shift_marks, cap_shift_marks;
+
+/* Stream time minus decoder time of decoder frame f, s (before the onset correction). */
+static double shift_at(long long f) {
+  for (int i = 0; i < n_shift_marks; i++)
+    if (f < shift_marks[i].frame) return shift_marks[i].shift;
+  return time_shift;
+}
 static double onset_shift; /* s this utterance's frame numbers run early (see note_onset) */
 static int collect_words(word_t *ws, int lattice) {
   int n = 0;
@@ -131,8 +156,8 @@ static int collect_words(word_t *ws, int lattice) {
     ws[n].ac = logmath_log_to_ln(lmath, 1) * ascr_log / (ef - sf + 1 > 0 ? ef - sf + 1 : 1);
     snprintf(ws[n].w, sizeof ws[n].w, "%s", w);
     strip_variant(ws[n].w);
-    ws[n].s = (double)sf / FRAME_RATE - time_shift + onset_shift;
-    ws[n].e = (double)(ef + 1) / FRAME_RATE - time_shift + onset_shift;
+    ws[n].s = (double)sf / FRAME_RATE - shift_at(sf) + onset_shift;
+    ws[n].e = (double)(ef + 1) / FRAME_RATE - shift_at(ef) + onset_shift;
     double c = logmath_exp(lmath, post);
     ws[n].c = c > 1.0 ? 1.0 : (c < 0.0 ? 0.0 : c);
     n++;
@@ -354,7 +379,7 @@ static int read_full(int fd, void *buf, size_t n) {
 
 /* Per-stream state. */
 static long long samples;    /* stream audio so far */
-static long long fed;        /* samples given to the decoder: stream audio plus re-decoded audio */
+static long long fed;        /* samples given to the decoder: stream audio plus re-decoded audio, less what the gate skipped */
 static long long utt_fed;    /* ...of which since the current utterance started */
 static int onset_noted;      /* the front end's VAD has heard speech in this utterance */
 /* The latest audio, kept to re-decode it after a finalize with a carry point ('F'). 2 s: a
@@ -363,6 +388,11 @@ static int onset_noted;      /* the front end's VAD has heard speech in this utt
 static int16_t carry_ring[CARRY_MAX_S * SAMPLE_RATE]; /* sample i of the stream at i % size */
 static long long last_partial;
 static int in_utt;           /* pocketsphinx has heard speech in this utterance */
+/* The search gate ('G'): while closed, audio is kept and counted but not searched. */
+static int gate_closed;
+static long long fed_to;     /* stream sample the search continues with */
+static double partial_every_s;
+static long long gap_endpoint; /* skipped samples that end the utterance: -vad_postspeech */
 /* Where the decoder's CPU goes (reported by 'S'): utterance ends (final search + lattice)
  * and settles (the forked copies, plus the fork itself in this process). */
 static double final_cpu_s, settle_fork_cpu_s;
@@ -415,27 +445,45 @@ static void note_onset(void) {
   if (made < pre_speech + 1) onset_shift = (double)(pre_speech + 1 - made) * shift / SAMPLE_RATE;
 }
 
-/* Give the decoder k samples of audio (stream audio, or kept audio re-decoded). */
+/* Give the decoder k samples of audio: the stream's audio from fed_to on (new, or kept audio
+ * re-decoded or searched late). */
 static void decode(const int16_t *pcm, size_t k) {
   ps_process_raw(ps, pcm, k, FALSE, FALSE);
   if (cmn_warming) cmn_warmup_step();
   fed += (long long)k;
   utt_fed += (long long)k;
+  fed_to += (long long)k;
   note_onset();
 }
 
-/* Re-decode the kept audio from stream sample `from` into the utterance just started. The
- * decoder's frame counter counts it again, so word times shift back by its length. Not fed
- * through feed(): no stream time passes, and an endpoint inside it waits for the next audio. */
+/* The search goes on with stream sample `from`: earlier than where it is (audio decoded
+ * again) or later (audio the gate skipped). The decoder's frame counter does not follow the
+ * jump, so word times from here on shift by it; frames before keep their shift. */
+static void reposition(long long from) {
+  if (from == fed_to) return;
+  if (n_shift_marks == cap_shift_marks) {
+    cap_shift_marks = cap_shift_marks ? 2 * cap_shift_marks : 16;
+    shift_marks = realloc(shift_marks, (size_t)cap_shift_marks * sizeof *shift_marks);
+  }
+  shift_marks[n_shift_marks++] = (shift_mark_t){fed / (SAMPLE_RATE / FRAME_RATE), time_shift};
+  time_shift += (fed_to - from) / (double)SAMPLE_RATE;
+  fed_to = from;
+}
+
+/* The kept audio from stream sample `at` on, up to 160 samples, into `piece`; returns how many. */
+static size_t kept_piece(long long at, int16_t *piece) {
+  size_t k = samples - at > 160 ? 160 : (size_t)(samples - at);
+  for (size_t i = 0; i < k; i++) piece[i] = carry_ring[(at + (long long)i) % (CARRY_MAX_S * SAMPLE_RATE)];
+  return k;
+}
+
+/* Re-decode the kept audio from stream sample `from` into the utterance just started (word
+ * times shift back by its length, see reposition). Not fed through feed(): no stream time
+ * passes, and an endpoint inside it waits for the next audio. */
 static void refeed(long long from) {
   int16_t piece[160];
-  for (long long at = from; at < samples;) {
-    size_t k = samples - at > 160 ? 160 : (size_t)(samples - at);
-    for (size_t i = 0; i < k; i++) piece[i] = carry_ring[(at + (long long)i) % (CARRY_MAX_S * SAMPLE_RATE)];
-    decode(piece, k);
-    at += (long long)k;
-  }
-  time_shift += (samples - from) / (double)SAMPLE_RATE;
+  reposition(from);
+  while (fed_to < samples) decode(piece, kept_piece(fed_to, piece));
   if (ps_get_in_speech(ps)) in_utt = 1;
 }
 
@@ -458,31 +506,60 @@ static void end_utterance(const char *reason, long long carry) {
   if (in_utt) emit_hyp("final", samples / (double)SAMPLE_RATE, 1, extra);
   else emit_empty_final(extra);
   in_utt = 0;
+  n_shift_marks = 0; /* the ended utterance's words are reported */
   if (pending_keyterms) { apply_keyterms(pending_keyterms); free(pending_keyterms); pending_keyterms = NULL; }
   start_utterance();
   if (carry >= 0) refeed(carry);
 }
 
-static void feed(const int16_t *pcm, size_t n, double partial_every_s) {
+/* After each searched piece: speech start, pocketsphinx's own endpoint, partials. */
+static void after_piece(void) {
+  uint8 speech = ps_get_in_speech(ps);
+  if (speech && !in_utt) {
+    in_utt = 1;
+    fprintf(out, "{\"type\":\"speech_start\",\"audio_t\":%.3f}\n", fed_to / (double)SAMPLE_RATE);
+    fflush(out);
+  } else if (!speech && in_utt) {
+    end_utterance("endpoint", -1); /* pocketsphinx's own endpoint (-vad_postspeech) */
+  } else if (in_utt && fed_to - last_partial >= (long long)(partial_every_s * SAMPLE_RATE)) {
+    last_partial = fed_to;
+    emit_hyp("partial", samples / (double)SAMPLE_RATE, 0, NULL);
+  }
+}
+
+static void feed(const int16_t *pcm, size_t n) {
   /* Feed in 10 ms pieces so endpoints and partials land on pocketsphinx's frame grid. */
   for (size_t off = 0; off < n;) {
     size_t k = n - off > 160 ? 160 : n - off;
     for (size_t i = 0; i < k; i++) carry_ring[(samples + (long long)i) % (CARRY_MAX_S * SAMPLE_RATE)] = pcm[off + i];
-    decode(pcm + off, k);
-    off += k;
     samples += (long long)k;
-    uint8 speech = ps_get_in_speech(ps);
-    if (speech && !in_utt) {
-      in_utt = 1;
-      fprintf(out, "{\"type\":\"speech_start\",\"audio_t\":%.3f}\n", samples / (double)SAMPLE_RATE);
-      fflush(out);
-    } else if (!speech && in_utt) {
-      end_utterance("endpoint", -1); /* pocketsphinx's own endpoint (-vad_postspeech) */
-    } else if (in_utt && samples - last_partial >= (long long)(partial_every_s * SAMPLE_RATE)) {
-      last_partial = samples;
-      emit_hyp("partial", samples / (double)SAMPLE_RATE, 0, NULL);
+    if (!gate_closed) {
+      decode(pcm + off, k);
+      after_piece();
+    } else if (in_utt && samples - fed_to >= gap_endpoint) {
+      /* As much non-speech skipped as pocketsphinx's own endpointer waits for: the utterance
+       * ends here, as it would have had the search heard the silence. Joining the sentences
+       * on both sides of a long pause into one utterance instead cost words (see 'G'). */
+      end_utterance("endpoint", -1);
     }
+    off += k;
   }
+}
+
+/* 'G' with a time: search the kept audio from stream sample `from` (clamped to what is kept
+ * and not yet searched), then all audio as it comes. */
+static void gate_open(long long from) {
+  long long oldest = samples - CARRY_MAX_S * SAMPLE_RATE;
+  if (from < oldest) from = oldest;
+  if (from < fed_to) from = fed_to;
+  if (from > samples) from = samples;
+  reposition(from);
+  int16_t piece[160];
+  while (fed_to < samples) {
+    decode(piece, kept_piece(fed_to, piece));
+    after_piece();
+  }
+  gate_closed = 0;
 }
 
 static void settle(void) {
@@ -510,13 +587,15 @@ static void settle(void) {
   }
 }
 
-static void serve(int fd, double partial_every_s) {
+static void serve(int fd, double partial_every) {
   /* Settling forks a copy of this decoder and waits for it (the helper ignores SIGCHLD). */
   signal(SIGCHLD, SIG_DFL);
   out = fdopen(dup(fd), "w");
   double cpu0 = cpu_seconds(), children0 = children_cpu_seconds();
   int16_t *buf = NULL;
   size_t cap = 0;
+  partial_every_s = partial_every;
+  gap_endpoint = (long long)cmd_ln_int32_r(config, "-vad_postspeech") * (SAMPLE_RATE / FRAME_RATE);
 
   start_utterance();
   cmn_start_warmup();
@@ -530,7 +609,7 @@ static void serve(int fd, double partial_every_s) {
 
     switch (hdr[0]) {
     case 'A':
-      feed(buf, len / 2, partial_every_s);
+      feed(buf, len / 2);
       /* The ack lets the client align everything it derives on audio time. */
       fprintf(out, "{\"type\":\"ack\",\"audio_t\":%.3f,\"in_speech\":%s}\n", samples / (double)SAMPLE_RATE,
               in_utt ? "true" : "false");
@@ -548,6 +627,20 @@ static void serve(int fd, double partial_every_s) {
       }
       if (in_utt || carry >= 0) end_utterance("finalize", carry);
       else emit_empty_final(",\"reason\":\"finalize\"");
+      break;
+    }
+    case 'G': {
+      if (len == 0) { gate_closed = 1; break; }
+      /* Received leniently: a payload that is not a time ≥ 0 opens with all kept audio not yet searched. */
+      long long from = -1;
+      if (len < 32) {
+        char text[32], *end = NULL;
+        memcpy(text, buf, len);
+        text[len] = '\0';
+        double t = strtod(text, &end);
+        if (end != text && *end == '\0' && t >= 0) from = (long long)(t * FRAME_RATE + 1e-6) * (SAMPLE_RATE / FRAME_RATE);
+      }
+      gate_open(from < 0 ? 0 : from);
       break;
     }
     case 'P':

@@ -663,6 +663,30 @@ export class RecognizerStream {
     return this.request("settled", "P", Buffer.alloc(0));
   }
 
+  /**
+   * Stop searching audio (e.g. while a VAD hears no speech): audio written from now on is
+   * kept (the last 2 s) and counted in stream time, but the search does not decode it until
+   * {@link resumeSearch}. The utterance stays open, so the words of a sentence interrupted by
+   * a long pause keep their context; nothing ends and no final is sent. Saves the search's
+   * CPU on that audio. A no-op on a helper that predates it (every frame is searched).
+   */
+  pauseSearch(): void {
+    if (this.failure) return;
+    this.send("G", Buffer.alloc(0));
+  }
+
+  /**
+   * Search again, first the kept audio from stream time `from` on (s; never audio already
+   * searched, never before the oldest kept 2 s), then all audio as it is written. The audio
+   * between the pause and `from` is skipped; words after it keep their stream time.
+   * @throws RangeError when `from` is not a finite number ≥ 0.
+   */
+  resumeSearch(from: number): void {
+    const payload = timePayload("resumeSearch from", from);
+    if (this.failure) return;
+    this.send("G", payload);
+  }
+
   /** CPU and private memory of this stream's decoder. */
   stats(): Promise<RecognizerStreamStats> {
     return this.request("stats", "S", Buffer.alloc(0));
@@ -731,12 +755,19 @@ const STREAM_CLOSE_GRACE_MS = 2000;
  * @throws RangeError when `carryFrom` is not a finite number ≥ 0.
  */
 function finalizePayload(carryFrom: number | undefined): Buffer {
-  if (carryFrom === undefined) return Buffer.alloc(0);
-  if (!Number.isFinite(carryFrom) || carryFrom < 0)
+  return carryFrom === undefined ? Buffer.alloc(0) : timePayload("finalize carryFrom", carryFrom);
+}
+
+/**
+ * A stream time as the decoder reads it: seconds in ASCII decimal (ms precision).
+ * @throws RangeError naming `what` when `time` is not a finite number ≥ 0.
+ */
+function timePayload(what: string, time: number): Buffer {
+  if (!Number.isFinite(time) || time < 0)
     throw new RangeError(
-      `finalize carryFrom: ${String(carryFrom)} is not allowed; use a stream time in seconds, ≥ 0`,
+      `${what}: ${String(time)} is not allowed; use a stream time in seconds, ≥ 0`,
     );
-  return Buffer.from(carryFrom.toFixed(3), "latin1");
+  return Buffer.from(time.toFixed(3), "latin1");
 }
 
 /** A cepstral mean as the decoder reads it: comma-separated decimals. */

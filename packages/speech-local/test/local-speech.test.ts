@@ -43,6 +43,8 @@ class ScriptedRecognizer {
   }
   releaseWordsBefore(): void {}
   setKeyterms(): void {}
+  pauseSearch(): void {}
+  resumeSearch(): void {}
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -72,4 +72,27 @@ describe("RecognizerStream reading the helper's lines", () => {
     expect(stream.state().words.map((w) => w.word)).toEqual(["open"]);
     await stream.close();
   });
+
+  it("sends the search gate as 'G' frames: empty to pause, the look-back's stream time to resume", async () => {
+    const frames: Buffer[] = [];
+    const stream = await streamAnsweredWith(
+      '{"type":"ack","audio_t":0.08,"in_speech":false}',
+      (d) => frames.push(d),
+    );
+    expect(() => stream.resumeSearch(-0.5)).toThrow(/resumeSearch from: -0.5 is not allowed/);
+    expect(() => stream.resumeSearch(Number.POSITIVE_INFINITY)).toThrow(RangeError);
+    stream.pauseSearch();
+    stream.resumeSearch(9.2996);
+    // No reply is expected: the next request still gets its own answer.
+    await stream.write(new Int16Array(2));
+    expect(Buffer.concat(frames)).toEqual(
+      Buffer.concat([
+        Buffer.from([0x47, 0, 0, 0, 0]),
+        Buffer.from([0x47, 5, 0, 0, 0]),
+        Buffer.from("9.300", "latin1"),
+        Buffer.from([0x41, 4, 0, 0, 0, 0, 0, 0, 0]),
+      ]),
+    );
+    await stream.close();
+  });
 });

@@ -57,6 +57,12 @@ export interface LocalEngineOptions {
    * `{ "-maxhmmpf": "5000" }` (trade CPU per stream for words; see speech-local's README).
    */
   decoderArgs?: Record<string, string>;
+  /**
+   * The recognizer searches only audio the VAD calls speech, plus margins
+   * (`@voxpipe/speech-local` `SearchGateOptions`: `threshold`, `closeAfterMs`, `lookBackMs`);
+   * `false` searches all audio pocketsphinx's energy VAD lets through. Default on.
+   */
+  searchGate?: Record<string, number> | false;
 }
 
 const TURN_END_KEYS = [
@@ -73,6 +79,7 @@ const TURN_END_KEYS = [
 ] as const;
 
 const ACTIVITY_KEYS = ["positiveThreshold", "negativeThreshold", "minSpeechMs"] as const;
+const SEARCH_GATE_KEYS = ["threshold", "closeAfterMs", "lookBackMs"] as const;
 
 /** A plain object of finite numbers with exactly the allowed keys (the ones present). */
 function numberRecord(
@@ -161,9 +168,11 @@ function parseOptions(options: Readonly<Record<string, unknown>>): LocalSpeechOp
       out.activity = numberRecord(key, value, ACTIVITY_KEYS);
     } else if (key === "decoderArgs") {
       out.recognizer = { ...out.recognizer, decoderArgs: stringRecord(key, value) };
+    } else if (key === "searchGate") {
+      out.searchGate = value === false ? false : numberRecord(key, value, SEARCH_GATE_KEYS);
     } else {
       throw new RangeError(
-        `unknown local engine option ${JSON.stringify(key)}; allowed: vad, modelDir, confidenceCalibration, turnEnd, activity, decoderArgs`,
+        `unknown local engine option ${JSON.stringify(key)}; allowed: vad, modelDir, confidenceCalibration, turnEnd, activity, decoderArgs, searchGate`,
       );
     }
   }
