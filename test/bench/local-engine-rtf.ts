@@ -15,17 +15,23 @@
  * `pnpm bench:local-capacity` includes). Turn-taking and WER: `pnpm eval:local-heldout`.
  *
  * Run: `pnpm bench:local-rtf` [--vad silero|webrtc] [--decoder-args="-ds 2 -topn 2"] (with `=`:
- * the value starts with a dash)
+ * the value starts with a dash) [--search-gate '{}' [--rounds 3]]: with `--search-gate`, each
+ * file runs without and with the Silero search gate (`LocalSpeechOptions.searchGate`, these
+ * options), alternating, `--rounds` times: an A/B in one run, since this VM's CPU per audio
+ * second drifts by ±20 % between runs.
  */
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { FramedVad, LocalSpeech, readWav16k, SileroVad, WebRtcVad } from "@voxpipe/speech-local";
+import type { SearchGateOptions } from "@voxpipe/speech-local";
 import { ensureFixtures } from "../fixtures/make-fixtures.js";
 
 const { values: args } = parseArgs({
   options: {
     vad: { type: "string", default: "silero" },
     "decoder-args": { type: "string", default: "" },
+    "search-gate": { type: "string" },
+    rounds: { type: "string", default: "1" },
   },
 });
 if (args.vad !== "silero" && args.vad !== "webrtc")
@@ -53,6 +59,17 @@ async function vadCpu(pcm: Int16Array): Promise<number> {
 
 const all = await ensureFixtures();
 const speech = await LocalSpeech.start({ vad: args.vad, recognizer: { decoderArgs } });
+const gated =
+  args["search-gate"] === undefined
+    ? undefined
+    : await LocalSpeech.start({
+        vad: args.vad,
+        recognizer: { decoderArgs },
+        searchGate: JSON.parse(args["search-gate"]) as SearchGateOptions,
+      });
+const rounds = Number(args.rounds);
+if (!Number.isInteger(rounds) || rounds < 1)
+  throw new RangeError(`--rounds must be a positive integer, got ${args.rounds}`);
 console.log(
   `CPU seconds per audio second, VAD ${args.vad}${pairs.length ? `, decoder args ${pairs.join(" ")}` : ""} (one stream at a time; load-independent)`,
 );
@@ -67,11 +84,19 @@ const cols = [
   "node",
   "total",
 ];
-console.log(`${"file".padEnd(26)}${cols.map((c) => c.padStart(12)).join("")}  private MB`);
+console.log(`${"file".padEnd(32)}${cols.map((c) => c.padStart(12)).join("")}  private MB`);
 let worst = 0;
-for (const file of FILES.map((n) => all.find((f) => f.name === n)).filter((f) => f !== undefined)) {
+const runs = FILES.map((n) => all.find((f) => f.name === n))
+  .filter((f) => f !== undefined)
+  .flatMap((file) =>
+    Array.from({ length: rounds }, () => [
+      { file, host: speech, label: file.name },
+      ...(gated ? [{ file, host: gated, label: `${file.name} +gate` }] : []),
+    ]).flat(),
+  );
+for (const { file, host, label } of runs) {
   const pcm = await readWav16k(file.path);
-  const stream = await speech.openStream();
+  const stream = await host.openStream();
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < pcm.length; i += CHUNK) await stream.push(pcm.subarray(i, i + CHUNK));
   await stream.finishTurn();
@@ -83,14 +108,14 @@ for (const file of FILES.map((n) => all.find((f) => f.name === n)).filter((f) =>
   const a = stats.audioSeconds;
   const firstPass = stats.cpuSeconds - stats.settleCpuSeconds - stats.finalCpuSeconds;
   const total = (stats.cpuSeconds + nodeCpu) / a;
-  worst = Math.max(worst, total);
+  if (host === speech) worst = Math.max(worst, total);
   const f = (x: number): string => (x / a).toFixed(3).padStart(12);
   console.log(
-    `${file.name.padEnd(26)}${a.toFixed(1).padStart(12)}${`${((100 * stats.searchedSeconds) / a).toFixed(0)} %`.padStart(12)}${f(firstPass)}${`${(stats.settleCpuSeconds / a).toFixed(3)} (${stats.settles})`.padStart(12)}${f(stats.finalCpuSeconds)}${f(stats.cpuSeconds)}${f(vad)}${f(nodeCpu)}${total.toFixed(3).padStart(12)}  ${(stats.privateKb / 1024).toFixed(1).padStart(10)}`,
+    `${label.padEnd(32)}${a.toFixed(1).padStart(12)}${`${((100 * stats.searchedSeconds) / a).toFixed(0)} %`.padStart(12)}${f(firstPass)}${`${(stats.settleCpuSeconds / a).toFixed(3)} (${stats.settles})`.padStart(12)}${f(stats.finalCpuSeconds)}${f(stats.cpuSeconds)}${f(vad)}${f(nodeCpu)}${total.toFixed(3).padStart(12)}  ${(stats.privateKb / 1024).toFixed(1).padStart(10)}`,
   );
 }
 const load = speech.recognizer.load;
-await speech.close();
+await Promise.all([speech.close(), gated?.close()]);
 console.log(
   `model load (once, shared by all streams): ${load.cpuSeconds.toFixed(2)} CPU s, peak RSS ${(load.maxRssKb / 1024).toFixed(0)} MB`,
 );
