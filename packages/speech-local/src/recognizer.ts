@@ -666,9 +666,11 @@ export class RecognizerStream {
   /**
    * Stop searching audio (e.g. while a VAD hears no speech): audio written from now on is
    * kept (the last 2 s) and counted in stream time, but the search does not decode it until
-   * {@link resumeSearch}. The utterance stays open, so the words of a sentence interrupted by
-   * a long pause keep their context; nothing ends and no final is sent. Saves the search's
-   * CPU on that audio. A no-op on a helper that predates it (every frame is searched).
+   * {@link resumeSearch}. A skip shorter than pocketsphinx's `-vad_postspeech` (0.5 s) keeps
+   * the utterance open, so the two pieces decode as one; once the skipped audio reaches it,
+   * the utterance ends there (an "endpoint" final), as it would had the search heard that
+   * silence. Saves the search's CPU on that audio. A no-op on a helper that predates it
+   * (every frame is searched).
    */
   pauseSearch(): void {
     if (this.failure) return;

@@ -36,9 +36,10 @@ export type SearchGateCommand =
  * Decides, from the VAD's frames, which audio the recognizer's search decodes: speech plus
  * margins. Long non-speech stretches are skipped (`RecognizerStream.pauseSearch`); at the
  * next speech the search resumes with a look-back (`RecognizerStream.resumeSearch`), so an
- * onset the VAD heard late is still decoded. The recognizer's utterance stays open across
- * the skipped audio and word times stay in stream time. Two states: open (searching) and
- * closed; it starts open.
+ * onset the VAD heard late is still decoded. Word times stay in stream time; a skip ends the
+ * recognizer's utterance only once it is as long as pocketsphinx's own endpoint silence
+ * (`-vad_postspeech`, 0.5 s), shorter skips join the two pieces into one utterance. Two
+ * states: open (searching) and closed; it starts open.
  */
 export class SearchGate {
   private readonly threshold: number;
