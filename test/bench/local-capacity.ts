@@ -31,6 +31,8 @@
  * the way into the file, so the turns of different connections end at different moments, as
  * in independent calls; without it every connection plays the file in lockstep and all N turns
  * end in the same 80 ms — the worst case, where N settles and final passes queue at once)
+ * --engine-options '<JSON>' (the `local` engine's options, passed to each level's server as
+ * `voxpipe flux-server --engine-options`, e.g. `'{"search":"fast"}'`; printed in the header)
  */
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -55,6 +57,7 @@ const { values } = parseArgs({
     file: { type: "string" },
     duration: { type: "string" },
     stagger: { type: "boolean", default: false },
+    "engine-options": { type: "string" },
   },
 });
 const levels = values.levels.split(",").map(Number);
@@ -64,6 +67,9 @@ if (values.duration !== undefined && !(Number(values.duration) > 0))
   throw new Error(`--duration: ${values.duration} is not a number of seconds > 0`);
 if (values.stagger && values.duration === undefined)
   throw new Error("--stagger needs --duration: staggered connections loop the file");
+// Checked by the server it is passed to (`voxpipe flux-server --engine-options`): a bad value
+// stops the first level with the server's error.
+const engineOptions = values["engine-options"];
 const file =
   values.file ?? (await ensureFixtures()).find((f) => f.name === "librivox_conversation")!.path;
 
@@ -168,7 +174,17 @@ async function level(connections: number): Promise<{
   serverCpuSeconds: number;
 }> {
   const server = await startChild(
-    [VOXPIPE_BIN, "flux-server", "--port", "0", "--engine", "local", "--log-level", "info"],
+    [
+      VOXPIPE_BIN,
+      "flux-server",
+      "--port",
+      "0",
+      "--engine",
+      "local",
+      ...(engineOptions !== undefined ? ["--engine-options", engineOptions] : []),
+      "--log-level",
+      "info",
+    ],
     /listening on (ws:\/\/\S+\/v2\/listen)/,
   );
   try {
@@ -193,6 +209,9 @@ const ms = (x: number | undefined, width: number): string =>
 
 console.log(
   `local engine capacity: ${file.split("/").pop()} at real-time pace into N connections (eot 0.7, eager 0.4), ${values.stagger ? "staggered: connection i of N starts (i − 1)/N of the way into the file" : "in lockstep: every connection's turns end at the same moment"}`,
+);
+console.log(
+  `engine options: ${engineOptions ?? "{} (the local engine's defaults)"} — each level's server: voxpipe flux-server --engine local${engineOptions !== undefined ? ` --engine-options '${engineOptions}'` : ""}`,
 );
 console.log(
   `target (issue 16): ≥ ${TARGET_STREAMS} streams with EndOfTurn processing delay p90 ≤ ${TARGET_P90_MS} ms — the "processing" columns`,

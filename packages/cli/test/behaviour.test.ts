@@ -69,6 +69,18 @@ describe("exit codes and messages", () => {
     );
   });
 
+  it("flux-server --engine-options: 2 for a value that is not a JSON object; the engine checks what it gets", async () => {
+    const io = captureIO();
+    expect(await cli(io, "flux-server", "--port", "0", "--engine-options", "search=fast")).toBe(2);
+    expect(io.err()).toMatch(/--engine-options must be a JSON object, e.g. '\{"search":"fast"\}'/);
+    const local = captureIO();
+    const args = ["--port", "0", "--engine", "local", "--log-level", "silent"];
+    expect(
+      await cli(local, "flux-server", ...args, "--engine-options", '{"search":"fastest"}'),
+    ).not.toBe(0);
+    expect(local.err()).toContain('search must be one of "default", "fast", got "fastest"');
+  });
+
   it("flux-server --help lists each engine once, with what it is", async () => {
     const io = captureIO();
     expect(await cli(io, "flux-server", "--help")).toBe(0);

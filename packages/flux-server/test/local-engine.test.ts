@@ -4,7 +4,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFixtures } from "../../../test/fixtures/make-fixtures.js";
 import type { LabelledFile } from "../../../test/fixtures/make-fixtures.js";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { alignWords, normalizeWords, wordErrors } from "../../../test/fixtures/align.js";
@@ -78,6 +78,40 @@ describe("local engine", () => {
     );
     await expect(loadEngine("local", { decoderArgs: { maxhmmpf: "3000" } })).rejects.toThrow(
       /decoderArgs: "maxhmmpf" must be a pocketsphinx option/,
+    );
+  });
+
+  it('starts its decoder with the "fast" search when asked, and refuses an unknown search', async () => {
+    /** The arguments of this process's pocketsphinx helpers (children running voxpipe-sphinx). */
+    const helpers = async (): Promise<string[][]> => {
+      const argvs: string[][] = [];
+      for (const pid of (await readdir("/proc")).filter((d) => /^\d+$/.test(d))) {
+        try {
+          const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+          const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+          const argv = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0");
+          if (ppid === process.pid && /voxpipe-sphinx/.test(argv[0] ?? "")) argvs.push(argv);
+        } catch {
+          // the process exited meanwhile
+        }
+      }
+      return argvs;
+    };
+    const pruning = (argv: string[]): string[] =>
+      argv.flatMap((a, i) => (a === "-pl_weight" || a === "-lpbeam" ? [a, argv[i + 1]] : []));
+    const before = await helpers();
+    const fast = await loadEngine("local", { search: "fast" });
+    try {
+      const started = (await helpers()).filter(
+        (argv) => !before.some((b) => b.join(" ") === argv.join(" ")),
+      );
+      expect(started.map(pruning)).toEqual([["-pl_weight", "4", "-lpbeam", "1e-30"]]);
+      expect(before.map(pruning)).toContainEqual([]); // the default engine of this file
+    } finally {
+      await fast.close?.();
+    }
+    await expect(loadEngine("local", { search: "fastest" })).rejects.toThrow(
+      'search must be one of "default", "fast", got "fastest"',
     );
   });
 

@@ -26,6 +26,7 @@ export {
   LocalSpeech,
   LocalSpeechStream,
   type LocalSpeechOptions,
+  type SearchPreset,
   type TurnObservation,
 } from "./local-speech.js";
 /** Which audio the recognizer searches: the VAD's speech plus margins. */
@@ -36,6 +37,7 @@ export { prosodicCues, type ProsodicCueOptions, type ProsodicCues } from "./pros
 /** The pocketsphinx recogniser (helper process, shared model). */
 export {
   DEFAULT_DECODER_ARGS,
+  FAST_SEARCH_DECODER_ARGS,
   NARROWBAND_CEPSTRAL_MEAN,
   RecognizerStream,
   SphinxRecognizer,

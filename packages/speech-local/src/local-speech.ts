@@ -1,4 +1,4 @@
-import { SphinxRecognizer } from "./recognizer.js";
+import { FAST_SEARCH_DECODER_ARGS, SphinxRecognizer } from "./recognizer.js";
 import type {
   KeytermReport,
   RecognizedWord,
@@ -46,6 +46,19 @@ const RESUME_PROBABILITY = 0.2;
 /** See {@link RESUME_PROBABILITY}, s (≈3 Silero frames). */
 const RESUME_WINDOW_S = 0.1;
 
+/**
+ * The recognizer's search effort ({@link LocalSpeechOptions.search}): `"default"`, or
+ * `"fast"` ({@link FAST_SEARCH_DECODER_ARGS}: tighter pruning, fewer CPU seconds per audio
+ * second, a few words lost on some voices).
+ */
+export type SearchPreset = "default" | "fast";
+
+/** The decoder arguments of each {@link SearchPreset} (over `DEFAULT_DECODER_ARGS`). */
+const SEARCH_PRESETS: Readonly<Record<SearchPreset, Readonly<Record<string, string>>>> = {
+  default: {},
+  fast: FAST_SEARCH_DECODER_ARGS,
+};
+
 /** Options of {@link LocalSpeech.start}. */
 export interface LocalSpeechOptions {
   /** Voice activity detector: Silero (default) or the light WebRTC fallback. */
@@ -82,6 +95,14 @@ export interface LocalSpeechOptions {
    * words on two voices and 27 ms of median EndOfTurn latency (speech-local README, "CPU").
    */
   searchGate?: SearchGateOptions | false;
+  /**
+   * How hard the recognizer's search prunes: `"default"` (pocketsphinx's beams as
+   * {@link DEFAULT_DECODER_ARGS} leave them) or `"fast"`, {@link FAST_SEARCH_DECODER_ARGS}, a
+   * measured trade of words for decoder CPU for deployments that need more concurrent streams
+   * per core (see {@link SEARCH_PRESETS}). `recognizer.decoderArgs` still override single
+   * arguments. Default `"default"`.
+   */
+  search?: SearchPreset;
 }
 
 /** What the local speech stack knows at the end of a chunk of audio. */
@@ -132,15 +153,28 @@ export class LocalSpeech {
    * Load the recognizer model and check the VAD loads.
    * @throws SpeechLocalSetupError when a system package or the VAD's optional npm package is
    *   missing (the message says what to install).
+   * @throws RangeError when `search` is not `"default"` or `"fast"`, or on a bad recognizer
+   *   option (see `SphinxRecognizer.start`).
    */
   static async start(options: LocalSpeechOptions = {}): Promise<LocalSpeech> {
+    const search = options.search ?? "default";
+    if (!Object.hasOwn(SEARCH_PRESETS, search)) {
+      throw new RangeError(
+        `search must be one of ${Object.keys(SEARCH_PRESETS)
+          .map((k) => JSON.stringify(k))
+          .join(", ")}, got ${JSON.stringify(search)}`,
+      );
+    }
     // The VAD backends are optional packages: fail here, naming them, not on every stream.
     const probe =
       options.vad === "webrtc"
         ? new WebRtcVad()
         : await SileroVad.create(options.sileroModel ?? "v5");
     await probe.close();
-    const recognizer = await SphinxRecognizer.start(options.recognizer);
+    const recognizer = await SphinxRecognizer.start({
+      ...options.recognizer,
+      decoderArgs: { ...SEARCH_PRESETS[search], ...options.recognizer?.decoderArgs },
+    });
     return new LocalSpeech(recognizer, options);
   }
 

@@ -120,6 +120,26 @@ export const DEFAULT_DECODER_ARGS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * The `"fast"` search (`LocalSpeechOptions.search`), merged over {@link DEFAULT_DECODER_ARGS}:
+ * two of pocketsphinx's pruning thresholds tightened, trading a few words for decoder CPU.
+ * - `-pl_weight` 3 → 4: the phone-loop lookahead's score counts more in pruning word-internal
+ *   HMMs (the lookahead, `-pl_window` 5 frames, estimates which phones come next; a higher
+ *   weight prunes paths it finds unlikely sooner).
+ * - `-lpbeam` 1e-40 → 1e-30: the beam for the last phone of each word (word exits and
+ *   cross-word transitions), narrowed.
+ *
+ * Measured (speech-local README, "CPU"; chosen on the held-out tune half, never the test half):
+ * decoder CPU per audio second on LibriVox −25 % (`pnpm bench:local-rtf --ab`, interleaved,
+ * 4 rounds), tune WER flite 7.1 → 6.0 %, LibriVox 22.0 → 24.4 %, espeak-ng 36.9 → 35.7 %,
+ * noisy 30.3 → 33.6 %, flite telephone 48.8 → 54.8 %, false EndOfTurn 1 → 2 of 52; median
+ * EndOfTurn latency, eager lead and eager transcript = final unchanged.
+ */
+export const FAST_SEARCH_DECODER_ARGS: Readonly<Record<string, string>> = {
+  "-pl_weight": "4",
+  "-lpbeam": "1e-30",
+};
+
+/**
  * Cepstral mean (13 coefficients, pocketsphinx's MFCC units) of telephone speech — 8 kHz
  * audio, nothing above 4 kHz, resampled to 16 kHz — that narrowband streams start from
  * (`openStream({ narrowband: true })`) instead of the wideband model's trained mean

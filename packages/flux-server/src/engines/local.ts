@@ -24,7 +24,12 @@ import {
   SAMPLE_RATE,
 } from "@voxpipe/speech-local";
 import { withTimeout } from "@voxpipe/core";
-import type { LocalSpeechOptions, LocalSpeechStream, TurnObservation } from "@voxpipe/speech-local";
+import type {
+  LocalSpeechOptions,
+  LocalSpeechStream,
+  SearchPreset,
+  TurnObservation,
+} from "@voxpipe/speech-local";
 import type { FluxWord } from "@voxpipe/flux-protocol";
 import type {
   AudioFrame,
@@ -60,9 +65,17 @@ export interface LocalEngineOptions {
   /**
    * The recognizer searches only audio the VAD calls speech, plus margins
    * (`@voxpipe/speech-local` `SearchGateOptions`: `threshold`, `closeAfterMs`, `lookBackMs`);
-   * `false` searches all audio pocketsphinx's energy VAD lets through. Default on.
+   * `false` (the default) searches all audio pocketsphinx's energy VAD lets through.
    */
   searchGate?: Record<string, number> | false;
+  /**
+   * The recognizer's search effort (`@voxpipe/speech-local` `LocalSpeechOptions.search`):
+   * `"default"`, or `"fast"` — tighter pocketsphinx pruning (`-pl_weight 4 -lpbeam 1e-30`,
+   * `FAST_SEARCH_DECODER_ARGS`): ≈25 % less decoder CPU per audio second for a few words on some
+   * voices, for a server that must carry more concurrent calls per core (speech-local README,
+   * "CPU"). `decoderArgs` still override single arguments.
+   */
+  search?: "default" | "fast";
 }
 
 const TURN_END_KEYS = [
@@ -128,7 +141,13 @@ function stringRecord(option: string, value: unknown): Record<string, string> {
   return { ...(value as Record<string, string>) };
 }
 
-function parseOptions(options: Readonly<Record<string, unknown>>): LocalSpeechOptions {
+/**
+ * The `local` engine's options (JSON-shaped, as `--engine-options` gives them) as
+ * `LocalSpeechOptions`. Not part of the package's API: the benches (`pnpm bench:local-rtf
+ * --ab '…'`) read the same JSON the server and `pnpm eval:local-heldout --engine-options` take.
+ * @throws RangeError/TypeError on a bad option (names the option and what is allowed).
+ */
+export function localSpeechOptions(options: Readonly<Record<string, unknown>>): LocalSpeechOptions {
   const out: LocalSpeechOptions = {};
   for (const [key, value] of Object.entries(options)) {
     if (key === "vad") {
@@ -170,9 +189,11 @@ function parseOptions(options: Readonly<Record<string, unknown>>): LocalSpeechOp
       out.recognizer = { ...out.recognizer, decoderArgs: stringRecord(key, value) };
     } else if (key === "searchGate") {
       out.searchGate = value === false ? false : numberRecord(key, value, SEARCH_GATE_KEYS);
+    } else if (key === "search") {
+      out.search = value as SearchPreset; // LocalSpeech.start names the allowed values
     } else {
       throw new RangeError(
-        `unknown local engine option ${JSON.stringify(key)}; allowed: vad, modelDir, confidenceCalibration, turnEnd, activity, decoderArgs, searchGate`,
+        `unknown local engine option ${JSON.stringify(key)}; allowed: vad, modelDir, confidenceCalibration, turnEnd, activity, decoderArgs, searchGate, search`,
       );
     }
   }
@@ -187,7 +208,7 @@ function parseOptions(options: Readonly<Record<string, unknown>>): LocalSpeechOp
  * @throws RangeError/TypeError on a bad option (names the option and what is allowed).
  */
 export const createLocalEngine: TurnEngineProvider = async (options) =>
-  localEngineFactory(await LocalSpeech.start(parseOptions(options)));
+  localEngineFactory(await LocalSpeech.start(localSpeechOptions(options)));
 
 /**
  * The `local` engine's factory over an already started {@link LocalSpeech}. Not part of the
