@@ -81,6 +81,18 @@ describe("exit codes and messages", () => {
     expect(local.err()).toContain('search must be one of "default", "fast", got "fastest"');
   });
 
+  it("serve --local-engine-options: 2 when not a JSON object; the embedded local engine checks the rest", async () => {
+    const io = captureIO();
+    expect(await cli(io, "serve", "--port", "0", "--local-engine-options", "[]")).toBe(2);
+    expect(io.err()).toMatch(/--local-engine-options must be a JSON object/);
+    const local = captureIO();
+    const args = ["--port", "0", "--log-level", "silent"];
+    expect(
+      await cli(local, "serve", ...args, "--local-engine-options", '{"search":"fastest"}'),
+    ).not.toBe(0);
+    expect(local.err()).toContain('search must be one of "default", "fast", got "fastest"');
+  });
+
   it("flux-server --help lists each engine once, with what it is", async () => {
     const io = captureIO();
     expect(await cli(io, "flux-server", "--help")).toBe(0);

@@ -34,6 +34,11 @@ export interface FluxEndpointOptions {
   readonly url?: string | undefined;
   /** Engine of the embedded server: `local` (real offline speech, the default) or `scripted`. */
   readonly engine?: string;
+  /**
+   * Options of the embedded server's engine (`startFluxServer`'s `engineOptions`), e.g. the
+   * local engine's `{ search: "fast" }`. Default `{}`.
+   */
+  readonly engineOptions?: Readonly<Record<string, unknown>>;
   /** Environment to read `DEEPGRAM_API_KEY` from. Default `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Where to say which Flux is used. Default: a `voxpipe: …` line on stderr. */
@@ -52,6 +57,8 @@ export interface FluxEndpointRequest {
   readonly apiKey: string | undefined;
   /** Engine for an embedded server. */
   readonly engine: string;
+  /** Its options, if any. */
+  readonly engineOptions: Readonly<Record<string, unknown>> | undefined;
   /** The whole environment (for targets reading their own variables). */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Says which Flux is used (one line, for the user). */
@@ -135,6 +142,7 @@ export const embeddedServerTarget: FluxTarget = {
     const running = await server.startFluxServer({
       port: 0,
       engine: request.engine,
+      ...(request.engineOptions !== undefined && { engineOptions: request.engineOptions }),
       ...(request.logger !== undefined && {
         logger: request.logger.child({ component: "flux-server" }),
       }),
@@ -177,6 +185,7 @@ export async function resolveFluxEndpoint(
     url: options.url,
     apiKey: env.DEEPGRAM_API_KEY || undefined,
     engine: options.engine ?? "local",
+    engineOptions: options.engineOptions,
     env,
     notify: options.notify ?? ((text: string) => process.stderr.write(`voxpipe: ${text}\n`)),
     logger: options.logger,

@@ -58,6 +58,18 @@ describe("resolveFluxEndpoint", () => {
     }
   });
 
+  it("gives the embedded server's engine its options (engineOptions)", async () => {
+    const start = (engineOptions?: Record<string, unknown>) =>
+      resolveFluxEndpoint({
+        engine: "scripted",
+        ...(engineOptions !== undefined && { engineOptions }),
+        env: { DEEPGRAM_API_KEY: "" },
+        notify: () => undefined,
+      });
+    await expect(start({ transcripts: "not a list" })).rejects.toThrow(/transcripts/);
+    await (await start({ transcripts: ["hello there"] })).close();
+  });
+
   it("tries the targets in order: a target placed first decides", async () => {
     const custom: FluxTarget = {
       kind: "custom",

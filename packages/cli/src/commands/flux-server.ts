@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { InvalidArgumentError, Option } from "commander";
+import { Option } from "commander";
 import type { Logger } from "@voxpipe/core";
 import type { Command } from "commander";
 import { ENGINE_DESCRIPTIONS, engineNames, startFluxServer } from "@voxpipe/flux-server";
@@ -9,6 +9,7 @@ import type { CliIO } from "../io.js";
 import { note } from "../io.js";
 import { LOG_LEVELS, setupLogging } from "../logging.js";
 import type { LogLevel } from "../logging.js";
+import { parseEngineOptions } from "../options/engine.js";
 import { CliUsageError, parseInteger } from "../options/flux.js";
 import { importLocalSageMakerEndpoint } from "../sagemaker.js";
 
@@ -70,27 +71,6 @@ async function startSageMaker(
   };
 }
 
-/**
- * `--engine-options`: a JSON object (the engine checks its keys and values when it starts).
- * @throws InvalidArgumentError (commander: a usage error) when the value is not JSON or not an object.
- */
-function parseEngineOptions(value: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch (err) {
-    throw new InvalidArgumentError(
-      `--engine-options must be a JSON object, e.g. '{"search":"fast"}': ${(err as Error).message}`,
-    );
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidArgumentError(
-      `--engine-options must be a JSON object, e.g. '{"search":"fast"}', got ${value}`,
-    );
-  }
-  return parsed as Record<string, unknown>;
-}
-
 /** Resolves when SIGINT or SIGTERM arrives (handlers removed afterwards). */
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -134,7 +114,7 @@ export function registerFluxServerCommand(
       new Option(
         "--engine-options <json>",
         'the engine\'s options as a JSON object, e.g. for local \'{"search":"fast"}\' (see Engines below)',
-      ).argParser(parseEngineOptions),
+      ).argParser(parseEngineOptions("--engine-options")),
     )
     .option(
       "--api-key <key>",

@@ -9,6 +9,7 @@ import type { CliIO } from "../io.js";
 import { note } from "../io.js";
 import { LOG_LEVELS, setupLogging } from "../logging.js";
 import type { LogLevel } from "../logging.js";
+import { parseEngineOptions } from "../options/engine.js";
 import { addFluxOptions, parseInteger, resolveFluxFlags } from "../options/flux.js";
 import type { FluxFlagValues } from "../options/flux.js";
 import { ROUTES, startVoxpipeServer } from "../serve/server.js";
@@ -26,6 +27,7 @@ interface ServeFlags extends FluxFlagValues, AgentServiceFlags {
   passthrough: boolean;
   logLevel: LogLevel;
   localEngine: string;
+  localEngineOptions?: Record<string, unknown>;
 }
 
 /**
@@ -109,6 +111,12 @@ export function registerServeCommand(
         .default("local")
         .hideHelp(),
     )
+    .addOption(
+      new Option(
+        "--local-engine-options <json>",
+        'options of the embedded local Flux server\'s engine (without DEEPGRAM_API_KEY), e.g. \'{"search":"fast"}\' for more calls per core',
+      ).argParser(parseEngineOptions("--local-engine-options")),
+    )
     .addHelpText(
       "after",
       `
@@ -126,7 +134,8 @@ PLIVO_AUTH_ID + PLIVO_AUTH_TOKEN. Without DEEPGRAM_API_KEY the embedded local Fl
 
 Examples:
   voxpipe serve --port 8080 --llm echo
-  voxpipe serve --host 0.0.0.0 --public-url https://agent.example.com --max-calls 50`,
+  voxpipe serve --host 0.0.0.0 --public-url https://agent.example.com --max-calls 50
+  voxpipe serve --max-calls 10 --local-engine-options '{"search":"fast"}'   (offline, more calls per core)`,
     );
   addAgentServiceOptions(command);
   addFluxOptions(command);
@@ -142,6 +151,7 @@ async function serve(flags: ServeFlags, io: CliIO, signals: NodeJS.EventEmitter)
   const endpoint = await resolveFluxEndpoint({
     url: flux.url,
     engine: flags.localEngine,
+    ...(flags.localEngineOptions !== undefined && { engineOptions: flags.localEngineOptions }),
     env: io.env,
     notify: (text) => note(io, text),
     logger,
