@@ -97,12 +97,14 @@ async function record(): Promise<Recording> {
   const speech = await LocalSpeech.start({ turnEnd: base, pitchCues: true });
   const server = await startFluxServer({
     port: 0,
-    engine: localEngineFactory(speech, (context, o, frame) => {
-      if (!observations.has(context.requestId)) {
-        observations.set(context.requestId, []);
-        sessions.push(context.requestId);
-      }
-      observations.get(context.requestId)!.push({ start: frame.start, end: frame.end, o });
+    engine: localEngineFactory(speech, {
+      observe: (context, o, frame) => {
+        if (!observations.has(context.requestId)) {
+          observations.set(context.requestId, []);
+          sessions.push(context.requestId);
+        }
+        observations.get(context.requestId)!.push({ start: frame.start, end: frame.end, o });
+      },
     }),
   });
   let results;

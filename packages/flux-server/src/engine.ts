@@ -85,6 +85,28 @@ export interface EngineSessionContext {
   readonly options: Readonly<Record<string, unknown>>;
   /** A pino logger bound to this session. Transcripts only at debug level; never keyterms. */
   readonly logger: Logger;
+  /**
+   * The server is overloaded as this session starts: at least one of its live sessions is
+   * behind real time (it sent `ENGINE_BEHIND_AUDIO` and its backlog has not drained since).
+   * An engine may start the session with cheaper settings, and say so with
+   * {@link TurnEngine.warning}. `undefined` (a caller that does not know) means not overloaded.
+   */
+  readonly serverOverloaded?: boolean;
+}
+
+/**
+ * Warning code of a session an engine started with cheaper settings because the server was
+ * overloaded (`EngineSessionContext.serverOverloaded`; the local engine's `overloadSearch`).
+ * voxpipe's own code.
+ */
+export const REDUCED_SEARCH_WARNING = "ENGINE_REDUCED_SEARCH";
+
+/** A `Warning` an engine asks its session to send (voxpipe's own codes; Flux documents only `FORCE_END_TURN_NO_ACTIVE_TURN`). */
+export interface EngineWarning {
+  /** Machine-readable code, e.g. `"ENGINE_REDUCED_SEARCH"`. */
+  readonly code: string;
+  /** What it means for the client, in a sentence. */
+  readonly description: string;
 }
 
 /** A value or a promise of it: engines may answer synchronously (cheap) or asynchronously. */
@@ -103,6 +125,8 @@ export interface TurnEngine {
   resetTurn(at: number): MaybePromise<void>;
   /** The session is over (any reason). Release per-session resources. Called exactly once. */
   close(): MaybePromise<void>;
+  /** Sent to the client once as a `Warning`, right after `Connected` (e.g. the session started degraded). */
+  readonly warning?: EngineWarning;
 }
 
 /**

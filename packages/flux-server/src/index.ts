@@ -8,12 +8,15 @@ export type {
   AudioFrame,
   EngineConfiguration,
   EngineSessionContext,
+  EngineWarning,
   MaybePromise,
   RecognitionState,
   TurnEngine,
   TurnEngineFactory,
   TurnEngineProvider,
 } from "./engine.js";
+/** Warning code of a session started with cheaper settings because the server was overloaded. */
+export { REDUCED_SEARCH_WARNING } from "./engine.js";
 /** The server: `startFluxServer(options)`. */
 export {
   startFluxServer,

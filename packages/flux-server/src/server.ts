@@ -297,6 +297,7 @@ class FluxServerInstance implements FluxServer {
         },
         options: plan.engineOptions ?? {},
         logger: sessionLogger,
+        serverOverloaded: [...this.sessions.values()].some((session) => session.behind),
       });
     } catch (error) {
       this.logger.error(

@@ -212,6 +212,19 @@ export class FluxSession {
     this.ws.on("close", (code: number) => this.onClose(code));
     this.ws.on("error", (error) => logger.warn({ err: error.message }, "socket error"));
     this.send({ type: "Connected", request_id: this.requestId });
+    const warning = this.init.engine.warning;
+    if (warning !== undefined) {
+      logger.warn({ code: warning.code }, "engine warning at session start");
+      this.send({ type: "Warning", request_id: this.requestId, ...warning });
+    }
+  }
+
+  /**
+   * The engine is behind real time: the session sent `ENGINE_BEHIND_AUDIO` and its backlog has
+   * not drained since (what `EngineSessionContext.serverOverloaded` of a new session reads).
+   */
+  get behind(): boolean {
+    return this.warnedBehind && this.queuedAudioFrames() > 3;
   }
 
   // -------------------------------------------------------------------------

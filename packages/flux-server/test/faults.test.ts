@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { checkTurnSequence, type ServerMessage } from "@voxpipe/flux-protocol";
 import {
   ENGINE_BEHIND_WARNING,
+  REDUCED_SEARCH_WARNING,
   startFluxServer,
   type FluxServer,
   type FluxServerOptions,
@@ -353,6 +354,69 @@ describe("session lifecycle", () => {
     expect(last?.type === "TurnInfo" && last.audio_window_end).toBe(4);
     expect(checkTurnSequence(client.messages).violations).toEqual([]);
   }, 30_000);
+
+  it("tells an engine the server is overloaded while a live session is behind real time, and sends the engine's Warning after Connected", async () => {
+    // Synthetic load on a fake wall clock: session A's engine is stuck on its first frame
+    // while 3 s of (wall) time pass and 2.5 s more audio arrives.
+    let now = 0;
+    vi.spyOn(performance, "now").mockImplementation(() => now);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const overloaded: (boolean | undefined)[] = [];
+    let hearing = 0;
+    let heard = 0;
+    const factory: TurnEngineFactory = {
+      name: "overload-test-engine",
+      createSession: (context) => {
+        overloaded.push(context.serverOverloaded);
+        const first = overloaded.length === 1;
+        return {
+          hear: async () => {
+            hearing += 1;
+            if (first) await held;
+            heard += 1;
+            return { transcript: "", words: [], speechActive: false, endOfTurnConfidence: 0 };
+          },
+          resetTurn: () => undefined,
+          close: () => undefined,
+          ...(context.serverOverloaded && {
+            warning: { code: REDUCED_SEARCH_WARNING, description: "cheaper settings" },
+          }),
+        };
+      },
+    };
+    const s = await start({ engine: factory });
+    try {
+      const a = await FluxTestClient.connect(s.url, EN);
+      await a.waitFor((m) => m.type === "Connected");
+      a.sendAudio(silence(80, RATE));
+      await vi.waitFor(() => expect(hearing).toBe(1)); // A's engine is stuck on it
+      now += 3000;
+      a.sendAudio(silence(2500, RATE));
+      expect(await a.waitFor((m) => m.type === "Warning")).toMatchObject({
+        code: ENGINE_BEHIND_WARNING,
+      });
+
+      const b = await FluxTestClient.connect(s.url, EN);
+      await b.waitFor((m) => m.type === "Warning");
+      expect(b.messages.map((m) => m.type)).toEqual(["Connected", "Warning"]);
+      expect(b.messages[1]).toMatchObject({
+        code: REDUCED_SEARCH_WARNING,
+        description: "cheaper settings",
+      });
+
+      release(); // A catches up: its backlog drains, the server is no longer overloaded
+      await vi.waitFor(() => expect(heard).toBe(1 + 2500 / 80 - 0.25));
+      const c = await FluxTestClient.connect(s.url, EN);
+      await c.waitFor((m) => m.type === "Connected");
+      expect(overloaded).toEqual([false, true, false]);
+      await Promise.all([a.close(), b.close(), c.close()]);
+      expect(c.messages.filter((m) => m.type === "Warning")).toEqual([]);
+    } finally {
+      release();
+      vi.restoreAllMocks();
+    }
+  });
 
   it("closes live sessions with 1001 when the server closes", async () => {
     const s = await start();

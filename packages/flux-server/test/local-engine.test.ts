@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { alignWords, normalizeWords, wordErrors } from "../../../test/fixtures/align.js";
 import { telephoneCopy } from "../../../test/fixtures/make-heldout.js";
 import { confidenceAuc } from "@voxpipe/speech-local";
-import { loadEngine } from "../src/index.js";
+import { loadEngine, REDUCED_SEARCH_WARNING } from "../src/index.js";
 import type { RecognitionState, TurnEngine, TurnEngineFactory } from "../src/index.js";
 
 const context = (sampleRate: number, keyterms: string[] = []) => ({
@@ -44,6 +44,28 @@ async function hearAll(engine: TurnEngine, pcm: Int16Array, rate: number) {
   }
   return states;
 }
+
+/** The voxpipe-sphinx processes on this machine: helpers (children of this process) and the stream decoders they fork. */
+async function sphinxProcesses(): Promise<{ pid: number; ppid: number; argv: string[] }[]> {
+  const found: { pid: number; ppid: number; argv: string[] }[] = [];
+  for (const pid of (await readdir("/proc")).filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const argv = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0");
+      if (/voxpipe-sphinx/.test(argv[0] ?? "")) found.push({ pid: Number(pid), ppid, argv });
+    } catch {
+      // the process exited meanwhile
+    }
+  }
+  return found;
+}
+/** The arguments of this process's pocketsphinx helpers. */
+const helpers = async (): Promise<string[][]> =>
+  (await sphinxProcesses()).filter((p) => p.ppid === process.pid).map((p) => p.argv);
+/** The "fast" search's arguments among `argv` (none: the default search). */
+const pruning = (argv: string[]): string[] =>
+  argv.flatMap((a, i) => (a === "-pl_weight" || a === "-lpbeam" ? [a, argv[i + 1]] : []));
 
 let factory: TurnEngineFactory;
 let files: Map<string, LabelledFile>;
@@ -82,23 +104,6 @@ describe("local engine", () => {
   });
 
   it('starts its decoder with the "fast" search when asked, and refuses an unknown search', async () => {
-    /** The arguments of this process's pocketsphinx helpers (children running voxpipe-sphinx). */
-    const helpers = async (): Promise<string[][]> => {
-      const argvs: string[][] = [];
-      for (const pid of (await readdir("/proc")).filter((d) => /^\d+$/.test(d))) {
-        try {
-          const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-          const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-          const argv = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0");
-          if (ppid === process.pid && /voxpipe-sphinx/.test(argv[0] ?? "")) argvs.push(argv);
-        } catch {
-          // the process exited meanwhile
-        }
-      }
-      return argvs;
-    };
-    const pruning = (argv: string[]): string[] =>
-      argv.flatMap((a, i) => (a === "-pl_weight" || a === "-lpbeam" ? [a, argv[i + 1]] : []));
     const before = await helpers();
     const fast = await loadEngine("local", { search: "fast" });
     try {
@@ -112,6 +117,38 @@ describe("local engine", () => {
     }
     await expect(loadEngine("local", { search: "fastest" })).rejects.toThrow(
       'search must be one of "default", "fast", got "fastest"',
+    );
+  });
+
+  it("starts a session that opens while the server is overloaded with overloadSearch, and says so", async () => {
+    const degrading = await loadEngine("local", { overloadSearch: "fast" });
+    const sessions: TurnEngine[] = [];
+    try {
+      /** Stream decoders forked from a helper started with the "fast" search. */
+      const fastDecoders = async (): Promise<number> => {
+        const all = await sphinxProcesses();
+        const fastHelpers = new Set(
+          all.filter((p) => p.ppid === process.pid && pruning(p.argv).length > 0).map((p) => p.pid),
+        );
+        return all.filter((p) => fastHelpers.has(p.ppid)).length;
+      };
+      expect(await fastDecoders()).toBe(0);
+      const before = (await sphinxProcesses()).length;
+      sessions.push(await degrading.createSession(context(16000)));
+      expect(sessions[0].warning).toBeUndefined();
+      await expect.poll(async () => (await sphinxProcesses()).length).toBe(before + 1);
+      expect(await fastDecoders()).toBe(0);
+      sessions.push(await degrading.createSession({ ...context(16000), serverOverloaded: true }));
+      expect(sessions[1].warning).toMatchObject({ code: REDUCED_SEARCH_WARNING });
+      expect(sessions[1].warning?.description).toMatch(/overloaded.*cheaper search/);
+      // (the helper forks a stream's decoder as it accepts the stream's connection)
+      await expect.poll(fastDecoders).toBe(1);
+    } finally {
+      for (const session of sessions) await session.close();
+      await degrading.close?.();
+    }
+    await expect(loadEngine("local", { overloadSearch: "fastest" })).rejects.toThrow(
+      'local engine option overloadSearch: search must be one of "default", "fast", got "fastest"',
     );
   });
 

@@ -35,11 +35,13 @@ import type {
   AudioFrame,
   EngineConfiguration,
   EngineSessionContext,
+  EngineWarning,
   RecognitionState,
   TurnEngine,
   TurnEngineFactory,
   TurnEngineProvider,
 } from "../engine.js";
+import { REDUCED_SEARCH_WARNING } from "../engine.js";
 
 /** Options of the `local` engine (`startFluxServer({ engine: "local", engineOptions })`). */
 export interface LocalEngineOptions {
@@ -76,6 +78,15 @@ export interface LocalEngineOptions {
    * "CPU"). `decoderArgs` still override single arguments.
    */
   search?: "default" | "fast";
+  /**
+   * Admission-time degradation: a session that starts while the server is overloaded (a live
+   * session is behind real time, `EngineSessionContext.serverOverloaded`) uses this search
+   * instead of `search`, for its whole life, and its client gets a `Warning`
+   * {@link REDUCED_SEARCH_WARNING} after `Connected`. Sessions already running keep theirs.
+   * A second recognizer host with this search is loaded at start (≈0.4 s, its own model
+   * copy). Default: unset, every session uses `search`.
+   */
+  overloadSearch?: "default" | "fast";
 }
 
 const TURN_END_KEYS = [
@@ -189,11 +200,13 @@ export function localSpeechOptions(options: Readonly<Record<string, unknown>>): 
       out.recognizer = { ...out.recognizer, decoderArgs: stringRecord(key, value) };
     } else if (key === "searchGate") {
       out.searchGate = value === false ? false : numberRecord(key, value, SEARCH_GATE_KEYS);
+    } else if (key === "overloadSearch") {
+      continue; // read by createLocalEngine: it starts a second host with this search
     } else if (key === "search") {
       out.search = value as SearchPreset; // LocalSpeech.start names the allowed values
     } else {
       throw new RangeError(
-        `unknown local engine option ${JSON.stringify(key)}; allowed: vad, modelDir, confidenceCalibration, turnEnd, activity, decoderArgs, searchGate, search`,
+        `unknown local engine option ${JSON.stringify(key)}; allowed: vad, modelDir, confidenceCalibration, turnEnd, activity, decoderArgs, searchGate, search, overloadSearch`,
       );
     }
   }
@@ -207,8 +220,22 @@ export function localSpeechOptions(options: Readonly<Record<string, unknown>>): 
  *   model is missing; the message names the `apt-get install` command.
  * @throws RangeError/TypeError on a bad option (names the option and what is allowed).
  */
-export const createLocalEngine: TurnEngineProvider = async (options) =>
-  localEngineFactory(await LocalSpeech.start(localSpeechOptions(options)));
+export const createLocalEngine: TurnEngineProvider = async (options) => {
+  const speech = await LocalSpeech.start(localSpeechOptions(options));
+  if (options.overloadSearch === undefined) return localEngineFactory(speech);
+  try {
+    const overloaded = await LocalSpeech.start({
+      ...localSpeechOptions(options),
+      search: options.overloadSearch as SearchPreset, // LocalSpeech.start names the allowed values
+    });
+    return localEngineFactory(speech, { overloaded });
+  } catch (error) {
+    await speech.close();
+    throw error instanceof RangeError
+      ? new RangeError(`local engine option overloadSearch: ${error.message}`)
+      : error;
+  }
+};
 
 /**
  * The `local` engine's factory over an already started {@link LocalSpeech}. Not part of the
@@ -217,16 +244,22 @@ export const createLocalEngine: TurnEngineProvider = async (options) =>
  */
 export function localEngineFactory(
   speech: LocalSpeech,
-  observe?: (
-    context: EngineSessionContext,
-    observation: TurnObservation,
-    frame: AudioFrame,
-  ) => void,
+  hooks: {
+    /** Sessions that start while the server is overloaded open here (see `overloadSearch`). */
+    overloaded?: LocalSpeech;
+    observe?: (
+      context: EngineSessionContext,
+      observation: TurnObservation,
+      frame: AudioFrame,
+    ) => void;
+  } = {},
 ): TurnEngineFactory {
+  const { overloaded, observe } = hooks;
   return {
     name: "local",
     async createSession(context) {
-      const stream = await speech.openStream({
+      const degrade = overloaded !== undefined && context.serverOverloaded === true;
+      const stream = await (degrade ? overloaded : speech).openStream({
         keyterms: context.configuration.keyterms,
         // Telephone audio (8 kHz, nothing above 4 kHz once resampled): start the cepstral
         // mean from telephone speech's, not the wideband model's.
@@ -236,9 +269,24 @@ export function localEngineFactory(
         context.sampleRate === SAMPLE_RATE
           ? undefined
           : await Resampler16k.create(context.sampleRate);
-      return new LocalTurnEngine(stream, resampler, context, observe);
+      if (degrade) context.logger.warn("server overloaded: session starts with overloadSearch");
+      return new LocalTurnEngine(
+        stream,
+        resampler,
+        context,
+        observe,
+        degrade
+          ? {
+              code: REDUCED_SEARCH_WARNING,
+              description:
+                "The server is overloaded: this session's speech recognition uses a cheaper search, which may get a few more words wrong.",
+            }
+          : undefined,
+      );
     },
-    close: () => speech.close(),
+    close: async () => {
+      await Promise.all([speech.close(), overloaded?.close()]);
+    },
   };
 }
 
@@ -259,6 +307,7 @@ class LocalTurnEngine implements TurnEngine {
       o: TurnObservation,
       frame: AudioFrame,
     ) => void,
+    readonly warning?: EngineWarning,
   ) {
     stream.onKeyterms = (r) =>
       // Counts only: keyterms are private and never logged.
