@@ -153,7 +153,7 @@ ${engineNames()
   .map((name) => `  ${name.padEnd(9)} ${ENGINE_DESCRIPTIONS[name] ?? ""}`)
   .join("\n")}
 
-More concurrent calls per core from the local engine (its search prunes harder: ≈25 % less
+More concurrent calls per core from the local engine (its search prunes harder: ≈20 % less
 decoder CPU for a few words on some voices; @voxpipe/speech-local README, "CPU"):
   voxpipe flux-server --engine local --engine-options '{"search":"fast"}'
 

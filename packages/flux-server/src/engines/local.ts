@@ -73,7 +73,7 @@ export interface LocalEngineOptions {
   /**
    * The recognizer's search effort (`@voxpipe/speech-local` `LocalSpeechOptions.search`):
    * `"default"`, or `"fast"` — tighter pocketsphinx pruning (`-pl_weight 4 -lpbeam 1e-30`,
-   * `FAST_SEARCH_DECODER_ARGS`): ≈25 % less decoder CPU per audio second for a few words on some
+   * `FAST_SEARCH_DECODER_ARGS`): ≈20 % less decoder CPU per audio second for a few words on some
    * voices, for a server that must carry more concurrent calls per core (speech-local README,
    * "CPU"). `decoderArgs` still override single arguments.
    */
