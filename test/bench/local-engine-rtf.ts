@@ -73,6 +73,10 @@ function variant(json: string, flag: string): Variant {
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
     throw new RangeError(`${flag} must be a JSON object of local engine options, got ${json}`);
+  if ("overloadSearch" in parsed)
+    throw new RangeError(
+      `${flag}: overloadSearch only acts when a server admits a session under overload; measure its search as {"search":…}`,
+    );
   return { json, options: localSpeechOptions({ vad: args.vad, ...parsed }) };
 }
 const variants: Variant[] = [

@@ -269,7 +269,6 @@ export function localEngineFactory(
         context.sampleRate === SAMPLE_RATE
           ? undefined
           : await Resampler16k.create(context.sampleRate);
-      if (degrade) context.logger.warn("server overloaded: session starts with overloadSearch");
       return new LocalTurnEngine(
         stream,
         resampler,
