@@ -129,7 +129,7 @@ export const DEFAULT_DECODER_ARGS: Readonly<Record<string, string>> = {
  *   cross-word transitions), narrowed.
  *
  * Measured (speech-local README, "CPU"; chosen on the held-out tune half, never the test half):
- * decoder CPU per audio second on LibriVox ≈ −20 % (−19.5 to −25 % in four interleaved runs of
+ * decoder CPU per audio second on LibriVox ≈ −20 % (−18 to −25 % in five interleaved runs of
  * `pnpm bench:local-rtf --ab '{"search":"fast"}'`; flite −4 to −15 %), tune WER flite 7.1 → 6.0 %, LibriVox 22.0 → 24.4 %, espeak-ng 36.9 → 35.7 %,
  * noisy 30.3 → 33.6 %, flite telephone 48.8 → 54.8 %, false EndOfTurn 1 → 2 of 52; median
  * EndOfTurn latency, eager lead and eager transcript = final unchanged.
