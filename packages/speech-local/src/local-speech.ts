@@ -97,10 +97,12 @@ export interface LocalSpeechOptions {
   searchGate?: SearchGateOptions | false;
   /**
    * How hard the recognizer's search prunes: `"default"` (pocketsphinx's beams as
-   * {@link DEFAULT_DECODER_ARGS} leave them) or `"fast"`, {@link FAST_SEARCH_DECODER_ARGS}, a
-   * measured trade of words for decoder CPU for deployments that need more concurrent streams
-   * per core (see {@link SEARCH_PRESETS}). `recognizer.decoderArgs` still override single
-   * arguments. Default `"default"`.
+   * `DEFAULT_DECODER_ARGS` leave them) or `"fast"`, {@link FAST_SEARCH_DECODER_ARGS} merged over
+   * them: a measured trade of words for decoder CPU (≈20 % less per audio second; its TSDoc and
+   * the README's "CPU" section give the figures) for deployments that need more concurrent
+   * streams per core. `recognizer.decoderArgs` still override single arguments. Default
+   * `"default"`.
+   * @throws RangeError from {@link LocalSpeech.start} for any other value.
    */
   search?: SearchPreset;
 }
