@@ -20,12 +20,13 @@
  * A/B in one run: `--ab '<JSON>'` (repeatable) adds a variant, the `local` engine's options
  * exactly as `voxpipe flux-server --engine-options` and `pnpm eval:local-heldout
  * --engine-options` take them (e.g. `'{"decoderArgs":{"-pl_weight":"4"}}'`, `'{"search":"fast"}'`;
- * `vad` defaults to `--vad`); `--search-gate '{…}'` is short for `--ab '{"searchGate":{…}}'`.
+ * `vad` defaults to `--vad`, `--decoder-args` are not inherited); `--search-gate '{…}'` is
+ * short for `--ab '{"searchGate":{…}}'`.
  * Each file then runs under the baseline (`--vad`, `--decoder-args`) and every variant,
  * `--rounds` times, the order rotated each round — interleaved because this VM's CPU per audio
  * second drifts by ±20 % between runs — and a summary prints per variant the decoder's CPU
- * seconds per audio second (all files and rounds), its ratio to the baseline (overall, and the
- * lowest–highest of the per-round, per-file ratios: the run's noise), the searched share, and
+ * seconds per audio second (all files and rounds), its ratio to the baseline (overall, per file,
+ * and the lowest–highest of the per-round, per-file ratios: the run's noise), the searched share, and
  * how many of the baseline's words the variant's transcript differs by (word edit distance).
  */
 import { availableParallelism } from "node:os";
