@@ -1,13 +1,11 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ensureFixtures } from "../../../test/fixtures/make-fixtures.js";
-import type { LabelledFile } from "../../../test/fixtures/make-fixtures.js";
+import { afterEach, describe, expect, it } from "vitest";
 import { normalizeWords, wordErrors } from "../../../test/fixtures/align.js";
 import { readWav16k, SphinxRecognizer } from "../src/index.js";
+import { fixture, fixtureAudio } from "./fixtures.js";
 import type { RecognizerStream } from "../src/index.js";
 
 const CHUNK = 1280; // 80 ms at 16 kHz
 
-let files: Map<string, LabelledFile>;
 const started: SphinxRecognizer[] = [];
 async function start(): Promise<SphinxRecognizer> {
   const r = await SphinxRecognizer.start();
@@ -15,9 +13,6 @@ async function start(): Promise<SphinxRecognizer> {
   return r;
 }
 
-beforeAll(async () => {
-  files = new Map((await ensureFixtures()).map((f) => [f.name, f]));
-});
 afterEach(async () => {
   await Promise.all(started.splice(0).map((r) => r.close()));
 });
@@ -40,7 +35,7 @@ describe("SphinxRecognizer recovery", { timeout: 90_000 }, () => {
     const recognizer = await start();
     const exits: Array<{ signal: string | null }> = [];
     recognizer.onHelperExit = (e) => exits.push(e);
-    const yes = await readWav16k(files.get("flite_short_yes")!.path);
+    const yes = await fixtureAudio("flite_short_yes");
     const open = await recognizer.openStream();
     await open.write(yes.subarray(0, 8000));
 
@@ -66,7 +61,7 @@ describe("SphinxRecognizer recovery", { timeout: 90_000 }, () => {
     await until(() => recognizer.helperPid === undefined, "the second exit");
     await new Promise((r) => setTimeout(r, 1500));
     expect(recognizer.restarts).toBe(1);
-    const yes = await readWav16k(files.get("flite_short_yes")!.path);
+    const yes = await fixtureAudio("flite_short_yes");
     expect(await decode(await recognizer.openStream(), yes)).toBe("yes");
     expect(recognizer.restarts).toBe(2);
   });
@@ -82,7 +77,7 @@ describe("SphinxRecognizer recovery", { timeout: 90_000 }, () => {
 
   it("adapts a new stream's cepstral mean to its own audio, so the first utterance after a reconnect is not garbled", async () => {
     // librivox_conversation: "he was not an ill disposed young man" | "he might even have been made amiable himself" | …
-    const file = files.get("librivox_conversation")!;
+    const file = await fixture("librivox_conversation");
     const pcm = await readWav16k(file.path);
     const cut = Math.round((file.turns[1].start - 0.75) * 16000);
     const afterCut = pcm.subarray(cut, Math.round((file.turns[1].end + 0.6) * 16000));

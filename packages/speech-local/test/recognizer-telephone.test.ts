@@ -7,20 +7,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureFixtures } from "../../../test/fixtures/make-fixtures.js";
-import type { LabelledFile } from "../../../test/fixtures/make-fixtures.js";
 import { normalizeWords, wordErrors } from "../../../test/fixtures/align.js";
 import { telephoneCopy } from "../../../test/fixtures/make-heldout.js";
 import { readWav16k, SphinxRecognizer } from "../src/index.js";
+import { fixture } from "./fixtures.js";
 
 const CHUNK = 1280; // 80 ms at 16 kHz
 
 let recognizer: SphinxRecognizer;
 let dir: string;
-let files: Map<string, LabelledFile>;
 
 beforeAll(async () => {
-  files = new Map((await ensureFixtures()).map((f) => [f.name, f]));
   recognizer = await SphinxRecognizer.start();
   dir = await mkdtemp(join(tmpdir(), "voxpipe-telephone-"));
 });
@@ -32,7 +29,7 @@ afterAll(async () => {
 /** The file as a phone line delivers it (8 kHz μ-law, `sox -R`), read back at 16 kHz. */
 async function telephone(name: string): Promise<Int16Array> {
   const out = join(dir, `${name}.wav`);
-  await telephoneCopy(files.get(name)!.path, out);
+  await telephoneCopy((await fixture(name)).path, out);
   return readWav16k(out);
 }
 
@@ -43,12 +40,7 @@ async function errors(name: string, narrowband: boolean): Promise<number> {
   for (let i = 0; i < pcm.length; i += CHUNK) await stream.write(pcm.subarray(i, i + CHUNK));
   const words = (await stream.finalize()).words.map((w) => w.word);
   await stream.close();
-  const ref = normalizeWords(
-    files
-      .get(name)!
-      .turns.map((t) => t.text)
-      .join(" "),
-  );
+  const ref = normalizeWords((await fixture(name)).turns.map((t) => t.text).join(" "));
   return wordErrors(ref, normalizeWords(words.join(" ")));
 }
 

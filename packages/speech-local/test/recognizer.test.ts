@@ -1,22 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureFixtures } from "../../../test/fixtures/make-fixtures.js";
-import type { LabelledFile } from "../../../test/fixtures/make-fixtures.js";
-import { readWav16k, SphinxRecognizer, SpeechLocalSetupError } from "../src/index.js";
+import { SphinxRecognizer, SpeechLocalSetupError } from "../src/index.js";
+import { fixtureAudio } from "./fixtures.js";
 import type { RecognizerStream } from "../src/index.js";
 
 const CHUNK = 1280; // 80 ms at 16 kHz, as the server frames audio
 
 let recognizer: SphinxRecognizer;
-let files: Map<string, LabelledFile>;
 
 beforeAll(async () => {
-  files = new Map((await ensureFixtures()).map((f) => [f.name, f]));
   recognizer = await SphinxRecognizer.start();
 });
 afterAll(() => recognizer.close());
 
 async function decode(stream: RecognizerStream, name: string): Promise<void> {
-  const pcm = await readWav16k(files.get(name)!.path);
+  const pcm = await fixtureAudio(name);
   for (let i = 0; i < pcm.length; i += CHUNK) await stream.write(pcm.subarray(i, i + CHUNK));
   await stream.finalize();
 }
@@ -91,7 +88,7 @@ describe("SphinxRecognizer (Debian pocketsphinx)", { timeout: 60_000 }, () => {
   it("settles a pause in a forked copy, goes on decoding, and accounts the copy's CPU", async () => {
     const stream = await recognizer.openStream();
     // Into turn 1 of flite_three_turns ("i would like to book a table…"), mid-sentence.
-    const pcm = (await readWav16k(files.get("flite_three_turns")!.path)).subarray(0, 2.4 * 16000);
+    const pcm = (await fixtureAudio("flite_three_turns")).subarray(0, 2.4 * 16000);
     for (let i = 0; i < pcm.length; i += CHUNK) await stream.write(pcm.subarray(i, i + CHUNK));
     const settled = await stream.settle();
     expect(settled.words.length).toBeGreaterThan(2);
@@ -126,7 +123,7 @@ describe("SphinxRecognizer (Debian pocketsphinx)", { timeout: 60_000 }, () => {
     // from 9.68 s (in the pause). Without the carry, the next utterance began at 10.08 s and
     // heard the word's tail as "is".
     const stream = await recognizer.openStream();
-    const pcm = await readWav16k(files.get("flite_three_turns")!.path);
+    const pcm = await fixtureAudio("flite_three_turns");
     const cut = 10.08 * 16000;
     for (let i = 0; i < cut; i += CHUNK) await stream.write(pcm.subarray(i, i + CHUNK));
     const ended = await stream.finalize(9.68);
@@ -151,7 +148,7 @@ describe("SphinxRecognizer (Debian pocketsphinx)", { timeout: 60_000 }, () => {
     // it as if its VAD's pre-speech buffer had been full, so all of its words came 0.11 s early
     // ("send" at 10.12 s, and a word from before the cut).
     const [whole, split] = await Promise.all([recognizer.openStream(), recognizer.openStream()]);
-    const pcm = await readWav16k(files.get("flite_three_turns")!.path);
+    const pcm = await fixtureAudio("flite_three_turns");
     const cut = 10.08 * 16000;
     const play = async (s: RecognizerStream, from: number, to: number): Promise<void> => {
       for (let i = from; i < to; i += CHUNK)
@@ -192,7 +189,7 @@ describe("SphinxRecognizer (Debian pocketsphinx)", { timeout: 60_000 }, () => {
     boosted.onKeyterms = (r) => reports.push(r);
     boosted.setKeyterms(["book a table", "Zyxwvq"]);
     // Turn 1 of flite_three_turns: pocketsphinx alone hears "…like to but the table for…".
-    const pcm = (await readWav16k(files.get("flite_three_turns")!.path)).subarray(0, 4.6 * 16000);
+    const pcm = (await fixtureAudio("flite_three_turns")).subarray(0, 4.6 * 16000);
     const firstTurn = async (s: RecognizerStream): Promise<string> => {
       for (let i = 0; i < pcm.length; i += CHUNK) await s.write(pcm.subarray(i, i + CHUNK));
       return (await s.finalize()).words.map((w) => w.word).join(" ");

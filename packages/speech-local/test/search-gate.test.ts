@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureFixtures } from "../../../test/fixtures/make-fixtures.js";
-import type { LabelledFile } from "../../../test/fixtures/make-fixtures.js";
-import { LocalSpeechStream, readWav16k, SearchGate, SphinxRecognizer } from "../src/index.js";
+import { LocalSpeechStream, SearchGate, SphinxRecognizer } from "../src/index.js";
+import { fixtureAudio } from "./fixtures.js";
 import type { RecognizedWord, VadFrame, VoiceActivityDetector } from "../src/index.js";
 
 const CHUNK = 1280; // 80 ms at 16 kHz, as the server frames audio
@@ -47,10 +46,8 @@ describe("SearchGate", () => {
 });
 
 let recognizer: SphinxRecognizer;
-let files: Map<string, LabelledFile>;
 
 beforeAll(async () => {
-  files = new Map((await ensureFixtures()).map((f) => [f.name, f]));
   recognizer = await SphinxRecognizer.start();
 });
 afterAll(() => recognizer.close());
@@ -63,7 +60,7 @@ describe("the search gate on the real recognizer", { timeout: 60_000 }, () => {
     // flite_three_turns: turn 2 ("can you tell me…") is 5.5–8.6 s, turn 3 ("please send a
     // report…") starts with "please" at 9.93 s. The search is paused from 4.8 s (after turn 1)
     // to 9.6 s: turn 2 is never searched, turn 3 is, at its own times.
-    const pcm = await readWav16k(files.get("flite_three_turns")!.path);
+    const pcm = await fixtureAudio("flite_three_turns");
     const [plain, gated] = await Promise.all([recognizer.openStream(), recognizer.openStream()]);
     const finals: number[] = [];
     gated.onHypothesis = (_s, final) => {
@@ -99,7 +96,7 @@ describe("the search gate on the real recognizer", { timeout: 60_000 }, () => {
     // A VAD that hears nothing until 0.25 s after "please" begins (9.93 s): the gate is closed
     // at 9.0 s (after the pause's first silence), and opens only then, with its default 500 ms
     // look-back (with 300 ms, "please" was lost: the search began 50 ms before it).
-    const pcm = (await readWav16k(files.get("flite_three_turns")!.path)).subarray(0, 11 * SR);
+    const pcm = (await fixtureAudio("flite_three_turns")).subarray(0, 11 * SR);
     const lateVad = (): VoiceActivityDetector => {
       let at = 0;
       return {

@@ -1,13 +1,7 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { ensureFixtures } from "../../../test/fixtures/make-fixtures.js";
-import type { LabelledFile } from "../../../test/fixtures/make-fixtures.js";
-import { FramedVad, readWav16k, SileroVad, SpeechActivity, WebRtcVad } from "../src/index.js";
+import { describe, expect, it } from "vitest";
+import { FramedVad, SileroVad, SpeechActivity, WebRtcVad } from "../src/index.js";
+import { fixture, fixtureAudio } from "./fixtures.js";
 import type { VoiceActivityDetector } from "../src/index.js";
-
-let files: Map<string, LabelledFile>;
-beforeAll(async () => {
-  files = new Map((await ensureFixtures()).map((f) => [f.name, f]));
-});
 
 /** Speech segments [start, end] (s) found by `detector` with the default hysteresis. */
 async function segments(
@@ -17,7 +11,7 @@ async function segments(
   const vad = new FramedVad(detector);
   const activity = new SpeechActivity();
   const found: Array<[number, number]> = [];
-  const pcm = await readWav16k(files.get(name)!.path);
+  const pcm = await fixtureAudio(name);
   for (const f of await vad.push(pcm)) {
     const was = activity.speaking;
     activity.update(f.start, f.end, f.probability);
@@ -33,7 +27,7 @@ describe.each([
   ["WebRTC", () => Promise.resolve(new WebRtcVad())],
 ])("%s VAD on real speech", (_name, make) => {
   it("finds each LibriVox turn, with onset and offset within 350 ms of the labels", async () => {
-    const label = files.get("librivox_conversation")!;
+    const label = await fixture("librivox_conversation");
     const found = await segments(await make(), label.name);
     // Merge segments split by short in-sentence pauses (< 300 ms) before comparing with turns.
     const merged: Array<[number, number]> = [];
@@ -67,8 +61,8 @@ describe("FramedVad", () => {
 
 describe("Silero detectors sharing one onnxruntime session", () => {
   it("keep their own state: interleaved streams get the probabilities each gets alone, and closing one leaves the others working", async () => {
-    const speech = await readWav16k(files.get("librivox_conversation")!.path);
-    const other = await readWav16k(files.get("flite_three_turns")!.path);
+    const speech = await fixtureAudio("librivox_conversation");
+    const other = await fixtureAudio("flite_three_turns");
     const frames = (pcm: Int16Array, n: number): Int16Array[] =>
       Array.from({ length: n }, (_, i) => pcm.subarray(i * 512, (i + 1) * 512));
     const a = frames(speech, 120);
