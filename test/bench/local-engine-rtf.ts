@@ -35,6 +35,7 @@ import { FramedVad, LocalSpeech, readWav16k, SileroVad, WebRtcVad } from "@voxpi
 import type { LocalSpeechOptions } from "@voxpipe/speech-local";
 import { normalizeWords, wordErrors } from "@voxpipe/cli/eval";
 import { localSpeechOptions } from "../../packages/flux-server/src/engines/local.js";
+import { parseEngineOptions } from "../../packages/cli/src/options/engine.js";
 import { ensureFixtures } from "../fixtures/make-fixtures.js";
 
 const { values: args } = parseArgs({
@@ -66,14 +67,7 @@ interface Variant {
 }
 /** `--ab`'s JSON (the local engine's options) as a variant; `vad` defaults to `--vad`. */
 function variant(json: string, flag: string): Variant {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch (err) {
-    throw new RangeError(`${flag}: not JSON (${(err as Error).message}): ${json}`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-    throw new RangeError(`${flag} must be a JSON object of local engine options, got ${json}`);
+  const parsed = parseEngineOptions(flag)(json);
   if ("overloadSearch" in parsed)
     throw new RangeError(
       `${flag}: overloadSearch only acts when a server admits a session under overload; measure its search as {"search":…}`,
@@ -146,6 +140,7 @@ let worst = 0;
 for (let round = 0; round < rounds; round++) {
   for (const [fi, file] of files.entries()) {
     const pcm = await readWav16k(file.path);
+    const vad = await vadCpu(pcm); // the same VAD for every variant
     for (let k = 0; k < variants.length; k++) {
       const vi = (k + round) % variants.length;
       const stream = await hosts[vi].openStream();
@@ -156,7 +151,6 @@ for (let round = 0; round < rounds; round++) {
       const stats = await stream.stats();
       await stream.close();
       const nodeCpu = (node.user + node.system) / 1e6;
-      const vad = await vadCpu(pcm);
       const a = stats.audioSeconds;
       runs[vi][fi].push({
         audio: a,

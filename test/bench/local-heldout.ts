@@ -35,6 +35,7 @@ import type { EvalMetrics, FileResult } from "@voxpipe/cli/eval";
 import { startFluxServer } from "@voxpipe/flux-server";
 import { confidenceAuc, fitConfidenceCalibration } from "@voxpipe/speech-local";
 import type { ConfidenceFeatures } from "@voxpipe/speech-local";
+import { parseEngineOptions } from "../../packages/cli/src/options/engine.js";
 import { alignWords, normalizeWords } from "../fixtures/align.js";
 import { HELDOUT_DIR, loadHeldout } from "../fixtures/make-heldout.js";
 
@@ -93,7 +94,7 @@ const server = args.url
   : await startFluxServer({
       port: 0,
       engine: "local",
-      engineOptions: JSON.parse(args["engine-options"]) as Record<string, unknown>,
+      engineOptions: parseEngineOptions("--engine-options")(args["engine-options"]),
       ...(args.split === "tune" && {
         logger: loggerFromSink(
           {
