@@ -30,8 +30,7 @@ export {
   type TurnObservation,
 } from "./local-speech.js";
 /** Which audio the recognizer searches: the VAD's speech plus margins. */
-export { SearchGate } from "./search-gate.js";
-export type { SearchGateCommand, SearchGateOptions } from "./search-gate.js";
+export { SearchGate, type SearchGateCommand, type SearchGateOptions } from "./search-gate.js";
 /** Acoustic end-of-utterance cues of a turn's last word: pitch slope and level, lengthening, energy. */
 export { prosodicCues, type ProsodicCueOptions, type ProsodicCues } from "./prosody.js";
 /** The pocketsphinx recogniser (helper process, shared model). */

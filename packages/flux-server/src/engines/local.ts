@@ -221,11 +221,12 @@ export function localSpeechOptions(options: Readonly<Record<string, unknown>>): 
  * @throws RangeError/TypeError on a bad option (names the option and what is allowed).
  */
 export const createLocalEngine: TurnEngineProvider = async (options) => {
-  const speech = await LocalSpeech.start(localSpeechOptions(options));
+  const parsed = localSpeechOptions(options);
+  const speech = await LocalSpeech.start(parsed);
   if (options.overloadSearch === undefined) return localEngineFactory(speech);
   try {
     const overloaded = await LocalSpeech.start({
-      ...localSpeechOptions(options),
+      ...parsed,
       search: options.overloadSearch as SearchPreset, // LocalSpeech.start names the allowed values
     });
     return localEngineFactory(speech, { overloaded });
